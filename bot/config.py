@@ -1,0 +1,96 @@
+"""Settings from the environment and a `.env` file (pydantic-settings).
+
+Every setting is documented in the README's Configuration section.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from handlers.context import CoreConfig
+from handlers.worktime import zone
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_url: str = "sqlite+aiosqlite:///leadbot.db"
+    leadbot_secret: SecretStr = SecretStr("dev-secret-change-me")
+    default_timezone: str = "UTC"
+    port: int = 3000
+    log_level: str = "INFO"
+    log_format: str = "text"  # text | json
+    max_body_bytes: int = 256 * 1024
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None  # Socket Mode when set
+    slack_api_url: str = "https://slack.com/api/"
+
+    # Microsoft Teams
+    teams_app_id: str | None = None
+    teams_app_password: SecretStr | None = None
+    teams_tenant_id: str | None = None
+    teams_allow_anonymous: bool = False
+
+    # KPIs
+    kpi_source_url: str | None = None
+    kpi_source_token: SecretStr | None = None
+    kpi_pull_cron: str = "*/15 * * * *"
+
+    # Product rules
+    pulse_min_responses: int = Field(default=5, ge=3)
+    kudos_daily_limit: int | None = Field(default=None, ge=1)
+    kudos_values: str = "communication,ownership,planning,action,partnership"
+    action_escalate_after_days: int = Field(default=2, ge=1)
+    action_evidence_days: int = Field(default=5, ge=1)
+    streak_days: int = Field(default=5, ge=2)
+    oneonone_reminder_minutes: int = Field(default=15, ge=0)
+
+    # Retention
+    retention_pulse_comments_days: int = Field(default=365, ge=1)
+    retention_outbox_days: int = Field(default=30, ge=1)
+
+    # Scheduler
+    scheduler_timezone: str = "UTC"
+    job_grace_seconds: int = Field(default=3600, ge=1)
+
+    @field_validator("default_timezone", "scheduler_timezone")
+    @classmethod
+    def _valid_zone(cls, v: str) -> str:
+        return zone(v).key
+
+    @field_validator("kudos_daily_limit", mode="before")
+    @classmethod
+    def _empty_is_none(cls, v: object) -> object:
+        return None if v in ("", "none", "0") else v
+
+    @cached_property
+    def core(self) -> CoreConfig:
+        """The subset handlers and jobs use."""
+        values = tuple(v.strip().lower() for v in self.kudos_values.split(",") if v.strip())
+        return CoreConfig(
+            secret=self.leadbot_secret.get_secret_value(),
+            pulse_min_responses=self.pulse_min_responses,
+            kudos_daily_limit=self.kudos_daily_limit,
+            kudos_values=values,
+            action_escalate_after_days=self.action_escalate_after_days,
+            action_evidence_days=self.action_evidence_days,
+            streak_days=self.streak_days,
+            oneonone_reminder_minutes=self.oneonone_reminder_minutes,
+            default_timezone=self.default_timezone,
+        )
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_signing_secret) or bool(
+            self.slack_bot_token and self.slack_app_token
+        )
+
+    @property
+    def teams_enabled(self) -> bool:
+        return bool(self.teams_app_id and self.teams_app_password) or self.teams_allow_anonymous

@@ -1,0 +1,50 @@
+"""What every handler and job is given: the store, the clock and the product's settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from storage.db import Database
+
+Clock = Callable[[], dt.datetime]
+
+
+def system_clock() -> dt.datetime:
+    """The real time, aware, in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class CoreConfig:
+    """The settings handlers and jobs need; bot.config builds it from the environment."""
+
+    secret: str = "dev-secret-change-me"  # noqa: S105  (keys pulse hashes; set LEADBOT_SECRET)
+    pulse_min_responses: int = 5
+    kudos_daily_limit: int | None = None
+    kudos_values: tuple[str, ...] = (
+        "communication",
+        "ownership",
+        "planning",
+        "action",
+        "partnership",
+    )
+    action_escalate_after_days: int = 2
+    action_evidence_days: int = 5
+    streak_days: int = 5
+    oneonone_reminder_minutes: int = 15
+    default_timezone: str = "UTC"
+
+
+@dataclass
+class HandlerContext:
+    db: Database
+    clock: Clock = system_clock
+    config: CoreConfig = field(default_factory=CoreConfig)
+
+    def now(self) -> dt.datetime:
+        now = self.clock()
+        if now.tzinfo is None:
+            raise ValueError("the clock must return an aware datetime")
+        return now

@@ -1,0 +1,58 @@
+"""Who may see and do what (DESIGN.md "Roles"): agents themselves, leads their team,
+managers the teams under them, admins configure."""
+
+from __future__ import annotations
+
+from handlers.context import HandlerContext
+from handlers.errors import NotAllowed
+from handlers.types import Actor
+from storage import people
+from storage.models import Person, Role, Team
+
+LEADERS = (Role.lead, Role.manager)
+
+
+def require_role(actor: Actor, *roles: Role, doing: str) -> None:
+    """Refuse unless the actor has one of `roles`."""
+    if actor.role not in roles:
+        who = " or ".join(f"{r.value}s" for r in roles)
+        raise NotAllowed(f"Only {who} can {doing}.")
+
+
+async def visible_team_ids(ctx: HandlerContext, actor: Actor) -> set[int]:
+    """Teams whose figures the actor may see: a lead their own, a manager those under them."""
+    if actor.role is Role.lead:
+        return {actor.team_id} if actor.team_id is not None else set()
+    if actor.role is Role.manager:
+        ids = {t.id for t in await people.teams_managed_by(ctx.db, person_id=actor.person_id)}
+        if actor.team_id is not None:
+            ids.add(actor.team_id)
+        return {i for i in ids if i is not None}
+    return set()
+
+
+async def can_view_team(ctx: HandlerContext, actor: Actor, team: Team) -> bool:
+    return team.id in await visible_team_ids(ctx, actor)
+
+
+async def require_team_view(ctx: HandlerContext, actor: Actor, team: Team) -> None:
+    if not await can_view_team(ctx, actor, team):
+        if actor.role is Role.agent:
+            raise NotAllowed("Agents can see their own figures only (try `me`).")
+        raise NotAllowed(f"You can't see team {team.name}: it isn't one of yours.")
+
+
+async def can_view_person(ctx: HandlerContext, actor: Actor, person: Person) -> bool:
+    """Oneself always; a lead or manager anyone in a team they may see."""
+    if person.id == actor.person_id:
+        return True
+    if person.team_id is None:
+        return False
+    return person.team_id in await visible_team_ids(ctx, actor)
+
+
+async def require_person_view(ctx: HandlerContext, actor: Actor, person: Person) -> None:
+    if not await can_view_person(ctx, actor, person):
+        if actor.role is Role.agent:
+            raise NotAllowed("Agents can see their own figures only.")
+        raise NotAllowed(f"{person.display_name} isn't in a team of yours.")

@@ -1,0 +1,444 @@
+"""SQLModel tables for the whole leadbot domain (see shared DESIGN.md).
+
+Every datetime column is stored in UTC and is timezone-aware in Python; `UTCDateTime`
+makes SQLite give aware datetimes back the way PostgreSQL does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware, in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp stored in UTC that always comes back timezone-aware."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def ts_field(*, nullable: bool = False, index: bool = False, default_now: bool = False) -> Any:
+    """A UTC timestamp column."""
+    kwargs: dict[str, Any] = {}
+    if default_now:
+        kwargs["default_factory"] = utcnow
+    elif nullable:
+        kwargs["default"] = None
+    return Field(sa_column=sa.Column(UTCDateTime(), nullable=nullable, index=index), **kwargs)
+
+
+class Role(StrEnum):
+    agent = "agent"
+    lead = "lead"
+    manager = "manager"
+    admin = "admin"
+
+
+class Aggregation(StrEnum):
+    weighted_mean = "weighted_mean"  # mean weighted by contacts (AHT, CSAT %, ...)
+    ratio = "ratio"  # sum(numerator) / sum(denominator) when given, else weighted mean
+    nps = "nps"  # (promoters - detractors) / responses when counts are given
+    sum = "sum"
+
+
+class ActionStatus(StrEnum):
+    open = "open"
+    in_progress = "in_progress"
+    done = "done"
+    cancelled = "cancelled"
+
+
+class OutboxStatus(StrEnum):
+    pending = "pending"
+    sent = "sent"
+    dead = "dead"
+
+
+# --- people and teams -------------------------------------------------------------------
+
+
+class Team(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80)
+    name_key: str = Field(max_length=80, unique=True, index=True)  # lower-cased name
+    timezone: str = Field(default="UTC", max_length=64)
+    # No FK: team and person reference each other; integrity is kept by storage functions.
+    lead_id: int | None = Field(default=None, index=True)
+    manager_id: int | None = Field(default=None, index=True)
+    slack_channel_id: str | None = Field(default=None, max_length=32)
+    teams_channel_ref: str | None = None  # JSON conversation reference
+    post_time: str = Field(default="09:00", max_length=5)  # daily goal update, local time
+    work_days: str = Field(default="Mon-Fri", max_length=40)
+    created_at: dt.datetime = ts_field(default_now=True)
+
+
+class Person(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)  # lower-cased
+    display_name: str = Field(max_length=120)
+    role: Role = Field(default=Role.agent, sa_column=sa.Column(sa.String(16), nullable=False))
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    manager_id: int | None = Field(default=None, foreign_key="person.id")
+    timezone: str = Field(default="UTC", max_length=64)
+    work_hours: str = Field(default="Mon-Fri 09:00-17:00", max_length=200)
+    slack_user_id: str | None = Field(default=None, max_length=32, unique=True)
+    teams_user_id: str | None = Field(default=None, max_length=128, unique=True)
+    teams_conversation_ref: str | None = None  # JSON conversation reference
+    active: bool = True
+    created_at: dt.datetime = ts_field(default_now=True)
+
+
+# --- KPIs and goals ------------------------------------------------------------------
+
+
+class Metric(SQLModel, table=True):
+    key: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=80)
+    unit: str = Field(max_length=16)  # "%", "s", "score", "count", "pts"
+    higher_is_better: bool = True
+    aggregation: Aggregation = Field(
+        default=Aggregation.weighted_mean, sa_column=sa.Column(sa.String(16), nullable=False)
+    )
+    min_value: float | None = None
+    max_value: float | None = None
+    builtin: bool = False
+    description: str = ""
+
+
+class MetricValue(SQLModel, table=True):
+    """One value of one metric for one person (or a whole team/queue) on one local day."""
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "person_id IS NOT NULL OR team_id IS NOT NULL", name="ck_metricvalue_subject"
+        ),
+        sa.CheckConstraint("weight >= 0", name="ck_metricvalue_weight"),
+        sa.Index(
+            "uq_metricvalue_person_day",
+            "person_id",
+            "metric_key",
+            "day",
+            unique=True,
+            sqlite_where=sa.text("person_id IS NOT NULL"),
+            postgresql_where=sa.text("person_id IS NOT NULL"),
+        ),
+        sa.Index(
+            "uq_metricvalue_team_day",
+            "team_id",
+            "metric_key",
+            "day",
+            unique=True,
+            sqlite_where=sa.text("person_id IS NULL"),
+            postgresql_where=sa.text("person_id IS NULL"),
+        ),
+        # Team stats read every person's rows of a team for a metric and a range of days.
+        sa.Index("ix_metricvalue_team_metric_day", "team_id", "metric_key", "day"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    metric_key: str = Field(foreign_key="metric.key", max_length=32)
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    # For a person's row: the team they were in on that day, so history stays correct.
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    day: dt.date
+    value: float
+    weight: float = 1.0  # e.g. the number of contacts behind the value
+    numerator: float | None = None  # ratios and NPS counts (promoters - detractors)
+    denominator: float | None = None
+    updated_at: dt.datetime = ts_field(default_now=True)
+
+
+class Goal(SQLModel, table=True):
+    __table_args__ = (
+        sa.Index(
+            "uq_goal_active",
+            "team_id",
+            "metric_key",
+            "period",
+            unique=True,
+            sqlite_where=sa.text("active"),
+            postgresql_where=sa.text("active"),
+        ),
+        sa.CheckConstraint("op IN ('>=', '<=', '>', '<')", name="ck_goal_op"),
+        sa.CheckConstraint("period IN ('daily', 'weekly', 'monthly')", name="ck_goal_period"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    metric_key: str = Field(foreign_key="metric.key", max_length=32)
+    op: str = Field(max_length=2)
+    target: float
+    period: str = Field(default="daily", max_length=8)
+    set_by_id: int | None = Field(default=None, foreign_key="person.id")
+    since: dt.datetime = ts_field(default_now=True)
+    active: bool = True
+
+
+# --- recognition ---------------------------------------------------------------------
+
+
+class ValueTag(SQLModel, table=True):
+    key: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=60)
+    active: bool = True
+    position: int = 0
+
+
+class Recognition(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    giver_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    receiver_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    message: str = Field(max_length=1000)
+    value_tag: str | None = Field(default=None, max_length=32)
+    group_key: str | None = Field(default=None, max_length=40)  # one kudos to several people
+    source: str = Field(default="manual", max_length=16)  # manual | suggested
+    created_at: dt.datetime = ts_field(default_now=True, index=True)
+
+
+class KudosSuggestion(SQLModel, table=True):
+    """A recognition the bot proposes to a lead from the KPIs (streak, personal best, ...)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=160, unique=True)  # makes each suggestion happen once
+    team_id: int = Field(foreign_key="team.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    kind: str = Field(max_length=24)  # streak | personal_best | improvement
+    detail: str = Field(max_length=500)
+    value_tag: str | None = Field(default=None, max_length=32)
+    status: str = Field(default="pending", max_length=12)  # pending | posted | dismissed
+    created_at: dt.datetime = ts_field(default_now=True)
+
+
+# --- one-on-ones ---------------------------------------------------------------------
+
+
+class OneOnOne(SQLModel, table=True):
+    __table_args__ = (
+        sa.Index(
+            "uq_oneonone_active",
+            "lead_id",
+            "agent_id",
+            unique=True,
+            sqlite_where=sa.text("active"),
+            postgresql_where=sa.text("active"),
+        ),
+        sa.CheckConstraint("cadence_weeks BETWEEN 1 AND 12", name="ck_oneonone_cadence"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="person.id", index=True)
+    agent_id: int = Field(foreign_key="person.id", index=True)
+    cadence_weeks: int = 2
+    weekday: int = 0  # Monday = 0
+    local_time: str = Field(default="10:00", max_length=5)
+    duration_minutes: int = 30
+    timezone: str = Field(default="UTC", max_length=64)  # the lead's zone when scheduled
+    next_at: dt.datetime | None = ts_field(nullable=True, index=True)
+    active: bool = True
+    created_at: dt.datetime = ts_field(default_now=True)
+
+
+class OneOnOneOccurrence(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("one_on_one_id", "scheduled_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    one_on_one_id: int = Field(foreign_key="oneonone.id", index=True)
+    scheduled_at: dt.datetime = ts_field()
+    status: str = Field(default="scheduled", max_length=12)  # scheduled | held | skipped
+    notes: str | None = Field(default=None, max_length=4000)
+    reason: str | None = Field(default=None, max_length=500)
+    updated_at: dt.datetime = ts_field(default_now=True)
+
+
+class AgendaItem(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    one_on_one_id: int = Field(foreign_key="oneonone.id", index=True)
+    author_id: int = Field(foreign_key="person.id")
+    text: str = Field(max_length=500)
+    occurrence_id: int | None = Field(default=None, foreign_key="oneononeoccurrence.id")
+    created_at: dt.datetime = ts_field(default_now=True)
+
+
+# --- action items --------------------------------------------------------------------
+
+
+class ActionItem(SQLModel, table=True):
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status IN ('open', 'in_progress', 'done', 'cancelled')", name="ck_action_status"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=300)
+    owner_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    assigned_by_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    due_date: dt.date | None = None
+    status: ActionStatus = Field(
+        default=ActionStatus.open, sa_column=sa.Column(sa.String(12), nullable=False, index=True)
+    )
+    source: str = Field(default="manual", max_length=16)  # manual | one_on_one | pulse | meeting
+    source_ref: str | None = Field(default=None, max_length=64)
+    metric_key: str | None = Field(default=None, foreign_key="metric.key", max_length=32)
+    metric_op: str | None = Field(default=None, max_length=2)
+    metric_target: float | None = None
+    close_offered_at: dt.datetime | None = ts_field(nullable=True)
+    created_at: dt.datetime = ts_field(default_now=True)
+    updated_at: dt.datetime = ts_field(default_now=True)
+    closed_at: dt.datetime | None = ts_field(nullable=True)
+
+
+class ActionItemEvent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="actionitem.id", index=True)
+    actor_id: int | None = Field(default=None, foreign_key="person.id")  # None: the bot
+    kind: str = Field(max_length=24)  # created, accepted, done, reminder_sent, ...
+    detail: str = Field(default="", max_length=1000)
+    created_at: dt.datetime = ts_field(default_now=True)
+
+
+# --- pulse (ESAT) ----------------------------------------------------------------------
+
+
+class PulseSchedule(SQLModel, table=True):
+    team_id: int = Field(foreign_key="team.id", primary_key=True)
+    cadence: str = Field(default="off", max_length=10)  # weekly | biweekly | monthly | off
+    weekday: int = 4  # Friday
+    local_time: str = Field(default="15:00", max_length=5)
+    question: str = Field(default="How satisfied are you with your work this week?", max_length=300)
+    enps_monthly: bool = True
+    open_hours: int = 72
+    remind_after_hours: int = 24
+    updated_at: dt.datetime = ts_field(default_now=True)
+
+
+class PulseRound(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    question: str = Field(max_length=300)
+    include_enps: bool = False
+    opens_at: dt.datetime = ts_field()
+    closes_at: dt.datetime = ts_field()
+    remind_at: dt.datetime | None = ts_field(nullable=True)
+    status: str = Field(default="open", max_length=8)  # open | closed
+    created_by_id: int | None = Field(default=None, foreign_key="person.id")
+    summary_sent: bool = False
+
+
+class PulseDelivery(SQLModel, table=True):
+    """Who was asked and whether they answered; never what they answered, nor when."""
+
+    __table_args__ = (sa.UniqueConstraint("round_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="pulseround.id", index=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    answered: bool = False
+    reminded: bool = False
+
+
+class PulseResponse(SQLModel, table=True):
+    """An answer, tied to its respondent only by a keyed hash (HMAC with the server secret).
+
+    No timestamp: a time could be matched against other records to name the respondent.
+    """
+
+    __table_args__ = (
+        sa.UniqueConstraint("round_id", "question", "respondent_hash"),
+        sa.CheckConstraint("score BETWEEN 0 AND 10", name="ck_pulseresponse_score"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="pulseround.id", index=True)
+    question: str = Field(default="esat", max_length=8)  # esat (1-5) | enps (0-10)
+    respondent_hash: str = Field(max_length=64)
+    score: int
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+# --- delivery and scheduling -----------------------------------------------------------
+
+
+class OutboxMessage(SQLModel, table=True):
+    __table_args__ = (
+        sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+        sa.CheckConstraint("status IN ('pending', 'sent', 'dead')", name="ck_outbox_status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=200, unique=True)
+    platform: str = Field(max_length=10)  # slack | teams | console
+    target: str = Field(max_length=400)  # Slack channel/user id, Teams conversation id, ...
+    recipient_person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    recipient_team_id: int | None = Field(default=None, foreign_key="team.id")
+    kind: str = Field(default="message", max_length=24)  # message | update
+    payload: str  # a neutral Reply as JSON; rendered by the platform's sender
+    status: OutboxStatus = Field(
+        default=OutboxStatus.pending, sa_column=sa.Column(sa.String(8), nullable=False)
+    )
+    attempts: int = 0
+    next_attempt_at: dt.datetime = ts_field(default_now=True)  # also quiet-hours hold
+    last_error: str | None = Field(default=None, max_length=1000)
+    external_ref: str | None = Field(default=None, max_length=200)  # e.g. Slack ts
+    created_at: dt.datetime = ts_field(default_now=True)
+    sent_at: dt.datetime | None = ts_field(nullable=True)
+
+
+class JobRun(SQLModel, table=True):
+    """The claim of one scheduled run: (job, scope, fire time) happens once, cluster-wide."""
+
+    __table_args__ = (sa.UniqueConstraint("job_id", "scope", "fire_time", name="uq_jobrun_claim"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: str = Field(max_length=64)
+    scope: str = Field(default="", max_length=64)
+    fire_time: dt.datetime = ts_field()
+    claimed_by: str = Field(max_length=120)
+    claimed_at: dt.datetime = ts_field(default_now=True)
+    finished_at: dt.datetime | None = ts_field(nullable=True)
+    status: str = Field(default="running", max_length=10)  # running | ok | failed
+    error: str | None = Field(default=None, max_length=1000)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Idempotency keys for incoming deliveries (Slack retries, Teams re-sends)."""
+
+    key: str = Field(primary_key=True, max_length=200)
+    received_at: dt.datetime = ts_field(default_now=True)
+
+
+class Notice(SQLModel, table=True):
+    """One-time notices already given (e.g. a hint to a lead), so they are not repeated."""
+
+    key: str = Field(primary_key=True, max_length=200)
+    created_at: dt.datetime = ts_field(default_now=True)

@@ -1,0 +1,176 @@
+"""Shared fixtures: an in-memory SQLite store, a PostgreSQL one when CI provides it,
+a controllable clock, and helpers to make people and teams."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from handlers.context import CoreConfig, HandlerContext
+from handlers.types import Actor, Command, Platform
+from storage import people
+from storage.catalogue import ensure_reference_data
+from storage.db import Database, normalize_url
+from storage.models import Person, Role, Team
+
+PG_URL = os.environ.get("LEADBOT_TEST_POSTGRES_URL", "")
+
+
+class FakeClock:
+    """A clock the test moves by hand; always aware, in UTC."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        assert start.tzinfo is not None
+        self.now = start.astimezone(dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def set(self, when: dt.datetime) -> None:
+        assert when.tzinfo is not None
+        self.now = when.astimezone(dt.UTC)
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += dt.timedelta(**kwargs)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    # A Tuesday morning in November, in UTC.
+    return FakeClock(dt.datetime(2026, 11, 17, 10, 0, tzinfo=dt.UTC))
+
+
+async def _sqlite_db() -> Database:
+    db = Database("sqlite+aiosqlite://")
+    await db.create_all()
+    await ensure_reference_data(db)
+    return db
+
+
+async def _make_pg_database() -> tuple[str, str]:
+    """A fresh, empty PostgreSQL database for one test; returns (url, name)."""
+    name = "leadbot_test_" + uuid.uuid4().hex[:12]
+    conn = await asyncpg.connect(PG_URL)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    base, _, _ = PG_URL.rpartition("/")
+    return f"{base}/{name}", name
+
+
+async def _drop_pg_database(name: str) -> None:
+    conn = await asyncpg.connect(PG_URL)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def require_postgres() -> None:
+    """Tests marked postgres need CI's server; in CI a missing one is a failure."""
+    if not PG_URL:
+        if os.environ.get("CI"):
+            pytest.fail("LEADBOT_TEST_POSTGRES_URL is not set in CI (.ci/run starts PostgreSQL)")
+        pytest.skip("PostgreSQL not configured: set LEADBOT_TEST_POSTGRES_URL (CI does)")
+
+
+@pytest.fixture
+async def db() -> AsyncIterator[Database]:
+    """An empty in-memory SQLite store with the reference data."""
+    database = await _sqlite_db()
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """The URL of a fresh, empty PostgreSQL database (schema not created)."""
+    require_postgres()
+    url, name = await _make_pg_database()
+    yield normalize_url(url)
+    await _drop_pg_database(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def any_db(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
+    """The same test on SQLite and on PostgreSQL (storage tests use this)."""
+    if request.param == "sqlite":
+        database = await _sqlite_db()
+        yield database
+        await database.dispose()
+        return
+    require_postgres()
+    url, name = await _make_pg_database()
+    database = Database(url)
+    await database.create_all()
+    await ensure_reference_data(database)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+        await _drop_pg_database(name)
+
+
+@pytest.fixture
+def ctx(db: Database, clock: FakeClock) -> HandlerContext:
+    return HandlerContext(db=db, clock=clock, config=CoreConfig(secret="test-secret"))
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+# --- builders --------------------------------------------------------------------------
+
+
+async def make_team(db: Database, name: str = "Billing", tz: str = "Europe/London") -> Team:
+    return await people.create_team(db, name=name, timezone=tz)
+
+
+async def make_person(
+    db: Database,
+    handle: str,
+    *,
+    role: Role = Role.agent,
+    team: Team | None = None,
+    tz: str = "Europe/London",
+    work_hours: str = "Mon-Fri 09:00-17:00",
+) -> Person:
+    name = " ".join(part.capitalize() for part in handle.split("."))
+    return await people.upsert_person(
+        db,
+        email=f"{handle}@example.com",
+        display_name=name,
+        role=role,
+        team_id=team.id if team else None,
+        timezone=tz,
+        work_hours=work_hours,
+    )
+
+
+def actor_of(p: Person) -> Actor:
+    assert p.id is not None
+    return Actor(
+        person_id=p.id,
+        email=p.email,
+        name=p.display_name,
+        role=p.role,
+        team_id=p.team_id,
+        timezone=p.timezone,
+    )
+
+
+async def command(
+    db: Database, actor: Person, line: str, *, platform: Platform = Platform.console
+) -> Command:
+    """A Command as the console adapter builds it from a line such as `/stats aht week`."""
+    from bot.console import parse_line
+
+    return await parse_line(db, actor_of(actor), line, platform=platform)
