@@ -1,0 +1,116 @@
+"""The `leadbot` command line. Each subcommand is a thin call into its module."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.config import Settings
+from bot.logs import setup_logging
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="leadbot",
+        description="leadbot: a Slack and Microsoft Teams bot for contact-center team leads.",
+    )
+    sub = p.add_subparsers(dest="cmd", metavar="COMMAND", required=True)
+
+    demo = sub.add_parser("demo", help="seed a sample contact center and open the console")
+    demo.add_argument("--seed-only", action="store_true", help="seed the demo data and exit")
+    demo.add_argument("--as", dest="as_email", help="start the console as this person")
+
+    console = sub.add_parser("console", help="type commands as a person, in the terminal")
+    console.add_argument("--as", dest="as_email", help="the email of the person you act as")
+
+    dbp = sub.add_parser("db", help="database tasks")
+    dbsub = dbp.add_subparsers(dest="db_cmd", metavar="TASK", required=True)
+    dbsub.add_parser("upgrade", help="apply the migrations")
+
+    imp = sub.add_parser("import", help="import a roster or KPIs")
+    impsub = imp.add_subparsers(dest="import_cmd", metavar="WHAT", required=True)
+    roster = impsub.add_parser("roster", help="people and teams from a CSV file")
+    roster.add_argument("file", help="CSV with header email,name,role,team[,timezone,...]")
+    kpi = impsub.add_parser("kpis", help="KPI values from a CSV file (or --from-url)")
+    kpi.add_argument("file", nargs="?", help="CSV with header date,email,metric,value[,contacts]")
+    kpi.add_argument(
+        "--from-url", action="store_true", help="pull from KPI_SOURCE_URL instead of a file"
+    )
+
+    serve = sub.add_parser("serve", help="serve Slack and Teams over HTTP (the Procfile's web)")
+    serve.add_argument("--port", type=int, help="port (default $PORT, else 3000)")
+
+    sub.add_parser("scheduler", help="run the scheduler and dispatcher (the Procfile's clock)")
+
+    run = sub.add_parser("run", help="server, scheduler and dispatcher in one process")
+    run.add_argument("--port", type=int, help="port (default $PORT, else 3000)")
+
+    jobs = sub.add_parser("jobs", help="scheduled jobs")
+    jobsub = jobs.add_subparsers(dest="jobs_cmd", metavar="TASK", required=True)
+    jobsub.add_parser("list", help="every job with its next fire time per team")
+    jrun = jobsub.add_parser("run", help="run one job now")
+    jrun.add_argument("job", help="the job id (see `leadbot jobs list`)")
+    jrun.add_argument("--team", help="only for this team")
+
+    out = sub.add_parser("outbox", help="messages waiting to be sent, or dead")
+    outsub = out.add_subparsers(dest="outbox_cmd", metavar="TASK", required=True)
+    olist = outsub.add_parser("list", help="pending (or dead) messages")
+    olist.add_argument("--dead", action="store_true", help="only messages that gave up")
+    oretry = outsub.add_parser("retry", help="send a dead message again")
+    oretry.add_argument("id", type=int)
+
+    teams = sub.add_parser("teams", help="Microsoft Teams tasks")
+    teamsub = teams.add_subparsers(dest="teams_cmd", metavar="TASK", required=True)
+    pkg = teamsub.add_parser("package", help="write the Teams app package (zip)")
+    pkg.add_argument("--out", default="leadbot-teams.zip", help="where to write the zip")
+
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `leadbot` console script."""
+    args = _parser().parse_args(argv)
+    settings = Settings()
+    setup_logging(settings)
+    log = logging.getLogger("leadbot")
+    try:
+        return _dispatch(args, settings)
+    except KeyboardInterrupt:
+        return 130
+    except Exception:
+        log.exception("leadbot %s failed", args.cmd)
+        print(f"leadbot {args.cmd}: failed; see the log above.", file=sys.stderr)
+        return 1
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.cmd in ("demo", "console"):
+        from bot import console
+
+        return asyncio.run(console.main(settings, args))
+    if args.cmd == "db":
+        from storage.migrate import upgrade_sync
+
+        upgrade_sync(settings.database_url)
+        print("database is up to date")
+        return 0
+    if args.cmd == "import":
+        from bot import importer
+
+        return asyncio.run(importer.main(settings, args))
+    if args.cmd in ("serve", "scheduler", "run", "jobs", "outbox"):
+        from bot import runner
+
+        return runner.main(settings, args)
+    if args.cmd == "teams":
+        from bot import teams_package
+
+        return teams_package.main(settings, args)
+    raise AssertionError(args.cmd)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,7 @@
+"""Every scheduled job, registered in one place by stable id."""
+
+from __future__ import annotations
+
+from jobs.spec import JobSpec
+
+JOBS: tuple[JobSpec, ...] = ()
