@@ -67,6 +67,15 @@ def _parser() -> argparse.ArgumentParser:
     pkg = teamsub.add_parser("package", help="write the Teams app package (zip)")
     pkg.add_argument("--out", default="leadbot-teams.zip", help="where to write the zip")
 
+    priv = sub.add_parser("privacy", help="export or erase what is stored about a person")
+    privsub = priv.add_subparsers(dest="privacy_cmd", metavar="TASK", required=True)
+    pexp = privsub.add_parser("export", help="everything stored about a person, as JSON")
+    pexp.add_argument("email")
+    pexp.add_argument("--out", help="write to this file instead of standard output")
+    pfor = privsub.add_parser("forget", help="erase a person (kudos and items stay anonymised)")
+    pfor.add_argument("email")
+    pfor.add_argument("--yes", action="store_true", help="confirm the erasure")
+
     return p
 
 
@@ -105,6 +114,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot import runner
 
         return runner.main(settings, args)
+    if args.cmd == "privacy":
+        from bot import privacy_cli
+
+        return asyncio.run(privacy_cli.main(settings, args))
     if args.cmd == "teams":
         from bot import teams_package
 

@@ -83,6 +83,8 @@ class Settings(BaseSettings):
             streak_days=self.streak_days,
             oneonone_reminder_minutes=self.oneonone_reminder_minutes,
             default_timezone=self.default_timezone,
+            retention_pulse_comments_days=self.retention_pulse_comments_days,
+            retention_outbox_days=self.retention_outbox_days,
         )
 
     @property

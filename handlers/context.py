@@ -35,6 +35,8 @@ class CoreConfig:
     streak_days: int = 5
     oneonone_reminder_minutes: int = 15
     default_timezone: str = "UTC"
+    retention_pulse_comments_days: int = 365
+    retention_outbox_days: int = 30
 
 
 @dataclass

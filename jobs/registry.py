@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from jobs import retention
 from jobs.spec import JobSpec
 
-JOBS: tuple[JobSpec, ...] = ()
+JOBS: tuple[JobSpec, ...] = (retention.SPEC,)

@@ -45,6 +45,21 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
+def enum_column(enum: type[StrEnum], *, index: bool = False) -> Any:
+    """A StrEnum stored as its value in a VARCHAR, read back as the enum member."""
+    return sa.Column(
+        sa.Enum(
+            enum,
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+            validate_strings=True,
+        ),
+        nullable=False,
+        index=index,
+    )
+
+
 def ts_field(*, nullable: bool = False, index: bool = False, default_now: bool = False) -> Any:
     """A UTC timestamp column."""
     kwargs: dict[str, Any] = {}
@@ -104,7 +119,7 @@ class Person(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True, index=True)  # lower-cased
     display_name: str = Field(max_length=120)
-    role: Role = Field(default=Role.agent, sa_column=sa.Column(sa.String(16), nullable=False))
+    role: Role = Field(default=Role.agent, sa_column=enum_column(Role))
     team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
     manager_id: int | None = Field(default=None, foreign_key="person.id")
     timezone: str = Field(default="UTC", max_length=64)
@@ -125,7 +140,7 @@ class Metric(SQLModel, table=True):
     unit: str = Field(max_length=16)  # "%", "s", "score", "count", "pts"
     higher_is_better: bool = True
     aggregation: Aggregation = Field(
-        default=Aggregation.weighted_mean, sa_column=sa.Column(sa.String(16), nullable=False)
+        default=Aggregation.weighted_mean, sa_column=enum_column(Aggregation)
     )
     min_value: float | None = None
     max_value: float | None = None
@@ -305,7 +320,7 @@ class ActionItem(SQLModel, table=True):
     team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
     due_date: dt.date | None = None
     status: ActionStatus = Field(
-        default=ActionStatus.open, sa_column=sa.Column(sa.String(12), nullable=False, index=True)
+        default=ActionStatus.open, sa_column=enum_column(ActionStatus, index=True)
     )
     source: str = Field(default="manual", max_length=16)  # manual | one_on_one | pulse | meeting
     source_ref: str | None = Field(default=None, max_length=64)
@@ -403,9 +418,7 @@ class OutboxMessage(SQLModel, table=True):
     recipient_team_id: int | None = Field(default=None, foreign_key="team.id")
     kind: str = Field(default="message", max_length=24)  # message | update
     payload: str  # a neutral Reply as JSON; rendered by the platform's sender
-    status: OutboxStatus = Field(
-        default=OutboxStatus.pending, sa_column=sa.Column(sa.String(8), nullable=False)
-    )
+    status: OutboxStatus = Field(default=OutboxStatus.pending, sa_column=enum_column(OutboxStatus))
     attempts: int = 0
     next_attempt_at: dt.datetime = ts_field(default_now=True)  # also quiet-hours hold
     last_error: str | None = Field(default=None, max_length=1000)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:06:23.076540
+Create Date: 2026-11-23 11:13:10.414143
 """
 from collections.abc import Sequence
 
@@ -39,7 +39,7 @@ def upgrade() -> None:
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.Column('unit', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('higher_is_better', sa.Boolean(), nullable=False),
-    sa.Column('aggregation', sa.String(length=16), nullable=False),
+    sa.Column('aggregation', sa.Enum('weighted_mean', 'ratio', 'nps', 'sum', name='aggregation', native_enum=False, length=16), nullable=False),
     sa.Column('min_value', sa.Float(), nullable=True),
     sa.Column('max_value', sa.Float(), nullable=True),
     sa.Column('builtin', sa.Boolean(), nullable=False),
@@ -86,7 +86,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
     sa.Column('display_name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
-    sa.Column('role', sa.String(length=16), nullable=False),
+    sa.Column('role', sa.Enum('agent', 'lead', 'manager', 'admin', name='role', native_enum=False, length=16), nullable=False),
     sa.Column('team_id', sa.Integer(), nullable=True),
     sa.Column('manager_id', sa.Integer(), nullable=True),
     sa.Column('timezone', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -126,7 +126,7 @@ def upgrade() -> None:
     sa.Column('assigned_by_id', sa.Integer(), nullable=True),
     sa.Column('team_id', sa.Integer(), nullable=True),
     sa.Column('due_date', sa.Date(), nullable=True),
-    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('status', sa.Enum('open', 'in_progress', 'done', 'cancelled', name='actionstatus', native_enum=False, length=16), nullable=False),
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('source_ref', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('metric_key', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
@@ -243,7 +243,7 @@ def upgrade() -> None:
     sa.Column('recipient_team_id', sa.Integer(), nullable=True),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
     sa.Column('payload', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('status', sa.String(length=8), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'sent', 'dead', name='outboxstatus', native_enum=False, length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
