@@ -1,0 +1,134 @@
+"""Property test: any text thrown at any command gives a Reply, never an exception, and a
+refused command writes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlmodel import SQLModel
+
+from bot.console import parse_line
+from handlers.context import CoreConfig, HandlerContext
+from handlers.dispatch import run_command
+from handlers.errors import UsageError
+from handlers.registry import COMMANDS
+from handlers.types import Reply
+from storage.catalogue import ensure_reference_data
+from storage.db import Database
+from storage.models import Person, Role
+from tests.conftest import FakeClock, actor_of, make_person, make_team
+
+VERBS = [c.verb for c in COMMANDS]
+
+nasty_words = st.sampled_from(
+    [
+        "'; DROP TABLE person; --",
+        "<script>alert(1)</script>",
+        "*bold*",
+        "```",
+        "@maria.lopez",
+        "@nobody",
+        "<@U123|x>",
+        "#ownership",
+        "#",
+        "due",
+        "tomorrow",
+        "1999-01-01",
+        "2026-02-30",
+        "9" * 40,
+        "-1",
+        "NaN",
+        "inf",
+        ">=",
+        "<=",
+        "300s",
+        "90%",
+        "team",
+        "Billing",
+        "\u202e",
+        "\x00",
+        "zalgo\u0301\u0301\u0301",
+        '"unclosed',
+        "week",
+        "all",
+        "every",
+        "mon",
+        "25:99",
+    ]
+)
+word = st.one_of(nasty_words, st.text(min_size=1, max_size=30))
+arg_text = st.one_of(
+    st.lists(word, max_size=12).map(" ".join),
+    st.text(max_size=300),
+    st.text(min_size=4000, max_size=6000),
+)
+
+
+async def _counts(db: Database) -> dict[str, int]:
+    async with db.engine.connect() as conn:
+        out = {}
+        for table in SQLModel.metadata.sorted_tables:
+            out[table.name] = int(
+                (await conn.execute(sa.select(sa.func.count()).select_from(table))).scalar_one()
+            )
+        return out
+
+
+def test_every_command_survives_arbitrary_text() -> None:
+    loop = asyncio.new_event_loop()
+    clock = FakeClock(dt.datetime(2026, 11, 17, 10, 0, tzinfo=dt.UTC))
+
+    async def setup() -> tuple[Database, list[Person]]:
+        db = Database("sqlite+aiosqlite://")
+        await db.create_all()
+        await ensure_reference_data(db)
+        team = await make_team(db)
+        other = await make_team(db, "Tech Support", "America/New_York")
+        people = [
+            await make_person(db, "maria.lopez", team=team),
+            await make_person(db, "lee.lead", role=Role.lead, team=team),
+            await make_person(db, "olga.other", role=Role.lead, team=other),
+            await make_person(db, "mona.manager", role=Role.manager, team=team),
+            await make_person(db, "ada.admin", role=Role.admin),
+        ]
+        return db, people
+
+    db, people = loop.run_until_complete(setup())
+    ctx = HandlerContext(db=db, clock=clock, config=CoreConfig(secret="fuzz"))
+
+    @settings(
+        max_examples=300,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(
+        verb=st.sampled_from(VERBS),
+        text=arg_text,
+        who=st.integers(min_value=0, max_value=len(people) - 1),
+    )
+    def check(verb: str, text: str, who: int) -> None:
+        async def one() -> None:
+            before = await _counts(db)
+            try:
+                cmd = await parse_line(db, actor_of(people[who]), f"/{verb} {text}")
+            except UsageError:  # too long to parse: the adapters answer it as a usage error
+                return
+            reply = await run_command(cmd, ctx)
+            assert isinstance(reply, Reply)
+            assert reply.fallback or reply.blocks
+            assert "Traceback" not in reply.fallback
+            assert "something went wrong on our side" not in reply.fallback, (verb, text)
+            if not reply.ok:
+                assert await _counts(db) == before, (verb, text, reply.fallback)
+
+        loop.run_until_complete(one())
+
+    try:
+        check()
+    finally:
+        loop.run_until_complete(db.dispose())
+        loop.close()
