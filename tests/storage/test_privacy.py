@@ -33,7 +33,9 @@ async def _world(db: Database) -> tuple[Team, Person, Person, int]:
     team = await make_team(db)
     lead = await make_person(db, "lee.lead", role=Role.lead, team=team)
     maria = await make_person(db, "maria.lopez", team=team)
-    assert team.id and lead.id and maria.id
+    assert team.id
+    assert lead.id
+    assert maria.id
     async with db.session() as s:
         s.add(
             Recognition(
@@ -73,7 +75,7 @@ async def _world(db: Database) -> tuple[Team, Person, Person, int]:
 
 
 async def test_export_holds_their_data_but_no_pulse_answers(any_db: Database) -> None:
-    _team, _lead, maria, _rid = await _world(any_db)
+    await _world(any_db)
     data = await privacy.export_person(any_db, email="MARIA.LOPEZ@example.com")
     assert data is not None
     text = json.dumps(data)
@@ -114,7 +116,8 @@ async def test_forget_anonymises_and_keeps_shared_history(any_db: Database) -> N
         lead_row = await s.get(Person, lead.id)
         assert lead_row is not None
         assert lead_row.display_name == "Lee Lead"
-    assert team.id is not None and round_id > 0
+    assert team.id is not None
+    assert round_id > 0
 
 
 async def test_retention_drops_old_comments_and_delivered_messages(any_db: Database) -> None:
