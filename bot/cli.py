@@ -62,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     oretry = outsub.add_parser("retry", help="send a dead message again")
     oretry.add_argument("id", type=int)
 
+    slack = sub.add_parser("slack", help="Slack tasks")
+    slacksub = slack.add_subparsers(dest="slack_cmd", metavar="TASK", required=True)
+    sman = slacksub.add_parser("manifest", help="print the Slack app manifest for your host")
+    sman.add_argument("--url", default="https://YOUR-HOST", help="your server's https address")
+
     teams = sub.add_parser("teams", help="Microsoft Teams tasks")
     teamsub = teams.add_subparsers(dest="teams_cmd", metavar="TASK", required=True)
     pkg = teamsub.add_parser("package", help="write the Teams app package (zip)")
@@ -118,6 +123,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot import privacy_cli
 
         return asyncio.run(privacy_cli.main(settings, args))
+    if args.cmd == "slack":
+        from bot.slack.manifest import render_manifest
+
+        print(render_manifest(args.url), end="")
+        return 0
     if args.cmd == "teams":
         from bot import teams_package
 

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     scheduler_timezone: str = "UTC"
     job_grace_seconds: int = Field(default=3600, ge=1)
 
+    # Delivery (the outbox dispatcher; other platform limits are in jobs/dispatcher.py)
+    slack_rate_per_second: float = Field(default=20.0, gt=0)  # workspace-wide budget
+    slack_channel_rate_per_second: float = Field(default=1.0, gt=0)
+    outbox_max_attempts: int = Field(default=8, ge=1)
+
     @field_validator("default_timezone", "scheduler_timezone")
     @classmethod
     def _valid_zone(cls, v: str) -> str:
@@ -85,6 +90,10 @@ class Settings(BaseSettings):
             default_timezone=self.default_timezone,
             retention_pulse_comments_days=self.retention_pulse_comments_days,
             retention_outbox_days=self.retention_outbox_days,
+            kpi_source_url=self.kpi_source_url or None,
+            kpi_source_token=(
+                self.kpi_source_token.get_secret_value() if self.kpi_source_token else None
+            ),
         )
 
     @property

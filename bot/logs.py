@@ -35,5 +35,5 @@ def setup_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
-    for noisy in ("aiosqlite", "apscheduler.executors", "alembic.runtime.migration"):
+    for noisy in ("aiosqlite", "apscheduler.executors", "alembic", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

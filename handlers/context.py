@@ -37,6 +37,8 @@ class CoreConfig:
     default_timezone: str = "UTC"
     retention_pulse_comments_days: int = 365
     retention_outbox_days: int = 30
+    kpi_source_url: str | None = None  # jobs/kpi_pull.py pulls from it when set
+    kpi_source_token: str | None = field(default=None, repr=False)  # a secret
 
 
 @dataclass

@@ -8,12 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from handlers import actions, oneonone, pulse, stats
 from handlers.context import HandlerContext
 from handlers.types import Actor, Block, Context, Header, Reply
 
 Section = Callable[[Actor, HandlerContext], Awaitable[list[Block]]]
 
-SECTIONS: list[Section] = []
+SECTIONS: list[Section] = [
+    stats.home_section,
+    oneonone.home_section,
+    actions.home_section,
+    pulse.home_section,
+]
 
 
 async def home(actor: Actor, ctx: HandlerContext) -> Reply:

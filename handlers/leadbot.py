@@ -42,7 +42,7 @@ def help_reply(*, intro: str | None = None, verb: str | None = None) -> Reply:
 
 async def leadbot(cmd: Command, ctx: HandlerContext) -> Reply:
     args = Args(cmd.args)
-    sub = args.take_if("help", "team", "whoami")
+    sub = args.take_if("help", "team", "whoami", "home")
     if sub is None:
         if args:
             raise UsageError(f"I don't know `/leadbot {args.rest_text()}`.")
@@ -51,6 +51,11 @@ async def leadbot(cmd: Command, ctx: HandlerContext) -> Reply:
         topic = args.take_word() if args else None
         args.expect_end()
         return help_reply(verb=topic)
+    if sub == "home":
+        args.expect_end()
+        from handlers.home import home
+
+        return await home(cmd.actor, ctx)
     if sub == "whoami":
         args.expect_end()
         a = cmd.actor
@@ -127,7 +132,9 @@ async def _team_create(args: Args, ctx: HandlerContext) -> Reply:
             try:
                 tz = zone(tok[3:]).key
             except ValueError as exc:
-                raise UsageError(str(exc).capitalize() + ".") from None
+                # Not str.capitalize(): it would lower-case the zone name in the message.
+                msg = str(exc)
+                raise UsageError(msg[:1].upper() + msg[1:] + ".") from None
         else:
             words.append(tok)
     name = " ".join(words).strip()
@@ -179,10 +186,11 @@ async def _team_add(args: Args, ctx: HandlerContext) -> Reply:
 
 SPEC = CommandSpec(
     verb="leadbot",
-    summary="Help, who you are, and (admins) setting up teams and people",
+    summary="Help, your home view, who you are, and (admins) setting up teams and people",
     usage=(
         "/leadbot help [COMMAND]",
         "/leadbot whoami",
+        "/leadbot home",
         "/leadbot team list",
         "/leadbot team create NAME [tz=Area/City]",
         "/leadbot team add @person TEAM as agent|lead|manager|admin",

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-from handlers import leadbot
+from handlers import actions, goals, kudos, leadbot, oneonone, pulse, stats
 from handlers.spec import ActionSpec, CommandSpec
 
-COMMANDS: tuple[CommandSpec, ...] = (leadbot.SPEC,)
+COMMANDS: tuple[CommandSpec, ...] = (
+    leadbot.SPEC,
+    pulse.SPEC,
+    stats.SPEC,
+    goals.SPEC,
+    kudos.SPEC,
+    oneonone.SPEC,
+    actions.SPEC,
+)
 
-ACTIONS: tuple[ActionSpec, ...] = ()
+ACTIONS: tuple[ActionSpec, ...] = (
+    pulse.ACTION,
+    kudos.ACTION,
+    oneonone.ACTION,
+    actions.ACTION_SPEC,
+)

@@ -108,11 +108,10 @@ def local_to_utc(day: dt.date, at: dt.time, tz: str | ZoneInfo) -> dt.datetime:
     """A wall-clock time on a local day, in UTC. A time that DST skips moves forward."""
     z = zone(tz) if isinstance(tz, str) else tz
     naive = dt.datetime.combine(day, at)
-    aware = naive.replace(tzinfo=z)
-    # Round-trip detects a skipped time (spring forward): move it past the gap.
-    back = aware.astimezone(dt.UTC).astimezone(z)
-    if back.replace(tzinfo=None) != naive:
-        aware = (naive.replace(tzinfo=z, fold=1)).astimezone(dt.UTC).astimezone(z)
+    # fold=0 (PEP 495): a repeated time (fall back) is its first occurrence, and a skipped
+    # time (spring forward) takes the offset from before the change, which lands it past
+    # the gap (02:30 -> 03:30). fold=1 would move it back before the gap instead.
+    aware = naive.replace(tzinfo=z, fold=0)
     return aware.astimezone(dt.UTC)
 
 

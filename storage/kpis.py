@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
-from storage.models import MetricValue, utcnow
+from storage.models import Aggregation, MetricValue, utcnow
 from storage.outbox import insert_ignore
 
 CHUNK = 500
@@ -86,3 +87,225 @@ async def upsert_values(db: Database, *, rows: Sequence[KpiRow]) -> int:
 async def count_values(db: Database) -> int:
     async with db.session() as s:
         return int(await s.scalar(sa.select(sa.func.count()).select_from(MetricValue)) or 0)
+
+
+# --- aggregation ---------------------------------------------------------------------
+#
+# Every figure is built from a handful of sums that add up across people and days, so
+# the database does one GROUP BY over the (team_id, metric_key, day) index and Python
+# combines the sums per metric (see combine()):
+#   n  = sum(numerator if given, else value * weight / 100)   (ratios, NPS)
+#   d  = sum(denominator if given, else weight)
+#   vw = sum(value * weight), w = sum(weight)                   (weighted means)
+#   v  = sum(value), c = count(*)                               (sums, row counts)
+# A ratio row without counts thus counts as its percentage weighted by its contacts,
+# and one with counts as exactly those counts: both mix correctly in one total.
+
+
+@dataclass(frozen=True)
+class Sums:
+    """The additive sums behind one figure (one metric over some rows)."""
+
+    n: float = 0.0
+    d: float = 0.0
+    vw: float = 0.0
+    w: float = 0.0
+    v: float = 0.0
+    c: int = 0
+
+    def __add__(self, other: Sums) -> Sums:
+        return Sums(
+            self.n + other.n,
+            self.d + other.d,
+            self.vw + other.vw,
+            self.w + other.w,
+            self.v + other.v,
+            self.c + other.c,
+        )
+
+
+ZERO = Sums()
+
+
+def combine(aggregation: Aggregation | str, s: Sums) -> float | None:
+    """The figure for a metric from its sums; None when there is nothing to divide by.
+
+    - weighted_mean (AHT, ASA, QA): sum(value x contacts) / sum(contacts);
+    - ratio (CSAT, FCR, service level, abandonment, occupancy, adherence):
+      100 x sum(numerator) / sum(denominator), rows without counts weighted by contacts;
+    - nps: 100 x sum(promoters - detractors) / sum(responses), rows with only a score
+      weighted by their responses;
+    - sum: the plain total.
+    """
+    if s.c == 0:
+        return None
+    agg = Aggregation(aggregation)
+    if agg is Aggregation.weighted_mean:
+        return s.vw / s.w if s.w > 0 else None
+    if agg in (Aggregation.ratio, Aggregation.nps):
+        return 100.0 * s.n / s.d if s.d > 0 else None
+    return s.v
+
+
+def _has_counts() -> sa.ColumnElement[bool]:
+    mv = MetricValue.__table__.c  # type: ignore[attr-defined]
+    return sa.and_(mv.numerator.is_not(None), mv.denominator.is_not(None))
+
+
+def _sum_columns() -> list[Any]:
+    mv = MetricValue.__table__.c  # type: ignore[attr-defined]
+    counts = _has_counts()
+    return [
+        sa.func.sum(sa.case((counts, mv.numerator), else_=mv.value * mv.weight / 100.0)),
+        sa.func.sum(sa.case((counts, mv.denominator), else_=mv.weight)),
+        sa.func.sum(mv.value * mv.weight),
+        sa.func.sum(mv.weight),
+        sa.func.sum(mv.value),
+        sa.func.count(),
+    ]
+
+
+def _sums(row: Any, at: int) -> Sums:
+    vals = [float(x or 0) for x in row[at : at + 5]]
+    return Sums(vals[0], vals[1], vals[2], vals[3], vals[4], int(row[at + 5] or 0))
+
+
+@dataclass(frozen=True)
+class DaySums:
+    """Per metric and day: the team-level (queue) rows and the people's rows apart."""
+
+    team: dict[tuple[str, dt.date], Sums]
+    people: dict[tuple[str, dt.date], Sums]
+
+    def chosen(self, metric_key: str, day: dt.date) -> Sums:
+        """A team's figure for a day: its queue-level row when it has one, else its people.
+
+        Queue metrics (service level, ASA, abandonment) come per team; adding the people's
+        rows on top would count the same contacts twice.
+        """
+        t = self.team.get((metric_key, day))
+        if t is not None and t.c:
+            return t
+        return self.people.get((metric_key, day), ZERO)
+
+    def over(self, metric_key: str, start: dt.date, end: dt.date) -> Sums:
+        total = ZERO
+        day = start
+        while day <= end:
+            total = total + self.chosen(metric_key, day)
+            day += dt.timedelta(days=1)
+        return total
+
+
+async def team_day_sums(
+    db: Database, *, team_id: int, metric_keys: Sequence[str], start: dt.date, end: dt.date
+) -> DaySums:
+    """Per-day sums of a team's values (its people's rows and its queue rows), one query."""
+    mv = MetricValue.__table__.c  # type: ignore[attr-defined]
+    is_team = mv.person_id.is_(None)
+    q = (
+        sa.select(mv.metric_key, mv.day, is_team, *_sum_columns())
+        .where(
+            mv.team_id == team_id,
+            mv.metric_key.in_(list(metric_keys)),
+            mv.day >= start,
+            mv.day <= end,
+        )
+        .group_by(mv.metric_key, mv.day, is_team)
+    )
+    team: dict[tuple[str, dt.date], Sums] = {}
+    ppl: dict[tuple[str, dt.date], Sums] = {}
+    async with db.session() as s:
+        for row in (await s.execute(q)).all():
+            target = team if row[2] else ppl
+            target[(row[0], row[1])] = _sums(row, 3)
+    return DaySums(team=team, people=ppl)
+
+
+async def person_day_sums(
+    db: Database, *, person_id: int, metric_keys: Sequence[str], start: dt.date, end: dt.date
+) -> dict[tuple[str, dt.date], Sums]:
+    """Per metric and day: one person's values (as sums, so they combine like a team's)."""
+    mv = MetricValue.__table__.c  # type: ignore[attr-defined]
+    q = (
+        sa.select(mv.metric_key, mv.day, *_sum_columns())
+        .where(
+            mv.person_id == person_id,
+            mv.metric_key.in_(list(metric_keys)),
+            mv.day >= start,
+            mv.day <= end,
+        )
+        .group_by(mv.metric_key, mv.day)
+    )
+    async with db.session() as s:
+        return {(r[0], r[1]): _sums(r, 2) for r in (await s.execute(q)).all()}
+
+
+async def people_sums(
+    db: Database,
+    *,
+    team_id: int,
+    metric_key: str,
+    start: dt.date,
+    end: dt.date,
+    by_day: bool = False,
+) -> dict[tuple[int, dt.date | None], Sums]:
+    """Per person (and per day with `by_day`) of a team: one metric's sums over a range."""
+    mv = MetricValue.__table__.c  # type: ignore[attr-defined]
+    keys: list[Any] = [mv.person_id]
+    if by_day:
+        keys.append(mv.day)
+    q = (
+        sa.select(*keys, *_sum_columns())
+        .where(
+            mv.team_id == team_id,
+            mv.metric_key == metric_key,
+            mv.day >= start,
+            mv.day <= end,
+            mv.person_id.is_not(None),
+        )
+        .group_by(*keys)
+    )
+    out: dict[tuple[int, dt.date | None], Sums] = {}
+    async with db.session() as s:
+        for r in (await s.execute(q)).all():
+            pid: Any = r[0]
+            day: Any = r[1] if by_day else None
+            out[(int(pid), day)] = _sums(r, len(keys))
+    return out
+
+
+async def has_any_values(db: Database, *, team_id: int) -> bool:
+    """True when the team has at least one stored value (its people's or its own)."""
+    mv = MetricValue.__table__.c  # type: ignore[attr-defined]
+    async with db.session() as s:
+        found = await s.scalar(sa.select(mv.id).where(mv.team_id == team_id).limit(1))
+        return found is not None
+
+
+async def metric_days_by_person(
+    db: Database, *, team_id: int, metric_key: str, start: dt.date, end: dt.date
+) -> dict[tuple[int | None, dt.date], Sums]:
+    """One metric of a team per person and day (person None: the team's own rows).
+
+    Everything a per-agent breakdown needs (the period, the one before, the sparkline,
+    the team's figure) in one indexed query.
+    """
+    mv = MetricValue.__table__.c  # type: ignore[attr-defined]
+    q = (
+        sa.select(mv.person_id, mv.day, *_sum_columns())
+        .where(
+            mv.team_id == team_id,
+            mv.metric_key == metric_key,
+            mv.day >= start,
+            mv.day <= end,
+        )
+        .group_by(mv.person_id, mv.day)
+    )
+    out: dict[tuple[int | None, dt.date], Sums] = {}
+    async with db.session() as s:
+        for r in (await s.execute(q)).all():
+            pid: Any = r[0]
+            day: Any = r[1]
+            out[(None if pid is None else int(pid), day)] = _sums(r, 2)
+    return out

@@ -128,3 +128,293 @@ async def mark_sent(db: Database, *, message_id: int, external_ref: str | None =
             m.status = OutboxStatus.sent
             m.sent_at = utcnow()
             m.external_ref = external_ref
+
+
+# --- delivery: claims, results, and the admin's view ------------------------------------
+#
+# A pending row is claimed by a dispatcher with a *lease*: one atomic UPDATE moves its
+# next_attempt_at to "now + lease" and adds one to attempts. The pair (attempts, lease end)
+# is the claim's token; results that give the row back (retry, dead, rate limited) only
+# apply while the token still matches, so a process that lost its lease changes nothing.
+# A process that dies leaves the lease to run out, and the row becomes due again.
+#
+# Per-target order: only the oldest "active" pending row of a target is ever claimed.
+# Active means due now, or already tried (attempts > 0 or a last error: in flight, or
+# waiting for a retry or a Retry-After).
+# Rows held for quiet hours (never tried, not yet due) do not block later messages.
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A message claimed for sending, with the token that proves the claim is ours."""
+
+    message: OutboxMessage
+    attempts: int  # attempts after this claim
+    lease_until: dt.datetime
+    unresolved_before: bool  # a previous claim ended without a result (its process died)
+
+
+def _pending_due(now: dt.datetime) -> Any:
+    return sa.and_(
+        col(OutboxMessage.status) == OutboxStatus.pending.value,
+        col(OutboxMessage.next_attempt_at) <= now,
+    )
+
+
+async def claim_due_batch(
+    db: Database,
+    *,
+    now: dt.datetime,
+    limit: int,
+    lease_seconds: float,
+    platforms: Sequence[str],
+    claimed_by: str = "",
+) -> list[Claim]:
+    """Claim up to `limit` due messages, at most one per target, the oldest of each target."""
+    if limit <= 0 or not platforms:
+        return []
+    lease_until = now + dt.timedelta(seconds=lease_seconds)
+    t = OutboxMessage
+    async with db.session() as s:
+        # Targets with a row already tried and waiting (in flight, backing off, or waiting
+        # out a Retry-After) send nothing else until that row is resolved.
+        busy = sa.select(col(t.platform), col(t.target)).where(
+            col(t.status) == OutboxStatus.pending.value,
+            col(t.next_attempt_at) > now,
+            sa.or_(col(t.attempts) > 0, col(t.last_error).is_not(None)),
+        )
+        heads = (
+            await s.execute(
+                sa.select(sa.func.min(col(t.id)).label("id"))
+                .where(
+                    _pending_due(now),
+                    col(t.platform).in_(list(platforms)),
+                    sa.tuple_(col(t.platform), col(t.target)).not_in(busy),
+                )
+                .group_by(col(t.platform), col(t.target))
+                .order_by(sa.func.min(col(t.id)))
+                # More candidates than needed: other dispatchers may hold some of them.
+                .limit(limit * 3)
+            )
+        ).all()
+        ids = [h.id for h in heads if h.id is not None]
+        if not ids:
+            return []
+        if s.bind is not None and s.bind.dialect.name == "postgresql":
+            # Concurrent dispatchers skip each other's rows instead of waiting for them.
+            locked = await s.execute(
+                sa.select(col(t.id))
+                .where(col(t.id).in_(ids), _pending_due(now))
+                .order_by(col(t.id))
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            ids = [r[0] for r in locked.all() if r[0] is not None]
+            if not ids:
+                return []
+        else:
+            ids = ids[:limit]
+        before = {
+            r.id: r.external_ref
+            for r in (
+                await s.execute(sa.select(col(t.id), col(t.external_ref)).where(col(t.id).in_(ids)))
+            ).all()
+        }
+        marker = f"claim:{claimed_by}"[:200]
+        result = await s.execute(
+            sa.update(t)
+            .where(col(t.id).in_(ids), _pending_due(now))
+            .values(
+                next_attempt_at=lease_until,
+                attempts=col(t.attempts) + 1,
+                external_ref=marker,
+            )
+            .returning(col(t.id))
+        )
+        claimed_ids = sorted(r[0] for r in result.all() if r[0] is not None)
+        if not claimed_ids:
+            return []
+        rows = (
+            await s.execute(select(t).where(col(t.id).in_(claimed_ids)).order_by(col(t.id)))
+        ).scalars()
+        claims = []
+        for m in rows:
+            prior = before.get(m.id)
+            claims.append(
+                Claim(
+                    message=m,
+                    attempts=m.attempts,
+                    lease_until=lease_until,
+                    unresolved_before=bool(prior and prior.startswith("claim:")),
+                )
+            )
+        return claims
+
+
+def _held(claim: Claim) -> Any:
+    t = OutboxMessage
+    return sa.and_(
+        col(t.id) == claim.message.id,
+        col(t.status) == OutboxStatus.pending.value,
+        col(t.attempts) == claim.attempts,
+        col(t.next_attempt_at) == claim.lease_until,
+    )
+
+
+async def renew_lease(
+    db: Database, *, claim: Claim, now: dt.datetime, lease_seconds: float
+) -> Claim | None:
+    """Extend a claim's lease; None when the claim was lost (the lease ran out and
+    another dispatcher took the message)."""
+    until = now + dt.timedelta(seconds=lease_seconds)
+    async with db.session() as s:
+        result = await s.execute(
+            sa.update(OutboxMessage).where(_held(claim)).values(next_attempt_at=until)
+        )
+        if (getattr(result, "rowcount", 0) or 0) < 1:
+            return None
+    return Claim(claim.message, claim.attempts, until, claim.unresolved_before)
+
+
+async def mark_delivered(
+    db: Database, *, message_id: int, external_ref: str | None, now: dt.datetime
+) -> bool:
+    """Record that the platform accepted a message; False when it was not pending.
+
+    Not guarded by the lease: once the platform has the message, recording it as sent is
+    always right, and it keeps any later claim from sending it again."""
+    async with db.session() as s:
+        result = await s.execute(
+            sa.update(OutboxMessage)
+            .where(
+                col(OutboxMessage.id) == message_id,
+                col(OutboxMessage.status) == OutboxStatus.pending.value,
+            )
+            .values(
+                status=OutboxStatus.sent.value,
+                sent_at=now,
+                external_ref=external_ref,
+                last_error=None,
+            )
+        )
+        return (getattr(result, "rowcount", 0) or 0) > 0
+
+
+async def mark_delivered_many(
+    db: Database, *, items: Sequence[tuple[int, str | None]], now: dt.datetime
+) -> None:
+    """mark_delivered for several messages in one transaction (the dispatcher's group
+    commit): [(message id, external ref)]."""
+    if not items:
+        return
+    t = OutboxMessage.__table__  # type: ignore[attr-defined]
+    stmt = (
+        sa.update(t)
+        .where(
+            t.c.id == sa.bindparam("b_id"),
+            t.c.status == OutboxStatus.pending.value,
+        )
+        .values(
+            status=OutboxStatus.sent.value,
+            sent_at=now,
+            external_ref=sa.bindparam("b_ref"),
+            last_error=None,
+        )
+    )
+    async with db.session() as s:
+        await s.execute(stmt, [{"b_id": i, "b_ref": ref} for i, ref in items])
+
+
+async def mark_retry(
+    db: Database,
+    *,
+    claim: Claim,
+    next_attempt_at: dt.datetime,
+    error: str,
+    count_attempt: bool = True,
+) -> bool:
+    """Give a claimed message back to be tried again at `next_attempt_at`.
+
+    count_attempt=False (rate limited) does not use up one of its attempts."""
+    values: dict[str, Any] = {
+        "next_attempt_at": next_attempt_at,
+        "last_error": error[:1000],
+        "external_ref": None,
+    }
+    if not count_attempt:
+        values["attempts"] = col(OutboxMessage.attempts) - 1
+    async with db.session() as s:
+        result = await s.execute(sa.update(OutboxMessage).where(_held(claim)).values(**values))
+        return (getattr(result, "rowcount", 0) or 0) > 0
+
+
+async def mark_dead(db: Database, *, claim: Claim, error: str) -> bool:
+    """Give up on a claimed message: it stays, dead, with its last error, until retried."""
+    async with db.session() as s:
+        result = await s.execute(
+            sa.update(OutboxMessage)
+            .where(_held(claim))
+            .values(status=OutboxStatus.dead.value, last_error=error[:1000], external_ref=None)
+        )
+        return (getattr(result, "rowcount", 0) or 0) > 0
+
+
+async def get_message(db: Database, *, message_id: int) -> OutboxMessage | None:
+    async with db.session() as s:
+        return await s.get(OutboxMessage, message_id)
+
+
+async def list_messages(
+    db: Database,
+    *,
+    status: OutboxStatus = OutboxStatus.pending,
+    limit: int = 100,
+    include_console: bool = True,
+) -> list[OutboxMessage]:
+    """Messages of one status: pending in the order they go out, dead newest first."""
+    async with db.session() as s:
+        q = select(OutboxMessage).where(col(OutboxMessage.status) == status.value)
+        if not include_console:
+            q = q.where(col(OutboxMessage.platform) != "console")
+        if status is OutboxStatus.dead:
+            q = q.order_by(col(OutboxMessage.id).desc())
+        else:
+            q = q.order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
+        return list((await s.execute(q.limit(limit))).scalars())
+
+
+async def retry(db: Database, *, message_id: int, now: dt.datetime) -> OutboxMessage | None:
+    """Send a dead message again, from its first attempt; None when it is not dead."""
+    async with db.session() as s:
+        result = await s.execute(
+            sa.update(OutboxMessage)
+            .where(
+                col(OutboxMessage.id) == message_id,
+                col(OutboxMessage.status) == OutboxStatus.dead.value,
+            )
+            .values(
+                status=OutboxStatus.pending.value,
+                attempts=0,
+                next_attempt_at=now,
+                external_ref=None,
+            )
+        )
+        if (getattr(result, "rowcount", 0) or 0) < 1:
+            return None
+        return await s.get(OutboxMessage, message_id)
+
+
+async def counts(db: Database) -> dict[str, int]:
+    """How many messages there are of each status (and per platform for pending)."""
+    async with db.session() as s:
+        rows = (
+            await s.execute(
+                sa.select(col(OutboxMessage.status), sa.func.count()).group_by(
+                    col(OutboxMessage.status)
+                )
+            )
+        ).all()
+    out = {st.value: 0 for st in OutboxStatus}
+    for st, n in rows:
+        out[str(st)] = int(n)
+    return out

@@ -1,0 +1,22 @@
+"""`leadbot demo`: seed the sample contact center (once) and say what is in it."""
+
+from __future__ import annotations
+
+from handlers.context import HandlerContext
+from handlers.privacy import respondent_hash
+from storage import demo_seed
+
+
+async def seed_and_describe(ctx: HandlerContext) -> str:
+    """Seed the demo data unless present; a short summary of what the store holds."""
+    secret = ctx.config.secret
+
+    def hasher(round_id: int, person_id: int) -> str:
+        return respondent_hash(secret, round_id=round_id, person_id=person_id)
+
+    created = await demo_seed.seed_demo(ctx.db, now=ctx.now(), hasher=hasher)
+    counts = await demo_seed.table_counts(ctx.db)
+    head = "Seeded the demo contact center" if created else "The demo contact center is ready"
+    teams = ", ".join(t.name for t in demo_seed.TEAMS)
+    summary = ", ".join(f"{n:,} {name}" for name, n in counts.items())
+    return f"{head}: {teams} (lead of Billing: {demo_seed.DEFAULT_USER_EMAIL}).\nRows: {summary}."

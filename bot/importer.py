@@ -1,0 +1,64 @@
+"""`leadbot import roster FILE` and `leadbot import kpis FILE|--from-url`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bot.config import Settings
+from handlers.context import HandlerContext, system_clock
+from handlers.imports import ImportResult, import_kpis, import_roster
+from storage.db import Database
+from storage.migrate import upgrade
+
+
+def _read(path: str) -> str | None:
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        print(f"No such file: {path}")
+    except UnicodeDecodeError:
+        print(f"{path} is not UTF-8 text; save the CSV as UTF-8 and try again.")
+    except OSError as exc:
+        print(f"Cannot read {path}: {exc.strerror}")
+    return None
+
+
+async def main(settings: Settings, args: argparse.Namespace) -> int:
+    """Run one import; 0 when it succeeded, 1 when the file was refused (nothing imported)."""
+    db = Database(settings.database_url)
+    try:
+        await upgrade(db)
+        ctx = HandlerContext(db=db, clock=system_clock, config=settings.core)
+        if args.import_cmd == "kpis" and getattr(args, "from_url", False):
+            return await _pull(settings, ctx)
+        if not args.file:
+            print("Give a CSV file (or --from-url to pull from KPI_SOURCE_URL).")
+            return 2
+        text = _read(args.file)
+        if text is None:
+            return 2
+        result: ImportResult
+        if args.import_cmd == "roster":
+            result = await import_roster(ctx, text)
+        else:
+            result = await import_kpis(ctx, text)
+        print(result.summary())
+        return 0 if result.ok else 1
+    finally:
+        await db.dispose()
+
+
+async def _pull(settings: Settings, ctx: HandlerContext) -> int:
+    # --- KPI pull over HTTP: owned by the stats work (jobs/kpi_pull.py); keep this small.
+    if not settings.kpi_source_url:
+        print("KPI_SOURCE_URL is not set; set it (and KPI_SOURCE_TOKEN) to pull KPIs over HTTP.")
+        return 2
+    from jobs import kpi_pull
+
+    token = settings.kpi_source_token.get_secret_value() if settings.kpi_source_token else None
+    result = await kpi_pull.pull_once(
+        ctx.db, url=settings.kpi_source_url, token=token, clock=ctx.clock
+    )
+    print(result.summary())
+    return 0 if result.ok else 1

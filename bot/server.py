@@ -1,0 +1,173 @@
+"""The aiohttp web server: Slack at /slack/events, /healthz, and room for Teams.
+
+`build_web_app` makes the Application (tests run it on a loopback port); `run_server`
+applies the migrations, serves until SIGTERM/SIGINT, then stops accepting, lets in-flight
+requests and the work they started finish, and returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import signal
+import time
+from collections.abc import AsyncIterator, Callable
+
+from aiohttp import web
+
+from bot.config import Settings
+from bot.teams.routes import install_teams
+from handlers.context import Clock, system_clock
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+DB_KEY = web.AppKey("leadbot.db", Database)
+SETTINGS_KEY = web.AppKey("leadbot.settings", Settings)
+
+# Other adapters add their routes here: each installer is called with
+# (app, settings, db) by build_web_app. Microsoft Teams adds POST /api/messages this way.
+RouteInstaller = Callable[[web.Application, Settings, Database], None]
+ROUTE_INSTALLERS: list[RouteInstaller] = [install_teams]
+
+SHUTDOWN_GRACE_SECONDS = 25.0
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 while the database answers, 503 otherwise (load balancers take us out)."""
+    db = request.app[DB_KEY]
+    if await db.ping():
+        return web.json_response({"status": "ok"})
+    return web.json_response({"status": "database unavailable"}, status=503)
+
+
+def _install_slack(app: web.Application, settings: Settings, db: Database, clock: Clock) -> None:
+    if not settings.slack_bot_token:
+        log.info("Slack is off (SLACK_BOT_TOKEN is not set)")
+        return
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+
+    from bot.slack.app import SLACK_BOT_KEY, TaskTracker, build_bolt_app
+
+    tracker = TaskTracker()
+    bolt, slack_bot = build_bolt_app(settings, db, clock=clock, tracker=tracker)
+    app[SLACK_BOT_KEY] = slack_bot
+
+    async def work_finished(_app: web.Application) -> AsyncIterator[None]:
+        yield
+        left = await tracker.drain(SHUTDOWN_GRACE_SECONDS)
+        if left:
+            log.warning("%d slack task(s) still running at shutdown", left)
+
+    if settings.slack_app_token is not None:
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
+
+        async def socket_mode(_app: web.Application) -> AsyncIterator[None]:
+            await handler.connect_async()  # type: ignore[no-untyped-call]
+            log.info("Slack connected over Socket Mode")
+            yield
+            await handler.close_async()  # type: ignore[no-untyped-call]
+
+        app.cleanup_ctx.append(socket_mode)
+        app.cleanup_ctx.append(work_finished)
+        return
+
+    if not settings.slack_signing_secret:
+        log.error("SLACK_SIGNING_SECRET is not set: /slack/events is not served")
+        return
+
+    async def slack_events(request: web.Request) -> web.StreamResponse:
+        # Reading the body enforces client_max_size (413) before anything is parsed.
+        bolt_request = await to_bolt_request(request)
+        bolt_response = await bolt.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    app.router.add_post("/slack/events", slack_events)
+    app.cleanup_ctx.append(work_finished)
+
+
+def build_web_app(
+    settings: Settings, db: Database, *, clock: Clock = system_clock
+) -> web.Application:
+    """The Application: /healthz, Slack (HTTP mode) and every ROUTE_INSTALLERS entry."""
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    app[DB_KEY] = db
+    app[SETTINGS_KEY] = settings
+    app.router.add_get("/healthz", healthz)
+    _install_slack(app, settings, db, clock)
+    for install in ROUTE_INSTALLERS:
+        install(app, settings, db)
+    return app
+
+
+async def run_server(
+    settings: Settings,
+    *,
+    port: int | None = None,
+    host: str = "0.0.0.0",  # noqa: S104  (a server behind a load balancer listens on all)
+    stop: asyncio.Event | None = None,
+    ready: asyncio.Event | None = None,
+) -> None:
+    """Serve until SIGTERM/SIGINT (or `stop` is set), then shut down gracefully.
+
+    `ready` (optional) is set once the port accepts connections.
+    """
+    from storage.migrate import upgrade
+
+    started = time.perf_counter()
+    db = Database(settings.database_url)
+    try:
+        await upgrade(db)
+        app = build_web_app(settings, db)
+        runner = web.AppRunner(
+            app, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE_SECONDS, access_log=None
+        )
+        await runner.setup()
+        installed: list[signal.Signals] = []
+        try:
+            chosen = settings.port if port is None else port
+            site = web.TCPSite(runner, host, chosen)
+            await site.start()
+            if stop is None:
+                # Our own process: SIGTERM/SIGINT stop it. A caller passing `stop` owns them.
+                stop = asyncio.Event()
+                loop = asyncio.get_running_loop()
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    with contextlib.suppress(NotImplementedError, RuntimeError):
+                        loop.add_signal_handler(sig, stop.set)
+                        installed.append(sig)
+            mode = _slack_mode(settings)
+            log.info(
+                "leadbot serving on http://%s:%d (slack: %s) ready in %.0f ms",
+                host,
+                chosen,
+                mode,
+                (time.perf_counter() - started) * 1000,
+            )
+            # Everything built at start-up lives as long as the process: move it out of
+            # the collector's way, so full collections don't stall acknowledgements.
+            gc.collect()
+            gc.freeze()
+            if ready is not None:
+                ready.set()
+            await stop.wait()
+            log.info("shutting down: finishing in-flight requests")
+        finally:
+            for sig in installed:
+                asyncio.get_running_loop().remove_signal_handler(sig)
+            await runner.cleanup()
+    finally:
+        await db.dispose()
+    log.info("leadbot server stopped")
+
+
+def _slack_mode(settings: Settings) -> str:
+    if not settings.slack_bot_token:
+        return "off"
+    if settings.slack_app_token is not None:
+        return "socket mode"
+    return "http /slack/events" if settings.slack_signing_secret else "misconfigured"

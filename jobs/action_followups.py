@@ -1,0 +1,493 @@
+"""Follow-ups on action items: one global sweep (every 5 minutes) that decides, per owner in
+their own zone and working hours, what is due now.
+
+- Due reminder: on the owner's working day before the due date, once they are on shift
+  (not when the item was created or its date set on or after that day: they were just told).
+- Overdue nudge: each working morning (owner's shift) while the item is overdue.
+- Escalation: to the assigner (or the owner's lead when they assigned it themselves) once
+  the item has been overdue for more than `action_escalate_after_days` working days; once
+  per due date.
+- Evidence: an item linked to a metric whose owner met the target for
+  `action_evidence_days` working days in a row offers the assigner "Close as achieved", once.
+- Weekly summary: to every lead and manager, on the first working day of their week at
+  the start of their shift: open, done in the last 7 days, overdue by owner.
+
+Nothing is sent for done or cancelled items (checked again in the same transaction that
+enqueues), nothing twice (deterministic outbox dedupe keys), and nothing outside the
+recipient's working hours (messages are held until their next working moment).
+Every follow-up is recorded as an ActionItemEvent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+
+from handlers.actions import (
+    Evidence,
+    compute_evidence,
+    dm,
+    item_buttons,
+    ref,
+)
+from handlers.context import HandlerContext
+from handlers.dates import format_day
+from handlers.fmt import fmt_goal
+from handlers.types import Block, Button, Buttons, Context, Fields, Header, Reply, Table, Text
+from handlers.worktime import (
+    first_shift_start,
+    is_working,
+    is_working_day,
+    local_now,
+    previous_working_day,
+)
+from jobs.spec import Cron, JobRunInfo, JobSpec
+from storage import actions as store
+from storage import catalogue, people
+from storage.actions import FollowUp
+from storage.models import ActionItem, ActionStatus, Metric, Person, Role, Team
+from storage.outbox import OutboxNew
+
+log = logging.getLogger(__name__)
+
+LOOKAHEAD_DAYS = 9  # a due reminder can fall a week before the due day (one shift a week)
+RECENT_EVIDENCE_DAYS = 7  # a close is offered on recent figures only
+
+
+def overdue_working_days(work_hours: str, due: dt.date, today: dt.date) -> int:
+    """Working days strictly after `due`, up to and including `today`."""
+    n = 0
+    day = due + dt.timedelta(days=1)
+    while day <= today and n < 400:
+        if is_working_day(work_hours, day):
+            n += 1
+        day += dt.timedelta(days=1)
+    return n
+
+
+def _local(when: dt.datetime, tz: str) -> dt.datetime:
+    return local_now(when, tz)
+
+
+def _evidence_text(
+    ev: Evidence | None, item: ActionItem, metrics: dict[str, Metric], today: dt.date
+) -> str | None:
+    if ev is None or item.metric_key is None or item.metric_key not in metrics:
+        return None
+    assert item.metric_op is not None
+    assert item.metric_target is not None
+    return ev.line(metrics[item.metric_key], item.metric_op, item.metric_target, today=today)
+
+
+def _item_message(
+    ctx: HandlerContext,
+    item: ActionItem,
+    owner: Person,
+    *,
+    header: str,
+    text: str,
+    evidence: str | None,
+    key: str,
+) -> OutboxNew:
+    blocks: list[Block] = [Header(header), Text(text)]
+    if evidence:
+        blocks.append(Context(evidence))
+    buttons = item_buttons(item, for_owner=True)
+    if buttons:
+        blocks.append(buttons)
+    reply = Reply(blocks=blocks, text=text.replace("*", ""))
+    return dm(ctx, owner, reply, key=key)
+
+
+def _escalation_target(
+    item: ActionItem, owner: Person, persons: dict[int, Person], teams: dict[int, Team]
+) -> Person | None:
+    """The assigner; the owner's lead (then manager) when they assigned it themselves."""
+    assigner = persons.get(item.assigned_by_id or 0)
+    if assigner is not None and assigner.active and assigner.id != owner.id:
+        return assigner
+    team = teams.get(owner.team_id or item.team_id or 0)
+    if team is None:
+        return None
+    for pid in (team.lead_id, team.manager_id):
+        p = persons.get(pid or 0)
+        if p is not None and p.active and p.id != owner.id:
+            return p
+    return None
+
+
+async def _item_followups(
+    ctx: HandlerContext,
+    items: list[ActionItem],
+    persons: dict[int, Person],
+    teams: dict[int, Team],
+    metrics: dict[str, Metric],
+) -> list[FollowUp]:
+    now = ctx.now()
+    cfg = ctx.config
+    item_ids = [i.id for i in items if i.id is not None]
+    last = await store.last_events(
+        ctx.db, item_ids=item_ids, kinds=("created", "due_changed", "escalated", "reassigned")
+    )
+    pairs = {
+        (i.owner_id, i.metric_key)
+        for i in items
+        if i.owner_id is not None and i.metric_key is not None
+    }
+    since = now.date() - dt.timedelta(days=max(21, 3 * cfg.action_evidence_days))
+    values = await store.person_values(ctx.db, pairs=pairs, since=since)
+    # Every key a follow-up could have today, so that messages already sent aren't built.
+    possible: list[str] = []
+    for item in items:
+        owner = persons.get(item.owner_id or 0)
+        if owner is None or item.id is None:
+            continue
+        try:
+            today = _local(now, owner.timezone).date()
+        except ValueError:
+            continue
+        possible += [f"action:{item.id}:nudge:{today.isoformat()}", f"action:{item.id}:close_offer"]
+        if item.due_date is not None:
+            possible += [
+                f"action:{item.id}:due:{item.due_date.isoformat()}",
+                f"action:{item.id}:escalated:{item.due_date.isoformat()}",
+            ]
+    sent = await store.existing_keys(ctx.db, keys=possible)
+    out: list[FollowUp] = []
+    for item in items:
+        owner = persons.get(item.owner_id or 0)
+        if owner is None or not owner.active or item.id is None:
+            continue
+        try:
+            out.extend(
+                _for_item(ctx, item, owner, persons, teams, metrics, last, values, now, sent)
+            )
+        except ValueError:  # a bad shift pattern or zone: skip this owner, keep sweeping
+            log.warning("action follow-up skipped item=%s owner=%s", item.id, owner.id)
+    return out
+
+
+def _for_item(
+    ctx: HandlerContext,
+    item: ActionItem,
+    owner: Person,
+    persons: dict[int, Person],
+    teams: dict[int, Team],
+    metrics: dict[str, Metric],
+    last: dict[tuple[int, str], dt.datetime],
+    values: dict[tuple[int, str], list[tuple[dt.date, float]]],
+    now: dt.datetime,
+    sent: set[str],
+) -> list[FollowUp]:
+    cfg = ctx.config
+    assert item.id is not None
+    tz, wh = owner.timezone, owner.work_hours
+    today = _local(now, tz).date()
+    working_now = is_working(wh, tz, now)
+    evidence: Evidence | None = None
+    if item.metric_key is not None and item.metric_op and item.metric_target is not None:
+        evidence = compute_evidence(
+            values.get((owner.id or 0, item.metric_key), []),
+            op=item.metric_op,
+            target=item.metric_target,
+            work_hours=wh,
+            since=_local(item.created_at, tz).date(),
+            today=today,
+        )
+    ev_text = _evidence_text(evidence, item, metrics, today)
+    out: list[FollowUp] = []
+    due = item.due_date
+    if due is not None:
+        due_set = max(
+            (t for k in ("created", "due_changed", "reassigned") if (t := last.get((item.id, k)))),
+            default=item.created_at,
+        )
+        remind_day = previous_working_day(wh, due)
+        key = f"action:{item.id}:due:{due.isoformat()}"
+        if (
+            key not in sent
+            and remind_day <= today < due
+            and working_now
+            and _local(due_set, tz).date() < remind_day
+        ):
+            when = (
+                "tomorrow" if due - today == dt.timedelta(days=1) else format_day(due, today=today)
+            )
+            out.append(
+                FollowUp(
+                    item.id,
+                    "reminder_sent",
+                    f"reminder to {owner.display_name}: due {due.isoformat()}",
+                    _item_message(
+                        ctx,
+                        item,
+                        owner,
+                        header=f"Due {when}: {ref(item)}",
+                        text=f"Reminder: {ref(item)} *{item.title}* is due {when}.",
+                        evidence=ev_text,
+                        key=key,
+                    ),
+                )
+            )
+        key = f"action:{item.id}:nudge:{today.isoformat()}"
+        if key not in sent and today > due and working_now and is_working_day(wh, today):
+            start = first_shift_start(wh, tz, today)
+            if start is not None and now >= start:
+                days = overdue_working_days(wh, due, today)
+                out.append(
+                    FollowUp(
+                        item.id,
+                        "nudge_sent",
+                        f"nudge to {owner.display_name}: {days} working day(s) overdue",
+                        _item_message(
+                            ctx,
+                            item,
+                            owner,
+                            header=f"Overdue: {ref(item)}",
+                            text=(
+                                f"{ref(item)} *{item.title}* was due "
+                                f"{format_day(due, today=today)}. Done? Press Done, or ask for "
+                                "help, or agree a new date with whoever assigned it."
+                            ),
+                            evidence=ev_text,
+                            key=key,
+                        ),
+                    )
+                )
+        days_over = overdue_working_days(wh, due, today) if today > due else 0
+        escalated = last.get((item.id, "escalated"))
+        # Decided at the owner's shift start, with that morning's nudge.
+        key = f"action:{item.id}:escalated:{due.isoformat()}"
+        if (
+            key not in sent
+            and working_now
+            and days_over > cfg.action_escalate_after_days
+            and (escalated is None or escalated < due_set)
+        ):
+            target = _escalation_target(item, owner, persons, teams)
+            if target is not None:
+                t_today = _local(now, target.timezone).date()
+                text = (
+                    f"{ref(item)} *{item.title}*, owned by *{owner.display_name}*, is "
+                    f"{days_over} working days overdue (due {format_day(due, today=t_today)})."
+                )
+                blocks: list[Block] = [Header(f"Overdue: {ref(item)}"), Text(text)]
+                if ev_text:
+                    blocks.append(Context(ev_text))
+                buttons = item_buttons(item, for_owner=False)
+                if buttons:
+                    blocks.append(buttons)
+                blocks.append(
+                    Context(
+                        f"`/action due {item.id} DATE` to agree a new date, "
+                        f"`/action reassign {item.id} @person`, or `/action cancel {item.id}`."
+                    )
+                )
+                out.append(
+                    FollowUp(
+                        item.id,
+                        "escalated",
+                        f"to {target.display_name}: {days_over} working days overdue",
+                        dm(
+                            ctx,
+                            target,
+                            Reply(blocks=blocks, text=text.replace("*", "")),
+                            key=key,
+                        ),
+                    )
+                )
+    if (
+        evidence is not None
+        and item.close_offered_at is None
+        and f"action:{item.id}:close_offer" not in sent
+        and item.metric_key in metrics
+        and evidence.streak >= cfg.action_evidence_days
+        and evidence.latest_day is not None
+        and (today - evidence.latest_day).days <= RECENT_EVIDENCE_DAYS
+    ):
+        target = _escalation_target(item, owner, persons, teams)
+        if target is None:  # nobody else: offer it to the owner
+            target = owner
+        metric = metrics[item.metric_key]
+        goal = fmt_goal(metric.unit, item.metric_op or "", item.metric_target or 0)
+        text = (
+            f"{owner.display_name}'s {metric.name} has met {goal} for {evidence.streak} "
+            f"working days in a row. Close {ref(item)} *{item.title}* as achieved?"
+        )
+        reply = Reply(
+            blocks=[
+                Header(f"Achieved? {ref(item)}"),
+                Text(text),
+                Context(ev_text or ""),
+                Buttons(
+                    (
+                        Button("Close as achieved", "action.achieved", str(item.id), "primary"),
+                        Button("Show the trail", "action.show", str(item.id)),
+                    )
+                ),
+            ],
+            text=text.replace("*", ""),
+        )
+        out.append(
+            FollowUp(
+                item.id,
+                "close_offered",
+                f"to {target.display_name}: {metric.name} {goal} "
+                f"for {evidence.streak} working days",
+                dm(ctx, target, reply, key=f"action:{item.id}:close_offer"),
+                offer_close=True,
+            )
+        )
+    return out
+
+
+def _week_key(day: dt.date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _first_working_day_of_week(work_hours: str, today: dt.date) -> bool:
+    if not is_working_day(work_hours, today):
+        return False
+    monday = today - dt.timedelta(days=today.weekday())
+    day = monday
+    while day < today:
+        if is_working_day(work_hours, day):
+            return False
+        day += dt.timedelta(days=1)
+    return True
+
+
+async def _summaries(ctx: HandlerContext, persons: dict[int, Person], team_list: list[Team]) -> int:
+    now = ctx.now()
+    by_leader: dict[int, set[int]] = defaultdict(set)
+    for t in team_list:
+        for pid in (t.lead_id, t.manager_id):
+            if pid is not None and t.id is not None:
+                by_leader[pid].add(t.id)
+    leaders = await people.get_people(ctx.db, person_ids=list(by_leader))
+    due: dict[str, Person] = {}
+    for pid, leader in leaders.items():
+        if not leader.active or leader.role not in (Role.lead, Role.manager):
+            continue
+        try:
+            today = _local(now, leader.timezone).date()
+            if not (
+                _first_working_day_of_week(leader.work_hours, today)
+                and is_working(leader.work_hours, leader.timezone, now)
+            ):
+                continue
+        except ValueError:
+            continue
+        due[f"action:summary:{pid}:{_week_key(today)}"] = leader
+    if not due:
+        return 0
+    done_keys = await store.existing_keys(ctx.db, keys=list(due))
+    sent = 0
+    names = {t.id: t.name for t in team_list}
+    for key, leader in due.items():
+        if key in done_keys:
+            continue
+        assert leader.id is not None
+        team_ids = by_leader[leader.id]
+        today = _local(now, leader.timezone).date()
+        open_items = await store.list_items(ctx.db, team_ids=team_ids, limit=5000)
+        done = await store.list_items(
+            ctx.db,
+            team_ids=team_ids,
+            statuses=(ActionStatus.done,),
+            closed_since=now - dt.timedelta(days=7),
+            limit=5000,
+        )
+        if not open_items and not done:
+            continue
+        owners = await people.get_people(
+            ctx.db, person_ids=[i.owner_id for i in open_items if i.owner_id]
+        )
+        overdue = [i for i in open_items if i.due_date is not None and i.due_date < today]
+        by_owner: dict[int, list[ActionItem]] = defaultdict(list)
+        for i in overdue:
+            by_owner[i.owner_id or 0].append(i)
+        rows = tuple(
+            (
+                owners[o].display_name if o in owners else "someone who left",
+                str(len(lst)),
+                format_day(min(i.due_date for i in lst if i.due_date), today=today),
+                " ".join(ref(i) for i in lst[:8]) + (" …" if len(lst) > 8 else ""),
+            )
+            for o, lst in sorted(by_owner.items(), key=lambda kv: -len(kv[1]))
+        )
+        team_text = ", ".join(sorted(names.get(t) or "" for t in team_ids))
+        blocks: list[Block] = [
+            Header(f"Action items, week of {format_day(today, today=today)}"),
+            Fields(
+                (
+                    ("Open", str(len(open_items))),
+                    ("Overdue", str(len(overdue))),
+                    ("Done in the last 7 days", str(len(done))),
+                    ("Teams", team_text),
+                )
+            ),
+        ]
+        if rows:
+            blocks.append(Text("*Overdue by owner*"))
+            blocks.append(
+                Table(("owner", "overdue", "oldest due", "items"), rows, ("l", "r", "l", "l"))
+            )
+        else:
+            blocks.append(Text("Nothing is overdue. 🎉"))
+        blocks.append(Context("`/action list team` for every open item; `/action list overdue`."))
+        text = (
+            f"Action items this week: {len(open_items)} open, {len(overdue)} overdue, "
+            f"{len(done)} done in the last 7 days."
+        )
+        msg = dm(ctx, leader, Reply(blocks=blocks, text=text), key=key)
+        notes = [
+            (i.id, f"listed as overdue in the weekly summary to {leader.display_name}")
+            for i in overdue
+            if i.id is not None
+        ]
+        if await store.record_summary(ctx.db, message=msg, item_events=notes, now=now):
+            sent += 1
+    return sent
+
+
+async def sweep(ctx: HandlerContext) -> int:
+    """One pass: enqueue every follow-up due now; returns how many were recorded."""
+    now = ctx.now()
+    items = await store.sweep_candidates(
+        ctx.db, due_until=now.date() + dt.timedelta(days=LOOKAHEAD_DAYS)
+    )
+    team_list = await people.list_teams(ctx.db)
+    teams = {t.id: t for t in team_list if t.id is not None}
+    ids: set[int] = set()
+    for i in items:
+        ids.update(p for p in (i.owner_id, i.assigned_by_id) if p is not None)
+    for t in team_list:
+        ids.update(p for p in (t.lead_id, t.manager_id) if p is not None)
+    persons = await people.get_people(ctx.db, person_ids=list(ids))
+    metrics = {m.key: m for m in await catalogue.list_metrics(ctx.db)}
+    followups = await _item_followups(ctx, items, persons, teams, metrics)
+    existing = await store.existing_keys(ctx.db, keys=[f.message.dedupe_key for f in followups])
+    pending = [f for f in followups if f.message.dedupe_key not in existing]
+    recorded = await store.record_followups(ctx.db, followups=pending, now=now)
+    recorded += await _summaries(ctx, persons, team_list)
+    return recorded
+
+
+async def run(ctx: HandlerContext, info: JobRunInfo) -> None:
+    n = await sweep(ctx)
+    if n:
+        log.info("action follow-ups: %d recorded (fire time %s)", n, info.fire_time.isoformat())
+
+
+SPEC = JobSpec(
+    id="action_followups",
+    description=(
+        "Action items: due reminders, overdue nudges, escalations, evidence close offers and "
+        "weekly summaries, each in the recipient's own zone and working hours"
+    ),
+    run=run,
+    cron=Cron(minute="*/5"),
+)

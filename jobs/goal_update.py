@@ -1,0 +1,366 @@
+"""The daily goal update: each team's channel, at the team's posting time on working days.
+
+What it posts (for the team's last working day, "yesterday" on Tuesday to Friday and
+Friday on a Monday with Mon-Fri work days):
+- every active goal with its result (daily goals: that day; weekly: the 7 days ending
+  yesterday; monthly: the month to date), hit or missed, and the streak of a daily goal
+  (working days in a row on target; a day without figures neither breaks nor extends it);
+- the other metrics with figures, in one line;
+- the biggest movers: agents whose figure on a goal metric improved most against their
+  own previous 7 days. Only improvements are posted; declines stay with the lead
+  (`/stats METRIC`), because the channel is the wrong place to single people out;
+- today's goals.
+
+No post on a day the team doesn't work. No post when the team has neither goals nor
+figures in the last 14 days; its lead is told once instead (a Notice), how to start.
+The dedupe key `goal_update:{team_id}:{local date}` makes the post happen once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from handlers import notify
+from handlers.context import HandlerContext
+from handlers.fmt import fmt_change, fmt_goal, fmt_value, goal_met, is_flat, mark
+from handlers.periods import day_text, local_today, make_period
+from handlers.stats import SPARK_DAYS, metric_catalogue, short_name, team_per_day
+from handlers.types import Block, Context, Header, Reply, Table, Text, Visibility
+from handlers.worktime import DAYS, parse_time, parse_work_hours
+from jobs.spec import Cron, JobRunInfo, JobSpec
+from storage import goals, kpis, people
+from storage.kpis import ZERO, Sums, combine
+from storage.models import Goal, Metric, Team
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "goals.daily_update"
+STREAK_LOOKBACK_DAYS = 60
+MOVERS = 3
+MIN_MOVER_ROWS = 3  # an agent needs a few days before to count as having moved
+
+
+def team_work_days(team: Team) -> set[int]:
+    """The team's working weekdays (Monday = 0) from `Mon-Fri` / `Mon,Wed,Fri` / `Sun-Thu`."""
+    text = "".join((team.work_days or "Mon-Fri").split())
+    try:
+        return {s.weekday for s in parse_work_hours(f"{text} 00:00-23:59")}
+    except ValueError:
+        log.warning("team=%s has unreadable work_days %r; using Mon-Fri", team.id, team.work_days)
+        return {0, 1, 2, 3, 4}
+
+
+def team_cron(team: Team) -> Cron:
+    """At the team's post_time (default 09:00) local, on its working days."""
+    try:
+        at = parse_time(team.post_time or "09:00")
+    except ValueError:
+        at = dt.time(9, 0)
+    days = ",".join(DAYS[d] for d in sorted(team_work_days(team)))
+    return Cron(minute=str(at.minute), hour=str(at.hour), day_of_week=days, timezone=team.timezone)
+
+
+def last_working_day(team: Team, today: dt.date) -> dt.date:
+    work = team_work_days(team)
+    d = today - dt.timedelta(days=1)
+    for _ in range(7):
+        if d.weekday() in work:
+            return d
+        d -= dt.timedelta(days=1)
+    return today - dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class GoalResult:
+    goal: Goal
+    metric: Metric
+    value: float | None
+    hit: bool | None
+    streak: int | None  # daily goals only
+    scope: str  # "Fri 20 Nov", "last 7 days", "November to date"
+
+
+def streak_of(metric: Metric, goal: Goal, per_day: dict[dt.date, Sums], last: dt.date) -> int:
+    """Days in a row on target ending at `last`; days without figures are skipped."""
+    n = 0
+    for i in range(STREAK_LOOKBACK_DAYS):
+        d = last - dt.timedelta(days=i)
+        s = per_day.get(d)
+        v = combine(metric.aggregation, s) if s else None
+        if v is None:
+            continue
+        if goal_met(goal.op, goal.target, v, unit=metric.unit):
+            n += 1
+        else:
+            break
+    return n
+
+
+def _sum(per_day: dict[dt.date, Sums], start: dt.date, end: dt.date) -> Sums:
+    total = ZERO
+    for d, s in per_day.items():
+        if start <= d <= end:
+            total = total + s
+    return total
+
+
+@dataclass(frozen=True)
+class Mover:
+    name: str
+    metric: Metric
+    before: float
+    after: float
+    score: float  # relative improvement, to rank moves on different metrics together
+
+
+def _score(metric: Metric, before: float, after: float) -> float:
+    delta = after - before
+    if not metric.higher_is_better:
+        delta = -delta
+    if metric.unit in ("%", "pts"):
+        return delta / 100.0  # points out of a 100-point scale
+    return delta / max(abs(before), 1.0)
+
+
+async def biggest_movers(
+    ctx: HandlerContext, team: Team, metrics: Sequence[Metric], last: dt.date
+) -> list[Mover]:
+    """Agents whose figure on `last` improved most against their 7 days before it."""
+    assert team.id is not None
+    found: list[Mover] = []
+    week_start = last - dt.timedelta(days=7)
+    for m in metrics:
+        now = await kpis.people_sums(
+            ctx.db, team_id=team.id, metric_key=m.key, start=last, end=last
+        )
+        before = await kpis.people_sums(
+            ctx.db,
+            team_id=team.id,
+            metric_key=m.key,
+            start=week_start,
+            end=last - dt.timedelta(days=1),
+        )
+        for (pid, _), s in now.items():
+            b = before.get((pid, None))
+            if b is None or b.c < MIN_MOVER_ROWS:
+                continue
+            v_now, v_before = combine(m.aggregation, s), combine(m.aggregation, b)
+            if v_now is None or v_before is None or is_flat(m.unit, v_now - v_before):
+                continue
+            score = _score(m, v_before, v_now)
+            if score > 0:
+                found.append(Mover(str(pid), m, v_before, v_now, score))
+    found.sort(key=lambda mv: -mv.score)
+    # One line per agent: their biggest improvement.
+    seen: set[str] = set()
+    top: list[Mover] = []
+    for mv in found:
+        if mv.name in seen:
+            continue
+        seen.add(mv.name)
+        top.append(mv)
+        if len(top) == MOVERS:
+            break
+    names = await people.get_people(ctx.db, person_ids=[int(mv.name) for mv in top])
+    return [
+        Mover(
+            names[int(mv.name)].display_name if int(mv.name) in names else "someone",
+            mv.metric,
+            mv.before,
+            mv.after,
+            mv.score,
+        )
+        for mv in top
+    ]
+
+
+async def build_update(ctx: HandlerContext, team: Team, today: dt.date) -> Reply | None:
+    """The post for `today` (a local date), or None when there is nothing to say."""
+    assert team.id is not None
+    metrics = await metric_catalogue(ctx)
+    by_key = {m.key: m for m in metrics}
+    team_goals = [
+        g for g in await goals.list_goals(ctx.db, team_ids=[team.id]) if g.metric_key in by_key
+    ]
+    last = last_working_day(team, today)
+    week = make_period("week", today)
+    month = make_period("month", today)
+    start = min(month.start, week.start, last - dt.timedelta(days=STREAK_LOOKBACK_DAYS))
+    ds = await kpis.team_day_sums(
+        ctx.db,
+        team_id=team.id,
+        metric_keys=list(by_key),
+        start=start,
+        end=today - dt.timedelta(days=1),
+    )
+    recent = [
+        d for (_k, d) in (*ds.team, *ds.people) if d > today - dt.timedelta(days=SPARK_DAYS + 1)
+    ]
+    if not team_goals and not recent:
+        return None
+
+    results: list[GoalResult] = []
+    for g in team_goals:
+        m = by_key[g.metric_key]
+        per_day = team_per_day(ds, m.key)
+        if g.period == "weekly":
+            value, scope, streak = (
+                combine(m.aggregation, _sum(per_day, week.start, week.end)),
+                "last 7 days",
+                None,
+            )
+        elif g.period == "monthly":
+            value, scope, streak = (
+                combine(m.aggregation, _sum(per_day, month.start, month.end)),
+                month.label,
+                None,
+            )
+        else:
+            s = per_day.get(last)
+            value = combine(m.aggregation, s) if s else None
+            scope = day_text(last)
+            streak = streak_of(m, g, per_day, last)
+        results.append(
+            GoalResult(g, m, value, goal_met(g.op, g.target, value, unit=m.unit), streak, scope)
+        )
+
+    title = f"{team.name} · daily goals · {day_text(today)}"
+    blocks: list[Block] = [Header(title)]
+    lines = [title]
+    judged = [r for r in results if r.hit is not None]
+    if results:
+        daily = [r for r in judged if r.goal.period == "daily"]
+        if daily:
+            won = sum(1 for r in daily if r.hit)
+            head = f"*{won} of {len(daily)}* daily goals hit on {day_text(last)}"
+            head += "." if won < len(daily) else ". Great work, everyone!"
+        elif judged:
+            won = sum(1 for r in judged if r.hit)
+            head = f"*{won} of {len(judged)}* goals on target."
+        else:
+            head = f"No results for {day_text(last)} yet."
+        blocks.append(Text(head))
+        lines.append(head.replace("*", ""))
+        rows: list[tuple[str, ...]] = []
+        for r in results:
+            streak_text = ""
+            if r.streak:
+                streak_text = (
+                    f"{r.streak} day"
+                    + ("s" if r.streak != 1 else "")
+                    + (" ★" if r.streak >= ctx.config.streak_days else "")
+                )
+            rows.append(
+                (
+                    short_name(r.metric),
+                    fmt_value(r.metric.unit, r.value)
+                    + (f" {mark(r.hit)}" if r.hit is not None else ""),
+                    fmt_goal(r.metric.unit, r.goal.op, r.goal.target),
+                    r.scope,
+                    streak_text,
+                )
+            )
+            lines.append(f"{rows[-1][0]}: {rows[-1][1]} (goal {rows[-1][2]}, {r.scope})")
+        blocks.append(
+            Table(
+                ("goal", "result", "target", "over", "streak"),
+                tuple(rows),
+                ("l", "r", "r", "l", "l"),
+            )
+        )
+    goal_keys = {g.metric_key for g in team_goals}
+    others = []
+    for m in metrics:
+        if m.key in goal_keys:
+            continue
+        s = team_per_day(ds, m.key).get(last)
+        v = combine(m.aggregation, s) if s else None
+        if v is not None:
+            others.append(f"{short_name(m)} {fmt_value(m.unit, v)}")
+    if others:
+        label = "Also" if results else f"Results for {day_text(last)}"
+        blocks.append(Text(f"*{label}:* " + " · ".join(others)))
+        lines.append(f"{label}: " + " · ".join(others))
+
+    mover_metrics = [by_key[k] for k in sorted(goal_keys)] or [m for m in metrics]
+    movers = await biggest_movers(ctx, team, mover_metrics, last)
+    if movers:
+        text = "*Biggest movers* 🚀\n" + "\n".join(
+            f"• {mv.name}: {short_name(mv.metric)} {fmt_value(mv.metric.unit, mv.before)} → "
+            f"{fmt_value(mv.metric.unit, mv.after)} "
+            f"({fmt_change(mv.metric.unit, mv.after - mv.before)})"
+            for mv in movers
+        )
+        blocks.append(Text(text))
+        lines.append(text.replace("*", ""))
+
+    if team_goals:
+        today_goals = " · ".join(
+            f"{short_name(m)} {fmt_goal(m.unit, g.op, g.target)}"
+            + ("" if g.period == "daily" else f" ({g.period})")
+            for g in team_goals
+            for m in (by_key[g.metric_key],)
+        )
+        blocks.append(Text(f"*Today's goals:* {today_goals}"))
+        lines.append(f"Today's goals: {today_goals}")
+        blocks.append(
+            Context(
+                "Movers: best improvement vs their previous 7 days · streak: days with figures "
+                "in a row on target · `/stats` for the details"
+            )
+        )
+    else:
+        blocks.append(
+            Context("No goals yet: a lead can set one, e.g. `/goal set aht <= 300s daily`.")
+        )
+    return Reply(blocks=blocks, text="\n".join(lines), visibility=Visibility.channel)
+
+
+def hint_reply(team: Team) -> Reply:
+    text = (
+        f"*{team.name}*'s daily goals post has nothing to show yet: "
+        "there are no goals and no KPI figures. Add a goal with `/goal set aht <= 300s daily` "
+        "(or `/goal set csat >= 90%`), and ask your admin to connect the KPIs "
+        "(`leadbot import kpis FILE.csv` or KPI_SOURCE_URL)."
+    )
+    return Reply(blocks=[Text(text)], text=text)
+
+
+async def run(ctx: HandlerContext, info: JobRunInfo) -> None:
+    """One team's post for the local day of the fire time."""
+    if info.team_id is None:
+        return
+    team = await people.get_team(ctx.db, team_id=info.team_id)
+    if team is None or team.id is None:
+        return
+    # The fire time, not "now": a run that starts late still posts for its own day.
+    today = local_today(info.fire_time, team.timezone)
+    if today.weekday() not in team_work_days(team):
+        log.info("goal update team=%s day=%s: not a working day, no post", team.id, today)
+        return
+    reply = await build_update(ctx, team, today)
+    if reply is None:
+        lead = await people.get_person(ctx.db, person_id=team.lead_id) if team.lead_id else None
+        if lead is None:
+            log.info("goal update team=%s: no goals, no data and no lead; nothing to do", team.id)
+            return
+        msg = notify.person_message(
+            ctx, lead, hint_reply(team), dedupe_key=f"goal_update_hint:{team.id}"
+        )
+        sent = await goals.send_once(ctx.db, key=f"goal_update_hint:{team.id}", messages=[msg])
+        log.info("goal update team=%s: no goals and no data; hint to lead sent=%s", team.id, sent)
+        return
+    key = f"goal_update:{team.id}:{today.isoformat()}"
+    added = await notify.send(ctx, [notify.team_message(team.id, reply, dedupe_key=key)])
+    log.info("goal update team=%s day=%s queued=%d", team.id, today, added)
+
+
+SPEC = JobSpec(
+    id=JOB_ID,
+    description="Team post_time local on working days: yesterday vs goals, streaks, movers",
+    run=run,
+    team_cron=team_cron,
+)

@@ -1,0 +1,240 @@
+"""The 1:1 sweep (every 5 minutes): moves schedules past slots that went by, sends each
+person their reminders in their own zone (the working day before, and shortly before),
+and nudges the lead (then the manager) when a cadence lapses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from handlers import notify
+from handlers.context import HandlerContext
+from handlers.oneonone import (
+    due_since,
+    following_slot,
+    lapse_state,
+    prep_card,
+)
+from handlers.types import Block, Button, Buttons, Context, Reply, Text
+from handlers.worktime import (
+    DEFAULT_WORK_HOURS,
+    first_shift_start,
+    local_to_utc,
+    parse_work_hours,
+    previous_working_day,
+    zone,
+)
+from jobs.spec import Cron, JobRunInfo, JobSpec
+from storage import oneonones as store
+from storage import people
+from storage.models import OneOnOne, Person
+from storage.outbox import OutboxNew
+
+log = logging.getLogger(__name__)
+
+LOOKAHEAD = dt.timedelta(days=15)  # a day-before reminder can be days before (weekends, rotas)
+
+
+def _tz(name: str) -> str:
+    try:
+        return zone(name).key
+    except ValueError:
+        return "UTC"
+
+
+def _hours(p: Person) -> str:
+    try:
+        parse_work_hours(p.work_hours)
+        return p.work_hours
+    except ValueError:
+        return DEFAULT_WORK_HOURS
+
+
+def day_before_at(p: Person, meeting: dt.datetime) -> dt.datetime:
+    """The start of the person's working day before the meeting's local day (UTC)."""
+    tz = _tz(p.timezone)
+    hours = _hours(p)
+    day = meeting.astimezone(zone(tz)).date()
+    prev = previous_working_day(hours, day)
+    start = first_shift_start(hours, tz, prev)
+    return start if start is not None else local_to_utc(prev, dt.time(9, 0), tz)
+
+
+def when_text(t: dt.datetime, tz: str) -> str:
+    """`Tue 24 Nov at 10:00 (Europe/London)`."""
+    name = _tz(tz)
+    local = t.astimezone(zone(name))
+    return f"{local:%a %d %b} at {local:%H:%M} ({name})"
+
+
+async def advance_passed(ctx: HandlerContext, now: dt.datetime) -> int:
+    """Move every schedule whose occurrence ended (with nothing recorded) to its next slot."""
+    moved = 0
+    for o in await store.list_active(ctx.db, due_before=now):
+        current = o.next_at
+        for _ in range(20):  # a scheduler down for weeks catches up, slot by slot
+            if current is None or current + dt.timedelta(minutes=o.duration_minutes) > now:
+                break
+            nxt = await following_slot(ctx, o, current)
+            if not await store.pass_slot(
+                ctx.db, one_on_one_id=o.id or 0, expected_next_at=current, new_next_at=nxt
+            ):
+                break
+            moved += 1
+            current = nxt
+    return moved
+
+
+async def send_reminders(ctx: HandlerContext, now: dt.datetime) -> int:
+    """Day-before and short reminders that are due now, to the lead and the person."""
+    minutes = ctx.config.oneonone_reminder_minutes
+    soon = dt.timedelta(minutes=minutes)
+    upcoming = [
+        o
+        for o in await store.list_active(ctx.db, due_before=now + LOOKAHEAD)
+        if o.next_at is not None and o.next_at > now
+    ]
+    if not upcoming:
+        return 0
+    ids = {o.lead_id for o in upcoming} | {o.agent_id for o in upcoming}
+    by_id = await people.get_people(ctx.db, person_ids=list(ids))
+    due: list[tuple[OneOnOne, Person, Person, bool, str, str]] = []
+    for o in upcoming:
+        assert o.next_at is not None
+        lead, agent = by_id.get(o.lead_id), by_id.get(o.agent_id)
+        if lead is None or agent is None or not agent.active:
+            continue
+        base = f"1on1:{o.id}:{o.next_at:%Y%m%dT%H%M}"
+        for person, other, is_lead in ((lead, agent, True), (agent, lead, False)):
+            if day_before_at(person, o.next_at) <= now < o.next_at - soon:
+                due.append(
+                    (o, person, other, is_lead, "daybefore", f"{base}:daybefore:{person.id}")
+                )
+            if o.next_at - soon <= now:
+                due.append((o, person, other, is_lead, "soon", f"{base}:soon:{person.id}"))
+    # Building a prep card is a few queries: skip the reminders sent on earlier sweeps.
+    sent = await store.existing_keys(ctx.db, keys=[d[5] for d in due])
+    msgs: list[OutboxNew] = []
+    for o, person, other, is_lead, kind, key in due:
+        assert o.next_at is not None
+        if key in sent:
+            continue
+        if kind == "daybefore":
+            reply = await _day_before(ctx, o, person, other, is_lead)
+            msgs.append(notify.person_message(ctx, person, reply, dedupe_key=key))
+            continue
+        msg = notify.person_message(
+            ctx, person, _soon(o, person, other, is_lead, minutes), dedupe_key=key
+        )
+        # Outside their shift the message would wait past the meeting: drop it.
+        if msg.not_before is None or msg.not_before < o.next_at:
+            msgs.append(msg)
+    return await notify.send(ctx, msgs)
+
+
+async def _day_before(
+    ctx: HandlerContext, o: OneOnOne, person: Person, other: Person, is_lead: bool
+) -> Reply:
+    assert o.next_at is not None
+    when = when_text(o.next_at, person.timezone)
+    text = f"📅 Your 1:1 with *{other.display_name}* is on *{when}* ({o.duration_minutes} min)."
+    blocks: list[Block] = [Text(text)]
+    if is_lead:
+        blocks.extend(
+            await prep_card(ctx, lead_id=o.lead_id, agent=other, o=o, viewer_tz=person.timezone)
+        )
+    else:
+        agenda = await store.pending_agenda(ctx.db, one_on_one_ids=[o.id or 0])
+        if agenda:
+            blocks.append(
+                Text("*On the agenda so far*\n" + "\n".join(f"• {a.text}" for a in agenda))
+            )
+        blocks.append(Context("Anything you'd like to talk about? `/1on1 agenda TEXT`"))
+    return Reply(blocks=blocks, text=f"Your 1:1 with {other.display_name} is on {when}.")
+
+
+def _soon(o: OneOnOne, person: Person, other: Person, is_lead: bool, minutes: int) -> Reply:
+    assert o.next_at is not None
+    when = when_text(o.next_at, person.timezone)
+    text = f"⏰ Your 1:1 with *{other.display_name}* starts in {minutes} minutes ({when})."
+    blocks: list[Block] = [Text(text)]
+    if is_lead:
+        blocks.append(Buttons((Button("Prep card", "oneonone.prep", str(o.id)),)))
+    return Reply(blocks=blocks, text=f"Your 1:1 with {other.display_name} starts at {when}.")
+
+
+async def check_lapses(ctx: HandlerContext, now: dt.datetime) -> int:
+    """Nudge the lead when a 1:1 is more than one cadence overdue; the manager after two."""
+    active = [o for o in await store.list_active(ctx.db) if o.id is not None]
+    if not active:
+        return 0
+    dealt = await store.last_dealt(ctx.db, one_on_one_ids=[o.id or 0 for o in active])
+    late = [(o, lapse_state(o, dealt.get(o.id or 0), now)) for o in active]
+    late = [(o, s) for o, s in late if s != "ok"]
+    if not late:
+        return 0
+    ids = {o.lead_id for o, _ in late} | {o.agent_id for o, _ in late}
+    by_id = await people.get_people(ctx.db, person_ids=list(ids))
+    msgs: list[OutboxNew] = []
+    for o, state in late:
+        lead, agent = by_id.get(o.lead_id), by_id.get(o.agent_id)
+        if lead is None or agent is None or not agent.active or not lead.active:
+            continue
+        due = due_since(o, dealt.get(o.id or 0))
+        last = dealt.get(o.id or 0)
+        last_text = f"the last one was {last:%d %b}" if last else "none has been held yet"
+        key = f"1on1:{o.id}:lapse:{due:%Y%m%d}"
+        text = (
+            f"⚠️ Your 1:1s with *{agent.display_name}* ({o.cadence_weeks}-weekly) are overdue: "
+            f"{last_text}. Hold one and record it with `/1on1 done`, or `/1on1 skip` with a reason."
+        )
+        msgs.append(
+            notify.person_message(
+                ctx, lead, Reply(blocks=[Text(text)], text=text), dedupe_key=f"{key}:lead"
+            )
+        )
+        if state == "lapsed":
+            manager = await _manager_of(ctx, lead, agent)
+            if manager is not None and manager.id != lead.id:
+                mtext = (
+                    f"⚠️ {lead.display_name}'s 1:1s with {agent.display_name} have lapsed: "
+                    f"{last_text} (cadence {o.cadence_weeks} week(s))."
+                )
+                msgs.append(
+                    notify.person_message(
+                        ctx,
+                        manager,
+                        Reply(blocks=[Text(mtext)], text=mtext),
+                        dedupe_key=f"{key}:manager",
+                    )
+                )
+    return await notify.send(ctx, msgs)
+
+
+async def _manager_of(ctx: HandlerContext, lead: Person, agent: Person) -> Person | None:
+    if agent.team_id is not None:
+        team = await people.get_team(ctx.db, team_id=agent.team_id)
+        if team is not None and team.manager_id:
+            return await people.get_person(ctx.db, person_id=team.manager_id)
+    if lead.manager_id:
+        return await people.get_person(ctx.db, person_id=lead.manager_id)
+    return None
+
+
+async def sweep(ctx: HandlerContext, run: JobRunInfo) -> None:
+    """Every 5 minutes: advance, remind; lapses once an hour."""
+    now = ctx.now()
+    await advance_passed(ctx, now)
+    await send_reminders(ctx, now)
+    if run.fire_time.minute < 5:
+        await check_lapses(ctx, now)
+
+
+SWEEP = JobSpec(
+    id="oneonone.sweep",
+    description="Every 5 minutes: 1:1 reminders in each person's zone; lapsed cadences",
+    run=sweep,
+    cron=Cron(minute="*/5"),
+)
+
+JOBS = (SWEEP,)

@@ -1,0 +1,171 @@
+"""A loopback fake of the few Slack Web API methods leadbot uses, plus response_urls.
+
+It records every call, can answer the next N calls of a method with HTTP 429
+(Retry-After: 0), and lets a test wait for a call to arrive (no sleeping).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from slack_sdk.signature import SignatureVerifier
+
+
+@dataclass
+class Call:
+    method: str  # "users.info", "chat.postMessage", ... or "response_url"
+    data: dict[str, Any]
+    path: str = ""
+    status: int = 200
+
+
+@dataclass
+class FakeSlack:
+    users: dict[str, str] = field(default_factory=dict)  # slack user id -> email
+    calls: list[Call] = field(default_factory=list)
+    rate_limit_next: dict[str, int] = field(default_factory=dict)
+    server: TestServer | None = None
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
+        app.router.add_post("/respond/{token}", self._respond)
+        app.router.add_get("/socket", self._socket)
+        self.server = TestServer(app, host="127.0.0.1")
+        await self.server.start_server()
+
+    async def close(self) -> None:
+        if self.server is not None:
+            await self.server.close()
+
+    @property
+    def base(self) -> str:
+        assert self.server is not None
+        return str(self.server.make_url("")).rstrip("/")
+
+    @property
+    def api_url(self) -> str:
+        return self.base + "/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        return f"{self.base}/respond/{name}"
+
+    # --- queries ----------------------------------------------------------------------
+
+    def of(self, method: str, *, ok_only: bool = True) -> list[Call]:
+        return [c for c in self.calls if c.method == method and (c.status == 200 or not ok_only)]
+
+    async def wait_for(self, pred: Callable[[], bool], within: float = 5.0) -> None:
+        """Wait until `pred()` holds (re-checked whenever a call arrives)."""
+        async with asyncio.timeout(within), self._changed:
+            await self._changed.wait_for(pred)
+
+    async def wait_calls(self, method: str, n: int = 1, within: float = 5.0) -> list[Call]:
+        await self.wait_for(lambda: len(self.of(method)) >= n, within)
+        return self.of(method)
+
+    # --- handlers ---------------------------------------------------------------------
+
+    async def _record(self, call: Call) -> None:
+        self.calls.append(call)
+        async with self._changed:
+            self._changed.notify_all()
+
+    def _limited(self, method: str) -> bool:
+        left = self.rate_limit_next.get(method, 0)
+        if left > 0:
+            self.rate_limit_next[method] = left - 1
+            return True
+        return False
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        raw = await request.text()
+        data: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json":
+            data.update(json.loads(raw or "{}"))
+        else:
+            data.update(parse_qsl(raw))
+        if self._limited(method):
+            await self._record(Call(method, data, status=429))
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "0"}
+            )
+        await self._record(Call(method, data))
+        if method == "auth.test":
+            return web.json_response(
+                {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "team": "Acme"}
+            )
+        if method == "apps.connections.open":
+            ws_url = self.base.replace("http://", "ws://") + "/socket"
+            return web.json_response({"ok": True, "url": ws_url})
+        if method == "users.info":
+            uid = str(data.get("user", ""))
+            if uid not in self.users:
+                return web.json_response({"ok": False, "error": "user_not_found"})
+            return web.json_response(
+                {"ok": True, "user": {"id": uid, "profile": {"email": self.users[uid]}}}
+            )
+        if method == "chat.postMessage":
+            return web.json_response(
+                {"ok": True, "channel": data.get("channel"), "ts": f"{time.time():.6f}"}
+            )
+        return web.json_response({"ok": True})
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, then record every acknowledgement the app sends."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": 1,
+                "connection_info": {"app_id": "A1"},
+                "debug_info": {"host": "fake", "approximate_connection_time": 18060},
+            }
+        )
+        await self._record(Call("socket.connected", {}))
+        async for msg in ws:
+            if msg.type == web.WSMsgType.TEXT:
+                await self._record(Call("socket.ack", json.loads(msg.data)))
+        return ws
+
+    async def socket_send(self, envelope: dict[str, Any]) -> None:
+        """Deliver an envelope to the connected app (as Slack would)."""
+        await self.wait_calls("socket.connected")
+        await self.sockets[-1].send_json(envelope)
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        data = await request.json()
+        if self._limited("response_url"):
+            await self._record(Call("response_url", data, request.path, status=429))
+            return web.Response(status=429, text="rate limited", headers={"Retry-After": "0"})
+        await self._record(Call("response_url", data, request.path))
+        return web.Response(text="ok")
+
+
+def signed_headers(
+    secret: str, body: str, *, timestamp: int | None = None, content_type: str = ""
+) -> dict[str, str]:
+    """Headers Slack would send with `body`, signed with the app's signing secret."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    sig = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    assert sig is not None
+    headers = {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig}
+    if content_type:
+        headers["Content-Type"] = content_type
+    return headers

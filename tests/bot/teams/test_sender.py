@@ -1,0 +1,358 @@
+"""Proactive Teams messages through the outbox dispatcher, against a loopback fake Bot
+Connector: stored conversations are continued, 1:1 chats are created when needed, a 429
+waits for Retry-After, and a message arrives exactly once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlmodel import select
+
+from bot.config import Settings
+from bot.teams.refs import ConversationRef
+from bot.teams.sender import TeamsSender, make_teams_sender, retry_after_seconds
+from handlers.types import Reply, Text
+from handlers.types import message as text_message
+from jobs.dispatcher import Dispatcher, DispatcherConfig
+from storage import outbox, people
+from storage import teams as teams_store
+from storage.db import Database
+from storage.models import OutboxMessage, OutboxStatus, Person, Role, Team, utcnow
+from storage.outbox import OutboxNew
+from tests.bot.teams import fakes
+from tests.conftest import FakeClock, make_person, make_team
+
+
+class Monotonic:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[tuple[fakes.FakeConnector, str]]:
+    fake = fakes.FakeConnector()
+    url = await fake.start()
+    yield fake, url
+    await fake.close()
+
+
+@pytest.fixture
+async def sender(db: Database) -> AsyncIterator[TeamsSender]:
+    async def token() -> str:
+        return "test-token"
+
+    s = TeamsSender(db, token_provider=token, tenant_id=fakes.TENANT)
+    yield s
+    await s.close()
+
+
+def dispatcher(db: Database, sender: TeamsSender, clock: FakeClock) -> Dispatcher:
+    # Enqueued rows are due from the real "now"; the dispatcher's clock starts there.
+    if clock.now < utcnow():
+        clock.set(utcnow() + dt.timedelta(seconds=1))
+    mono = Monotonic()
+
+    async def no_sleep(seconds: float) -> None:
+        mono.now += seconds
+
+    # One message at a time: the in-memory SQLite store shares one connection between
+    # sessions, so concurrent deliveries would interleave their transactions.
+    return Dispatcher(
+        db,
+        {"teams": sender},
+        config=DispatcherConfig(batch_size=1),
+        clock=clock,
+        monotonic=mono,
+        sleep=no_sleep,
+        name="test",
+    )
+
+
+async def on_teams(db: Database, p: Person, n: int, ref: ConversationRef | None = None) -> None:
+    assert p.id is not None
+    await teams_store.link_person(
+        db,
+        person_id=p.id,
+        teams_user_id=fakes.aad(n),
+        conversation_ref=ref.to_json() if ref else None,
+    )
+
+
+def personal_ref(url: str, n: int) -> ConversationRef:
+    return ConversationRef(
+        service_url=url,
+        tenant_id=fakes.TENANT,
+        conversation_id=f"a:personal-{n}",
+        user_id=fakes.user_id(n),
+        aad_object_id=fakes.aad(n),
+        bot_id=fakes.BOT_ID,
+        bot_name=fakes.BOT_NAME,
+    )
+
+
+def channel_ref(url: str) -> ConversationRef:
+    return ConversationRef(
+        service_url=url,
+        tenant_id=fakes.TENANT,
+        conversation_id=fakes.CHANNEL_ID,
+        conversation_type="channel",
+        bot_id=fakes.BOT_ID,
+        bot_name=fakes.BOT_NAME,
+        team_id=fakes.TEAM_ID,
+    )
+
+
+async def dm(db: Database, p: Person, key: str, text: str = "Your 1:1 is in 15 minutes") -> None:
+    assert p.id is not None
+    added = await outbox.enqueue(
+        db,
+        messages=[OutboxNew(dedupe_key=key, payload=text_message(text).to_json(), person_id=p.id)],
+    )
+    assert added == 1
+
+
+async def rows(db: Database) -> list[OutboxMessage]:
+    async with db.session() as s:
+        return list((await s.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars())  # type: ignore[arg-type]
+
+
+async def test_a_stored_conversation_is_continued_once(
+    db: Database,
+    clock: FakeClock,
+    sender: TeamsSender,
+    connector: tuple[fakes.FakeConnector, str],
+) -> None:
+    fake, url = connector
+    p = await make_person(db, "maria.lopez", role=Role.lead)
+    await on_teams(db, p, 2, personal_ref(url, 2))
+    await dm(db, p, "t:1")
+    d = dispatcher(db, sender, clock)
+    await d.drain()
+    await d.drain()
+    assert [b["_conversation"] for b in fake.posted] == ["a:personal-2"]
+    assert fake.cards()[0]["fallbackText"] == "Your 1:1 is in 15 minutes"
+    assert fake.posted[0]["conversation"]["tenantId"] == fakes.TENANT
+    assert {auth for _m, _p, auth in fake.requests} == {"Bearer test-token"}
+    [row] = await rows(db)
+    assert row.platform == "teams"
+    assert row.status is OutboxStatus.sent
+    assert row.external_ref == "msg-1"
+
+
+async def test_a_429_waits_for_retry_after_and_the_message_arrives_once(
+    db: Database,
+    clock: FakeClock,
+    sender: TeamsSender,
+    connector: tuple[fakes.FakeConnector, str],
+) -> None:
+    fake, url = connector
+    fake.throttle_next = 1
+    fake.retry_after = "7"
+    p = await make_person(db, "maria.lopez", role=Role.lead)
+    await on_teams(db, p, 2, personal_ref(url, 2))
+    await dm(db, p, "t:429")
+    d = dispatcher(db, sender, clock)
+    await d.drain()
+    assert fake.posted == []
+    [row] = await rows(db)
+    assert row.status is OutboxStatus.pending
+    assert (row.next_attempt_at - clock.now).total_seconds() == pytest.approx(7, abs=1)
+    clock.advance(seconds=3)
+    await d.drain()
+    assert fake.posted == []  # Retry-After has not passed yet
+    clock.advance(seconds=5)
+    await d.drain()
+    await d.drain()
+    assert len(fake.posted) == 1
+    [row] = await rows(db)
+    assert row.status is OutboxStatus.sent
+
+
+async def test_transient_errors_are_retried(db: Database, clock: FakeClock) -> None:
+    p = await make_person(db, "maria.lopez", role=Role.lead)
+    # Nothing listens on this port: a network error, retried with backoff.
+    dead = personal_ref("http://127.0.0.1:9/teams/", 2)
+    await on_teams(db, p, 2, dead)
+    await dm(db, p, "t:net")
+    s = TeamsSender(db, timeout_seconds=2)
+    try:
+        d = dispatcher(db, s, clock)
+        await d.drain()
+    finally:
+        await s.close()
+    [row] = await rows(db)
+    assert row.status is OutboxStatus.pending
+    assert row.attempts == 1
+    assert row.last_error is not None
+    assert "unreachable" in row.last_error
+
+
+async def test_a_person_without_a_chat_gets_one_created_in_the_tenant(
+    db: Database,
+    clock: FakeClock,
+    sender: TeamsSender,
+    connector: tuple[fakes.FakeConnector, str],
+) -> None:
+    fake, url = connector
+    team = await make_team(db)
+    assert team.id is not None
+    await teams_store.set_team_ref(db, team_id=team.id, channel_ref=channel_ref(url).to_json())
+    p = await make_person(db, "maria.lopez", role=Role.lead, team=team)
+    await on_teams(db, p, 2)  # known to Teams (Entra id), never chatted with the bot
+    await dm(db, p, "t:new:1")
+    await dm(db, p, "t:new:2", "Second")
+    d = dispatcher(db, sender, clock)
+    for _ in range(3):
+        await d.drain()
+    assert len(fake.created) == 1
+    created = fake.created[0]
+    assert created["members"][0]["id"] == fakes.aad(2)
+    assert created["tenantId"] == fakes.TENANT
+    assert created["bot"]["id"] == fakes.BOT_ID
+    assert [b["_conversation"] for b in fake.posted] == ["a:created-1", "a:created-1"]
+    assert [c["fallbackText"] for c in fake.cards()] == ["Your 1:1 is in 15 minutes", "Second"]
+    assert p.id is not None
+    stored = await people.get_person(db, person_id=p.id)
+    assert stored is not None
+    ref = ConversationRef.from_json(stored.teams_conversation_ref)
+    assert ref is not None
+    assert ref.conversation_id == "a:created-1"
+
+
+async def test_a_person_seen_in_a_roster_gets_a_chat_with_their_teams_id(
+    db: Database,
+    clock: FakeClock,
+    sender: TeamsSender,
+    connector: tuple[fakes.FakeConnector, str],
+) -> None:
+    fake, url = connector
+    p = await make_person(db, "maria.lopez", role=Role.lead)
+    partial = ConversationRef(
+        service_url=url,
+        tenant_id=fakes.TENANT,
+        user_id=fakes.user_id(2),
+        aad_object_id=fakes.aad(2),
+        bot_id=fakes.BOT_ID,
+    )
+    await on_teams(db, p, 2, partial)
+    await dm(db, p, "t:roster")
+    await dispatcher(db, sender, clock).drain()
+    assert fake.created[0]["members"][0]["id"] == fakes.user_id(2)
+    assert len(fake.posted) == 1
+
+
+async def test_unreachable_person_fails_with_a_reason_and_the_lead_is_told_once(
+    db: Database,
+    clock: FakeClock,
+    sender: TeamsSender,
+    connector: tuple[fakes.FakeConnector, str],
+) -> None:
+    fake, url = connector
+    team = await make_team(db)
+    lead = await make_person(db, "lena.lead", role=Role.lead, team=team)
+    await on_teams(db, lead, 1, personal_ref(url, 1))
+    agent = await make_person(db, "maria.lopez", team=team, work_hours="Mon-Sun 00:00-23:59")
+    await on_teams(db, agent, 2)  # no team channel linked, no roster entry: no way in
+    await dm(db, agent, "t:x:1")
+    await dm(db, agent, "t:x:2")
+    d = dispatcher(db, sender, clock)
+    for _ in range(4):
+        await d.drain()
+    by_person = {r.dedupe_key: r for r in await rows(db)}
+    for key in ("t:x:1", "t:x:2"):
+        assert by_person[key].status is OutboxStatus.dead
+        assert "isn't installed" in (by_person[key].last_error or "")
+    notices = [r for r in by_person.values() if r.dedupe_key.startswith("teams:unreachable")]
+    assert len(notices) == 1
+    assert notices[0].recipient_person_id == lead.id
+    assert notices[0].status is OutboxStatus.sent
+    assert [b["_conversation"] for b in fake.posted] == ["a:personal-1"]
+    assert "Maria Lopez" in fake.cards()[0]["fallbackText"]
+
+
+async def test_refused_chat_creation_is_dead_not_retried(
+    db: Database,
+    clock: FakeClock,
+    sender: TeamsSender,
+    connector: tuple[fakes.FakeConnector, str],
+) -> None:
+    fake, url = connector
+    fake.refuse_create = 403
+    team = await make_team(db)
+    assert team.id is not None
+    await teams_store.set_team_ref(db, team_id=team.id, channel_ref=channel_ref(url).to_json())
+    p = await make_person(db, "maria.lopez", role=Role.lead, team=team)
+    await on_teams(db, p, 2)
+    await dm(db, p, "t:refused")
+    await dispatcher(db, sender, clock).drain()
+    [row] = await rows(db)
+    assert row.status is OutboxStatus.dead
+    assert "403" in (row.last_error or "")
+
+
+async def test_a_team_post_goes_to_the_linked_channel(
+    db: Database,
+    clock: FakeClock,
+    sender: TeamsSender,
+    connector: tuple[fakes.FakeConnector, str],
+) -> None:
+    fake, url = connector
+    team: Team = await make_team(db)
+    assert team.id is not None
+    await teams_store.set_team_ref(db, team_id=team.id, channel_ref=channel_ref(url).to_json())
+    reply = Reply(blocks=[Text("*Goal hit*: CSAT 92%")], text="Goal hit: CSAT 92%")
+    await outbox.enqueue(
+        db, messages=[OutboxNew(dedupe_key="team:1", payload=reply.to_json(), team_id=team.id)]
+    )
+    await dispatcher(db, sender, clock).drain()
+    assert [b["_conversation"] for b in fake.posted] == [fakes.CHANNEL_ID]
+    assert fake.cards()[0]["body"][0]["text"] == "**Goal hit**: CSAT 92%"
+
+
+def test_retry_after_parsing() -> None:
+    assert retry_after_seconds("3") == 3.0
+    assert retry_after_seconds(None) == 1.0
+    assert retry_after_seconds("soon") == 1.0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+
+
+def test_make_teams_sender_is_off_without_credentials(db: Database) -> None:
+    off = Settings(_env_file=None)
+    assert make_teams_sender(off, db) is None
+    anon = Settings(_env_file=None, teams_allow_anonymous=True)
+    assert isinstance(make_teams_sender(anon, db), TeamsSender)
+
+
+async def test_a_person_who_removed_the_app_is_reported_to_their_lead(
+    db: Database,
+    clock: FakeClock,
+    sender: TeamsSender,
+    connector: tuple[fakes.FakeConnector, str],
+) -> None:
+    fake, url = connector
+    team = await make_team(db)
+    lead = await make_person(db, "lena.lead", role=Role.lead, team=team)
+    await on_teams(db, lead, 1, personal_ref(url, 1))
+    maria = await make_person(db, "maria.lopez", team=team)
+    # Maria's stored chat points at a conversation the connector no longer knows.
+    gone = ConversationRef(
+        service_url=url.replace("/teams/", "/gone/"),
+        tenant_id=fakes.TENANT,
+        conversation_id="a:gone",
+        bot_id=fakes.BOT_ID,
+    )
+    await on_teams(db, maria, 2, gone)
+    await dm(db, maria, "t:gone")
+    d = dispatcher(db, sender, clock)
+    for _ in range(3):
+        await d.drain()
+    by_key = {r.dedupe_key: r for r in await rows(db)}
+    assert by_key["t:gone"].status is OutboxStatus.dead
+    assert "404" in (by_key["t:gone"].last_error or "")
+    assert by_key["teams:unreachable:" + str(maria.id)].status is OutboxStatus.sent
+    assert "Maria Lopez" in fake.cards()[0]["fallbackText"]

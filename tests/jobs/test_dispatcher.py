@@ -1,0 +1,209 @@
+"""The dispatcher's rate limits, backoff and run loop (with an in-memory fake sender)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import itertools
+import random
+
+import pytest
+
+from handlers.types import Reply
+from jobs.delivery import SendResult
+from jobs.dispatcher import (
+    DEFAULT_LIMITS,
+    Dispatcher,
+    DispatcherConfig,
+    PlatformLimits,
+    Rate,
+    TokenBucket,
+    limits_with,
+)
+from storage import outbox
+from storage.db import Database
+from storage.models import OutboxMessage, OutboxStatus
+from tests.conftest import FakeClock
+from tests.jobs.helpers import delivery_db, enqueue_texts, slack_person
+
+__all__ = ["delivery_db"]
+
+FAST = {"slack": PlatformLimits(app=(Rate(10_000),), per_target=(Rate(10_000),))}
+
+
+class Mono:
+    """A fake monotonic clock whose sleep moves it instead of waiting."""
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.t
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.t += seconds
+
+
+class FakeSender:
+    platform = "slack"
+
+    def __init__(self, results: list[SendResult] | None = None) -> None:
+        self.sent: list[tuple[str, str, float]] = []
+        self.results = list(results or [])
+        self.mono: Mono | None = None
+
+    async def send(self, message: OutboxMessage, reply: Reply) -> SendResult:
+        if self.results:
+            return self.results.pop(0)
+        self.sent.append((message.target, reply.fallback, self.mono() if self.mono else 0.0))
+        return SendResult.sent(f"ts{len(self.sent)}")
+
+
+def test_token_bucket_burst_then_steady_rate() -> None:
+    mono = Mono()
+    b = TokenBucket(Rate(7, 1.0), mono)
+    waits = [b.reserve() for _ in range(14)]
+    assert waits[:7] == [0.0] * 7  # Teams: a burst of 7 in a second
+    expected = [i / 7 for i in range(1, 8)]  # then one every 1/7 s, queued
+    assert all(abs(w - e) < 1e-9 for w, e in zip(waits[7:], expected, strict=True))
+    mono.t += 100
+    assert b.idle()
+
+
+def test_limits_live_in_one_place_and_are_configurable() -> None:
+    assert DEFAULT_LIMITS["teams"].per_target == (Rate(7, 1.0), Rate(60, 30.0))
+    assert DEFAULT_LIMITS["teams"].app == (Rate(50, 1.0),)
+    assert DEFAULT_LIMITS["slack"].per_target == (Rate(1, 1.0),)
+    custom = limits_with(slack_rate=100, slack_channel_rate=2)
+    assert custom["slack"] == PlatformLimits(app=(Rate(100, 1.0),), per_target=(Rate(2, 1.0),))
+    assert custom["teams"] == DEFAULT_LIMITS["teams"]
+
+
+def test_backoff_is_exponential_with_jitter_and_capped() -> None:
+    d = Dispatcher(
+        None,  # type: ignore[arg-type]
+        {},
+        config=DispatcherConfig(backoff_base_seconds=2, backoff_cap_seconds=60),
+        rng=random.Random(3),
+    )
+    for attempts, base in [(1, 2), (2, 4), (3, 8), (4, 16), (10, 60)]:
+        waits = {d.backoff(attempts) for _ in range(20)}
+        assert all(base / 2 <= w <= base for w in waits)
+        assert len(waits) > 1  # jittered: retries of many messages do not line up
+
+
+def future_clock() -> FakeClock:
+    return FakeClock(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1))
+
+
+async def test_one_message_per_second_per_slack_channel(delivery_db: Database) -> None:
+    db = delivery_db
+    mono = Mono()
+    a = await slack_person(db, "a", "C1")
+    b = await slack_person(db, "b", "C2")
+    await enqueue_texts(db, a, ["a1", "a2", "a3"])
+    await enqueue_texts(db, b, ["b1", "b2", "b3"])
+    sender = FakeSender()
+    sender.mono = mono
+    d = Dispatcher(
+        db,
+        {"slack": sender},
+        config=DispatcherConfig(limits=DEFAULT_LIMITS),
+        clock=future_clock(),
+        monotonic=mono,
+        sleep=mono.sleep,
+    )
+    await d.drain()
+    by_target: dict[str, list[float]] = {}
+    for target, _text, at in sender.sent:
+        by_target.setdefault(target, []).append(at)
+    for times in by_target.values():
+        gaps = [y - x for x, y in itertools.pairwise(times)]
+        assert all(g >= 0.999 for g in gaps), gaps
+    assert [t for t, _, _ in sender.sent if t == "C1"] == ["C1"] * 3
+
+
+async def test_unreadable_payload_goes_dead(delivery_db: Database) -> None:
+    db = delivery_db
+    a = await slack_person(db, "a", "U1")
+    await enqueue_texts(db, a, ["fine"])
+    await outbox.enqueue(
+        db,
+        messages=[outbox.OutboxNew(dedupe_key="broken", payload="{not json", person_id=a.id)],
+    )
+    sender = FakeSender()
+    d = Dispatcher(
+        db, {"slack": sender}, config=DispatcherConfig(limits=FAST), clock=future_clock()
+    )
+    await d.drain()
+    [dead] = await outbox.list_messages(db, status=OutboxStatus.dead)
+    assert dead.dedupe_key == "broken"
+    assert (dead.last_error or "").startswith("unreadable payload")
+    assert [t for _, t, _ in sender.sent] == ["fine"]
+
+
+async def test_sender_exception_is_retried_not_lost(delivery_db: Database) -> None:
+    db = delivery_db
+    a = await slack_person(db, "a", "U1")
+    await enqueue_texts(db, a, ["x"])
+
+    class Boom(FakeSender):
+        calls = 0
+
+        async def send(self, message: OutboxMessage, reply: Reply) -> SendResult:
+            self.calls += 1
+            if self.calls == 1:
+                raise ConnectionResetError("peer reset")
+            return await super().send(message, reply)
+
+    clock = future_clock()
+    sender = Boom()
+    d = Dispatcher(db, {"slack": sender}, config=DispatcherConfig(limits=FAST), clock=clock)
+    await d.drain()
+    [m] = await outbox.list_messages(db, status=OutboxStatus.pending)
+    assert "ConnectionResetError" in (m.last_error or "")
+    clock.advance(seconds=60)
+    await d.drain()
+    assert [t for _, t, _ in sender.sent] == ["x"]
+
+
+async def test_run_loop_sends_and_stops_cleanly(delivery_db: Database) -> None:
+    db = delivery_db
+    for i in range(5):
+        p = await slack_person(db, f"p{i}", f"U{i}")
+        await enqueue_texts(db, p, [f"m{i}-0", f"m{i}-1"])
+    sender = FakeSender()
+    d = Dispatcher(
+        db,
+        {"slack": sender, "console": FakeSender()},
+        config=DispatcherConfig(limits=FAST, poll_seconds=0.01, max_in_flight=4, batch_size=4),
+        clock=future_clock(),
+    )
+    assert d.platforms == ["slack"]  # console rows are never sent
+    stop = asyncio.Event()
+    task = asyncio.create_task(d.run(stop))
+    async with asyncio.timeout(20):
+        while (await outbox.counts(db))["pending"]:
+            d.wake()
+            await asyncio.sleep(0.01)
+    stop.set()
+    await task
+    assert len(sender.sent) == 10
+    for i in range(5):
+        assert [t for tg, t, _ in sender.sent if tg == f"U{i}"] == [f"m{i}-0", f"m{i}-1"]
+
+
+async def test_bucket_acquire_never_bursts_past_capacity_after_a_stall() -> None:
+    mono = Mono()
+    b = TokenBucket(Rate(10, 1.0, burst=2), mono)
+    for _ in range(2):
+        await b.acquire(mono.sleep)
+    assert mono.slept == []  # the burst
+    await b.acquire(mono.sleep)
+    assert mono.slept == [pytest.approx(0.1)]
+    mono.t += 60  # the event loop stalled for a minute
+    for _ in range(4):
+        await b.acquire(mono.sleep)
+    assert len(mono.slept) == 3  # two went at once (capacity), then one per 0.1 s

@@ -1,0 +1,145 @@
+"""Real processes: two schedulers claiming one fire time, and a dispatcher killed with
+SIGKILL mid-delivery and restarted."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from storage import jobruns, outbox, people
+from storage.catalogue import ensure_reference_data
+from storage.db import Database, normalize_url
+from storage.models import OutboxStatus
+from tests.bot.fake_slack_web import FakeSlackWeb
+from tests.conftest import _drop_pg_database, _make_pg_database, require_postgres
+from tests.jobs.helpers import enqueue_texts, slack_person
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def shared_db(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[str, Database]]:
+    """A database several processes can open: (url, Database)."""
+    name = None
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+    else:
+        require_postgres()
+        raw, name = await _make_pg_database()
+        url = normalize_url(raw)
+    db = Database(url)
+    await db.create_all()
+    await ensure_reference_data(db)
+    try:
+        yield url, db
+    finally:
+        await db.dispose()
+        if name is not None:
+            await _drop_pg_database(name)
+
+
+async def spawn(*args: str) -> asyncio.subprocess.Process:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING")
+    return await asyncio.create_subprocess_exec(
+        PYTHON,
+        "-m",
+        *args,
+        cwd=ROOT,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def test_two_scheduler_processes_one_fire_time_one_run(
+    shared_db: tuple[str, Database],
+) -> None:
+    url, db = shared_db
+    await people.create_team(db, name="Billing", timezone="Europe/Berlin")
+    fire = dt.datetime(2026, 11, 17, 8, 0, tzinfo=dt.UTC).isoformat()
+    procs = [await spawn("tests.jobs.proc_claim", url, fire, f"node{i}") for i in range(2)]
+    for p in procs:  # both connected and waiting
+        assert p.stdout is not None
+        assert (await asyncio.wait_for(p.stdout.readline(), 60)).strip() == b"ready"
+    for p in procs:  # go, as close together as we can
+        assert p.stdin is not None
+        p.stdin.write(b"go\n")
+    await asyncio.gather(*(p.stdin.drain() for p in procs if p.stdin))
+    outs = []
+    for p in procs:
+        out, err = await asyncio.wait_for(p.communicate(), 60)
+        assert p.returncode == 0, err.decode()
+        outs.append(out.decode().strip())
+    assert sorted(outs) == ["ok", "taken"]
+    runs = await jobruns.list_runs(db, job_id="morning")
+    assert len(runs) == 1
+    assert runs[0].status == "ok"
+    rows = await outbox.messages_after(db, after_id=0)
+    assert len([r for r in rows if r.dedupe_key.startswith("claimtest:")]) == 1
+
+
+async def wait_for(cond: object, what: object = None, seconds: float = 30.0) -> None:
+    """Poll a condition set by another process or the fake server (not a schedule)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not cond():  # type: ignore[operator]
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting: {what() if what else ''}")  # type: ignore[operator]
+        await asyncio.sleep(0.02)
+
+
+async def test_dispatcher_killed_mid_delivery_restarts_and_sends_nothing_twice(
+    shared_db: tuple[str, Database],
+) -> None:
+    url, db = shared_db
+    fake = await FakeSlackWeb().start()
+    try:
+        expected: dict[str, list[str]] = {}
+        for i in range(6):
+            p = await slack_person(db, f"agent{i}", f"U{i}")
+            texts = [f"U{i}-{n}" for n in range(5)]
+            expected[f"U{i}"] = texts
+            await enqueue_texts(db, p, texts)
+        # Slack accepts 12 messages, then holds every request that follows.
+        fake.hold_after = 12
+        lease = 30.0
+        first = await spawn("tests.jobs.proc_dispatch", url, fake.url, "0", str(lease))
+        await wait_for(
+            lambda: fake.held >= 3 or first.returncode is not None,
+            what=lambda: (fake.requests, len(fake.delivered), fake.held),
+        )
+        assert first.returncode is None, (await first.communicate())[1].decode()
+        first.send_signal(signal.SIGKILL)
+        await first.wait()
+        assert first.returncode == -signal.SIGKILL
+        # The held requests' client is gone: Slack never accepts them.
+        fake.drop_held = True
+        fake.release.set()
+        await wait_for(lambda: fake.dropped == fake.held)
+        fake.hold_after = None
+        assert len(fake.delivered) == 12
+        counts = await outbox.counts(db)
+        assert counts["sent"] == 12
+        assert counts["pending"] == 18
+        # Restarted after the dead process's leases ran out (its clock is moved on, so the
+        # test does not wait for real time).
+        second = await spawn("tests.jobs.proc_dispatch", url, fake.url, str(lease + 5), "60")
+        _out, err = await asyncio.wait_for(second.communicate(), 60)
+        assert second.returncode == 0, err.decode()
+    finally:
+        await fake.close()
+    assert fake.channels() == expected  # everything once, in order per person
+    assert len(fake.delivered) == 30
+    sent = await outbox.list_messages(db, status=OutboxStatus.sent, limit=100)
+    assert len(sent) == 30
