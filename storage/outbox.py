@@ -85,7 +85,7 @@ async def enqueue_in(session: AsyncSession, messages: Sequence[OutboxNew]) -> in
                 payload=m.payload,
                 status=OutboxStatus.pending.value,
                 attempts=0,
-                next_attempt_at=max(m.not_before or now, now),
+                next_attempt_at=m.not_before or now,
                 created_at=now,
             )
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
