@@ -45,7 +45,6 @@ class Settings(BaseSettings):
     # Product rules
     pulse_min_responses: int = Field(default=5, ge=3)
     kudos_daily_limit: int | None = Field(default=None, ge=1)
-    kudos_values: str = "communication,ownership,planning,action,partnership"
     action_escalate_after_days: int = Field(default=2, ge=1)
     action_evidence_days: int = Field(default=5, ge=1)
     streak_days: int = Field(default=5, ge=2)
@@ -77,12 +76,10 @@ class Settings(BaseSettings):
     @cached_property
     def core(self) -> CoreConfig:
         """The subset handlers and jobs use."""
-        values = tuple(v.strip().lower() for v in self.kudos_values.split(",") if v.strip())
         return CoreConfig(
             secret=self.leadbot_secret.get_secret_value(),
             pulse_min_responses=self.pulse_min_responses,
             kudos_daily_limit=self.kudos_daily_limit,
-            kudos_values=values,
             action_escalate_after_days=self.action_escalate_after_days,
             action_evidence_days=self.action_evidence_days,
             streak_days=self.streak_days,

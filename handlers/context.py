@@ -23,13 +23,6 @@ class CoreConfig:
     secret: str = "dev-secret-change-me"  # noqa: S105  (keys pulse hashes; set LEADBOT_SECRET)
     pulse_min_responses: int = 5
     kudos_daily_limit: int | None = None
-    kudos_values: tuple[str, ...] = (
-        "communication",
-        "ownership",
-        "planning",
-        "action",
-        "partnership",
-    )
     action_escalate_after_days: int = 2
     action_evidence_days: int = 5
     streak_days: int = 5
