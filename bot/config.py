@@ -17,7 +17,8 @@ from handlers.worktime import zone
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
-    database_url: str = "sqlite+aiosqlite:///leadbot.db"
+    # repr=False: a PostgreSQL URL carries its password.
+    database_url: str = Field(default="sqlite+aiosqlite:///leadbot.db", repr=False)
     leadbot_secret: SecretStr = SecretStr("dev-secret-change-me")
     default_timezone: str = "UTC"
     port: int = 3000
@@ -61,7 +62,7 @@ class Settings(BaseSettings):
     # Delivery (the outbox dispatcher; other platform limits are in jobs/dispatcher.py)
     slack_rate_per_second: float = Field(default=20.0, gt=0)  # workspace-wide budget
     slack_channel_rate_per_second: float = Field(default=1.0, gt=0)
-    outbox_max_attempts: int = Field(default=8, ge=1)
+    outbox_max_attempts: int = Field(default=11, ge=1)
 
     @field_validator("default_timezone", "scheduler_timezone")
     @classmethod

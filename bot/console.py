@@ -18,9 +18,10 @@ from typing import Protocol, TextIO
 
 from bot.config import Settings
 from bot.mentions import resolve_handle
+from bot.metrics import run_action, run_command
 from bot.render_text import Rendered, render
 from handlers.context import HandlerContext, system_clock
-from handlers.dispatch import TRY_AGAIN, run_action, run_command
+from handlers.dispatch import TRY_AGAIN
 from handlers.parsing import split_words, tokenize
 from handlers.types import (
     Action,

@@ -1,4 +1,5 @@
-"""The aiohttp web server: Slack at /slack/events, /healthz, and room for Teams.
+"""The aiohttp web server: Slack at /slack/events, Teams at /api/messages, /healthz and
+/metrics; every request gets a request id (X-Request-Id) carried into its log lines.
 
 `build_web_app` makes the Application (tests run it on a loopback port); `run_server`
 applies the migrations, serves until SIGTERM/SIGINT, then stops accepting, lets in-flight
@@ -11,13 +12,17 @@ import asyncio
 import contextlib
 import gc
 import logging
+import re
 import signal
 import time
-from collections.abc import AsyncIterator, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
+from bot import metrics
 from bot.config import Settings
+from bot.logs import REQUEST_ID
 from bot.teams.routes import install_teams
 from handlers.context import Clock, system_clock
 from storage.db import Database
@@ -90,14 +95,55 @@ def _install_slack(app: web.Application, settings: Settings, db: Database, clock
     app.cleanup_ctx.append(work_finished)
 
 
+_REQUEST_ID_OK = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def request_id_of(request: web.Request) -> str:
+    """The caller's X-Request-Id when it is a sane token, else a new one."""
+    given = request.headers.get("X-Request-Id", "")
+    return given if _REQUEST_ID_OK.fullmatch(given) else uuid.uuid4().hex[:16]
+
+
+@web.middleware
+async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A request id for the log lines of this request (and the work it starts), metrics,
+    and bodies over the limit refused from their Content-Length before anything is read."""
+    started = time.perf_counter()
+    rid = request_id_of(request)
+    token = REQUEST_ID.set(rid)
+    status = 500
+    try:
+        try:
+            limit = request.app[SETTINGS_KEY].max_body_bytes
+            size = request.content_length
+            if size is not None and size > limit:
+                log.warning("refused a %d-byte body to %s (limit %d)", size, request.path, limit)
+                raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
+            response = await handler(request)
+        except web.HTTPException as exc:
+            status = exc.status
+            exc.headers["X-Request-Id"] = rid
+            raise
+        status = response.status
+        if not response.prepared:
+            response.headers["X-Request-Id"] = rid
+        return response
+    finally:
+        metrics.observe_http(request, status, started)
+        REQUEST_ID.reset(token)
+
+
 def build_web_app(
     settings: Settings, db: Database, *, clock: Clock = system_clock
 ) -> web.Application:
-    """The Application: /healthz, Slack (HTTP mode) and every ROUTE_INSTALLERS entry."""
-    app = web.Application(client_max_size=settings.max_body_bytes)
+    """The Application: /healthz, /metrics, Slack (HTTP mode) and every ROUTE_INSTALLERS
+    entry."""
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[request_context])
     app[DB_KEY] = db
     app[SETTINGS_KEY] = settings
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics.metrics_handler(db))
     _install_slack(app, settings, db, clock)
     for install in ROUTE_INSTALLERS:
         install(app, settings, db)

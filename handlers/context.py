@@ -20,7 +20,8 @@ def system_clock() -> dt.datetime:
 class CoreConfig:
     """The settings handlers and jobs need; bot.config builds it from the environment."""
 
-    secret: str = "dev-secret-change-me"  # noqa: S105  (keys pulse hashes; set LEADBOT_SECRET)
+    # Keys pulse hashes (LEADBOT_SECRET); repr=False keeps it out of logs and tracebacks.
+    secret: str = field(default="dev-secret-change-me", repr=False)
     pulse_min_responses: int = 5
     kudos_daily_limit: int | None = None
     action_escalate_after_days: int = 2

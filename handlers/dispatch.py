@@ -9,13 +9,24 @@ from handlers.context import HandlerContext
 from handlers.errors import NotAllowed, UsageError, UserError
 from handlers.spec import ActionSpec, CommandSpec
 from handlers.types import Action, Command, Context, Reply, Text
-from storage.db import DatabaseUnavailable
+from storage.db import DatabaseUnavailable, track_writes
 
 log = logging.getLogger(__name__)
 
 TRY_AGAIN = (
     "The database isn't answering right now. Please try again in a moment; nothing was changed."
 )
+# The database went away after the command had committed its change (a later read for
+# the answer failed): the change stands, so the user must not be told to send it again.
+SAVED_NO_ANSWER = (
+    "Your change was saved, but the database stopped answering before I could show the "
+    "result. Please don't send it again: check it in a moment."
+)
+
+
+def unavailable_reply(writes: list[int]) -> Reply:
+    """The answer when the database went away mid-command (see storage.db.track_writes)."""
+    return error_reply(SAVED_NO_ANSWER if writes else TRY_AGAIN)
 
 
 def error_reply(text: str, usage: str | None = None) -> Reply:
@@ -50,14 +61,16 @@ async def run_command(cmd: Command, ctx: HandlerContext) -> Reply:
         reply = help_reply(intro=f"I don't know the command `/{cmd.verb}`. Here is what I can do:")
         reply.ok = False
         return reply
+    writes: list[int] = []
     try:
-        return await spec.handler(cmd, ctx)
+        with track_writes() as writes:
+            return await spec.handler(cmd, ctx)
     except UsageError as exc:
         return error_reply(exc.message, spec.usage_text)
     except (NotAllowed, UserError) as exc:
         return error_reply(exc.message)
     except DatabaseUnavailable:
-        return error_reply(TRY_AGAIN)
+        return unavailable_reply(writes)
     except Exception:
         ref = secrets.token_hex(3)
         log.exception(
@@ -79,12 +92,14 @@ async def run_action(action: Action, ctx: HandlerContext) -> Reply:
     if spec is None:
         log.warning("unknown action id=%s actor=%s", action.action_id, action.actor.person_id)
         return error_reply("That button is no longer valid.")
+    writes: list[int] = []
     try:
-        return await spec.handler(action, ctx)
+        with track_writes() as writes:
+            return await spec.handler(action, ctx)
     except (NotAllowed, UserError) as exc:
         return error_reply(exc.message)
     except DatabaseUnavailable:
-        return error_reply(TRY_AGAIN)
+        return unavailable_reply(writes)
     except Exception:
         ref = secrets.token_hex(3)
         log.exception(

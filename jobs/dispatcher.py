@@ -117,7 +117,7 @@ class DispatcherConfig:
     max_in_flight: int = 200
     lease_seconds: float = 300.0
     poll_seconds: float = 1.0
-    max_attempts: int = 8
+    max_attempts: int = 11  # about 23-47 minutes of backoff before a message is dead
     backoff_base_seconds: float = 2.0
     backoff_cap_seconds: float = 900.0
     max_retry_after_seconds: float = 3600.0

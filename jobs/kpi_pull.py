@@ -215,6 +215,11 @@ async def fetch(
     raise SourceError(f"{last}, {retries + 1} attempts", retries + 1)
 
 
+def _redact(text: str, token: str | None) -> str:
+    """A source that echoes our token back (in a value it sends) must not put it in logs."""
+    return text.replace(token, "(redacted)") if token else text
+
+
 async def pull_once(
     db: Database,
     *,
@@ -252,18 +257,19 @@ async def pull_once(
     try:
         rows = parse_payload(body)
     except PayloadError as exc:
+        message, bad = _redact(exc.message, token), [_redact(p, token) for p in exc.problems]
         log.error(
             "kpi pull url=%s refused payload: %s%s; nothing imported",
             safe_url,
-            exc.message,
-            f" (first: {exc.problems[0]})" if exc.problems else "",
+            message,
+            f" (first: {bad[0]})" if bad else "",
         )
-        return PullResult(ok=False, error=exc.message, problems=exc.problems, attempts=attempts)
+        return PullResult(ok=False, error=message, problems=bad, attempts=attempts)
     ctx = HandlerContext(db=db, clock=clock or system_clock)
     result = await import_kpis(ctx, rows_to_csv(rows))
     if not result.ok:
         # CSV line N is rows[N - 2] (line 1 is the header).
-        problems = [f"rows[{e.line - 2}]: {e.message}" for e in result.errors]
+        problems = [_redact(f"rows[{e.line - 2}]: {e.message}", token) for e in result.errors]
         log.error(
             "kpi pull url=%s refused payload: %d bad rows (first: %s); nothing imported",
             safe_url,

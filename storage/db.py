@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.pool import StaticPool
 from sqlmodel import SQLModel
 
@@ -26,6 +28,42 @@ log = logging.getLogger(__name__)
 
 class DatabaseUnavailable(Exception):
     """The database could not be reached; the user is asked to try again in a moment."""
+
+
+# Writes committed by the current task (and the tasks it starts), while `track_writes` is
+# active: a command whose database goes away *after* it committed must not be told
+# "nothing was changed" (handlers.dispatch).
+_WROTE = "leadbot.wrote"
+_committed_writes: ContextVar[list[int] | None] = ContextVar("leadbot_writes", default=None)
+
+
+@contextmanager
+def track_writes() -> Iterator[list[int]]:
+    """Within the block, the returned list grows by one per committed transaction that
+    wrote something (INSERT, UPDATE, DELETE or an ORM flush)."""
+    marks: list[int] = []
+    token = _committed_writes.set(marks)
+    try:
+        yield marks
+    finally:
+        _committed_writes.reset(token)
+
+
+class _TrackingSession(Session):
+    """A Session that notes whether it wrote anything (see track_writes)."""
+
+
+def _noted_flush(session: Session, _flush_context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+def _noted_execute(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+event.listen(_TrackingSession, "after_flush", _noted_flush)
+event.listen(_TrackingSession, "do_orm_execute", _noted_execute)
 
 
 def normalize_url(url: str) -> str:
@@ -58,10 +96,14 @@ class Database:
             kwargs["pool_size"] = pool_size
             kwargs["max_overflow"] = pool_size
             kwargs["pool_pre_ping"] = True
+            # A network that drops packets without a reset must not hang a command forever.
+            kwargs["connect_args"] = {"command_timeout": 30, "timeout": 10}
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.url.startswith("sqlite"):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=_TrackingSession
+        )
 
     @property
     def dialect(self) -> str:
@@ -78,6 +120,9 @@ class Database:
                 log.warning("database unavailable: %s", type(exc).__name__)
                 raise DatabaseUnavailable(str(type(exc).__name__)) from exc
             raise
+        marks = _committed_writes.get()
+        if marks is not None and session.info.get(_WROTE):
+            marks.append(1)
 
     async def create_all(self) -> None:
         """Create every table straight from the models (tests; production uses migrations)."""

@@ -7,9 +7,11 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import CoreConfig, HandlerContext
 from handlers.types import Actor, Command, Platform
@@ -45,11 +47,41 @@ def clock() -> FakeClock:
     return FakeClock(dt.datetime(2026, 11, 17, 10, 0, tzinfo=dt.UTC))
 
 
+class OverlappingTransactions(AssertionError):
+    """Two transactions at once on the in-memory store (see _forbid_overlap)."""
+
+
+def _forbid_overlap(db: Database) -> Database:
+    """The in-memory store has ONE connection (StaticPool): two transactions open at once
+    interleave on it (one's COMMIT commits the other's half-done work), so a test that
+    depends on them proves nothing. Fail such a test loudly; it wants `concurrent_db`."""
+    open_now = 0
+    session = db.session
+
+    @asynccontextmanager
+    async def one_at_a_time() -> AsyncIterator[AsyncSession]:
+        nonlocal open_now
+        if open_now:
+            raise OverlappingTransactions(
+                "two transactions at once on the in-memory SQLite store: use the "
+                "`concurrent_db` fixture (a file store) for concurrent sessions"
+            )
+        open_now += 1
+        try:
+            async with session() as s:
+                yield s
+        finally:
+            open_now -= 1
+
+    db.session = one_at_a_time  # type: ignore[method-assign]
+    return db
+
+
 async def _sqlite_db() -> Database:
     db = Database("sqlite+aiosqlite://")
     await db.create_all()
     await ensure_reference_data(db)
-    return db
+    return _forbid_overlap(db)
 
 
 async def _make_pg_database() -> tuple[str, str]:
@@ -102,6 +134,46 @@ async def any_db(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
     """The same test on SQLite and on PostgreSQL (storage tests use this)."""
     if request.param == "sqlite":
         database = await _sqlite_db()
+        yield database
+        await database.dispose()
+        return
+    require_postgres()
+    url, name = await _make_pg_database()
+    database = Database(url)
+    await database.create_all()
+    await ensure_reference_data(database)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+        await _drop_pg_database(name)
+
+
+@pytest.fixture
+async def sqlite_file_db(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Database]:
+    """A SQLite store in a temporary file (one connection per session, as in production):
+    for tests whose sessions overlap, e.g. a running server and the test itself."""
+    path = tmp_path_factory.mktemp("sqlite") / "leadbot.db"
+    database = Database(f"sqlite+aiosqlite:///{path}")
+    await database.create_all()
+    await ensure_reference_data(database)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def concurrent_db(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Database]:
+    """Like any_db, for tests that run transactions concurrently (asyncio.gather): SQLite
+    in a temporary file, one connection per session as in production. The in-memory
+    store shares ONE connection (StaticPool) between sessions, so concurrent
+    transactions there interleave on it and such a test proves nothing."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("concurrent") / "leadbot.db"
+        database = Database(f"sqlite+aiosqlite:///{path}")
+        await database.create_all()
+        await ensure_reference_data(database)
         yield database
         await database.dispose()
         return

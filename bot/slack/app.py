@@ -30,6 +30,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.config import Settings
+from bot.logs import REQUEST_ID
+from bot.metrics import run_action, run_command
 from bot.slack.client import make_client
 from bot.slack.render import (
     CONTEXT_TEXT,
@@ -48,7 +50,7 @@ from bot.slack.render import (
 from bot.slack.users import UserDirectory, slack_error
 from handlers import registry
 from handlers.context import Clock, HandlerContext, system_clock
-from handlers.dispatch import TRY_AGAIN, error_reply, find_command, run_action, run_command
+from handlers.dispatch import TRY_AGAIN, error_reply, find_command
 from handlers.errors import UserError
 from handlers.home import home
 from handlers.parsing import tokenize
@@ -75,19 +77,31 @@ FORM_CALLBACK_ID = "leadbot.form"
 # A modal submission waits this long for its action before closing the modal and
 # posting the answer later (Slack gives up on the acknowledgement after 3 s).
 SUBMIT_BUDGET_SECONDS = 2.0
+BUSY_TEXT = (
+    "I'm very busy right now and couldn't take that command. "
+    "Please try again in a minute; nothing was changed."
+)
 
 
 class TaskTracker:
     """Background work started after an ack; a shutdown waits for it to finish.
 
     At most `slots` pieces of work run at once: under a burst the rest queue, so the
-    event loop stays free to acknowledge new requests within Slack's 3 s.
+    event loop stays free to acknowledge new requests within Slack's 3 s. Beyond
+    `max_waiting` queued pieces the tracker is `busy`: new slash commands are turned away
+    with a "try again" instead of queuing without bound (memory, and replies minutes late).
     """
 
-    def __init__(self, slots: int = 8) -> None:
+    def __init__(self, slots: int = 8, max_waiting: int = 200) -> None:
         self.tasks: set[asyncio.Task[Any]] = set()
         self.slots = slots
+        self.max_waiting = max_waiting
         self._sem: asyncio.Semaphore | None = None
+
+    @property
+    def busy(self) -> bool:
+        """True when so much work is queued that more would wait too long."""
+        return len(self.tasks) >= self.slots + self.max_waiting
 
     async def _limited(self, coro: Coroutine[Any, Any, Any]) -> Any:
         if self._sem is None:
@@ -147,6 +161,7 @@ class SlackBot:
         self.client = client or make_client(settings)
         self.users = UserDirectory(db, self.client)
         self.tracker = tracker or TaskTracker()
+        self.turned_away = 0  # slash commands answered "busy" (see TaskTracker.busy)
 
     # --- sending -------------------------------------------------------------------------
 
@@ -228,6 +243,17 @@ class SlackBot:
     # --- slash commands ---------------------------------------------------------------
 
     async def on_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        if self.tracker.busy:
+            # A flood: answer in the acknowledgement itself (ephemeral) rather than queue.
+            await ack(text=BUSY_TEXT)
+            self.turned_away += 1
+            if self.turned_away % 100 == 1:
+                log.warning(
+                    "busy: %d slash command(s) turned away so far (%d queued or running)",
+                    self.turned_away,
+                    len(self.tracker.tasks),
+                )
+            return
         await ack()
         self.tracker.spawn(self.handle_command(body))
 
@@ -567,6 +593,18 @@ _BOLT_LOG = logging.getLogger("leadbot.slack.bolt")
 _BOLT_LOG.addFilter(_QuietTokenWarning())
 
 
+async def socket_mode_request_id(next: Any) -> None:
+    """A Socket Mode envelope has no HTTP request (whose middleware gives HTTP mode its
+    request id): give it one, so its log lines and the work it starts can be followed.
+
+    Not reset afterwards: bolt runs the listeners after the middleware chain returns, and
+    slack_sdk handles each envelope in a task of its own, so the id ends with that task.
+    """
+    if REQUEST_ID.get() is None:
+        REQUEST_ID.set(secrets.token_hex(8))
+    await next()
+
+
 def build_bolt_app(
     settings: Settings,
     db: Database,
@@ -589,6 +627,7 @@ def build_bolt_app(
         process_before_response=True,
         logger=_BOLT_LOG,
     )
+    app.use(socket_mode_request_id)
     app.use(bot.dedupe_events)
     for spec in registry.COMMANDS:  # new commands appear in Slack with no code here
         app.command(f"/{spec.verb}")(bot.on_command)

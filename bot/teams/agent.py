@@ -31,6 +31,7 @@ from microsoft_agents.hosting.core import ActivityHandler, TurnContext
 from microsoft_agents.hosting.core.connector import ConnectorClientBase
 
 from bot.mentions import resolve_handle
+from bot.metrics import run_action, run_command
 from bot.teams import outbound
 from bot.teams.cards import (
     ACTION_KEY,
@@ -43,7 +44,6 @@ from bot.teams.cards import (
 )
 from bot.teams.refs import ConversationRef, conversation_type, from_activity, member_ref
 from handlers.context import HandlerContext
-from handlers.dispatch import run_action, run_command
 from handlers.parsing import split_words, tokenize
 from handlers.types import (
     Action,

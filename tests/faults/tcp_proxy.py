@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 
 
 class TcpProxy:
@@ -27,9 +28,22 @@ class TcpProxy:
         return self._server is not None
 
     async def start(self) -> TcpProxy:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
+        if self.port:
+            self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
+            return self
+        # A port below Linux's ephemeral range (32768-60999): while the proxy is cut and
+        # not listening, no outgoing connection can be given this port by the kernel, so
+        # restore() can always listen on it again.
+        rng = random.Random()
+        for _ in range(200):
+            port = rng.randrange(20000, 32000)
+            try:
+                self._server = await asyncio.start_server(self._accept, "127.0.0.1", port)
+            except OSError:
+                continue
+            self.port = port
+            return self
+        raise OSError("no free port for the proxy")
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self._server is None:  # accepted in the same loop turn as a cut

@@ -77,14 +77,14 @@ async def test_get_out_of_range_ids(any_db: Database) -> None:
     assert not result.applied
 
 
-async def test_change_applies_only_from_allowed_status(any_db: Database) -> None:
-    lead, maria = await _setup(any_db)
-    item = await _item(any_db, lead, maria)
+async def test_change_applies_only_from_allowed_status(concurrent_db: Database) -> None:
+    lead, maria = await _setup(concurrent_db)
+    item = await _item(concurrent_db, lead, maria)
     assert item.id is not None
 
     async def done() -> store.ChangeResult:
         return await store.change(
-            any_db,
+            concurrent_db,
             item_id=item.id or 0,
             actor_id=maria.id,
             kind="done",
@@ -99,7 +99,7 @@ async def test_change_applies_only_from_allowed_status(any_db: Database) -> None
     results = await asyncio.gather(done(), done(), return_exceptions=True)
     applied = [r for r in results if isinstance(r, store.ChangeResult) and r.applied]
     assert len(applied) == 1
-    kinds = [e.kind for e in await store.events(any_db, item_id=item.id)]
+    kinds = [e.kind for e in await store.events(concurrent_db, item_id=item.id)]
     assert kinds == ["created", "done"]
     again = await done()
     assert not again.applied

@@ -16,9 +16,9 @@ async def test_record_once_is_true_only_the_first_time(any_db: Database) -> None
     assert await events.count(any_db, prefix="slack:event:Ev1") == 1
 
 
-async def test_concurrent_deliveries_record_once(any_db: Database) -> None:
+async def test_concurrent_deliveries_record_once(concurrent_db: Database) -> None:
     results = await asyncio.gather(
-        *(events.record_once(any_db, key="teams:act:1") for _ in range(8))
+        *(events.record_once(concurrent_db, key="teams:act:1") for _ in range(8))
     )
     assert sorted(results) == [False] * 7 + [True]
 

@@ -44,10 +44,12 @@ async def test_other_scope_or_fire_time_is_a_separate_claim(any_db: Database) ->
     assert await jobruns.claim(any_db, job_id="k", scope="team:1", fire_time=FIRE, claimed_by="a")
 
 
-async def test_concurrent_claims_only_one_wins(any_db: Database) -> None:
+async def test_concurrent_claims_only_one_wins(concurrent_db: Database) -> None:
     results = await asyncio.gather(
         *(
-            jobruns.claim(any_db, job_id="race", scope="", fire_time=FIRE, claimed_by=f"n{i}")
+            jobruns.claim(
+                concurrent_db, job_id="race", scope="", fire_time=FIRE, claimed_by=f"n{i}"
+            )
             for i in range(8)
         )
     )

@@ -83,15 +83,15 @@ async def test_stale_lease_is_claimed_again_and_old_token_is_void(any_db: Databa
     assert await outbox.mark_dead(any_db, claim=renewed, error="channel_not_found")
 
 
-async def test_concurrent_claimers_never_share_a_message(any_db: Database) -> None:
+async def test_concurrent_claimers_never_share_a_message(concurrent_db: Database) -> None:
     for i in range(20):
-        p = await slack_person(any_db, f"p{i}", f"U{i}")
-        await enqueue_texts(any_db, p, [f"m{i}"])
-    batches = await asyncio.gather(*(claim(any_db, limit=7) for _ in range(4)))
+        p = await slack_person(concurrent_db, f"p{i}", f"U{i}")
+        await enqueue_texts(concurrent_db, p, [f"m{i}"])
+    batches = await asyncio.gather(*(claim(concurrent_db, limit=7) for _ in range(4)))
     ids = [c.message.id or 0 for batch in batches for c in batch]
     assert len(ids) == len(set(ids))
     # What one claimer lost in the race, a later round picks up; none is ever shared.
-    while more := await claim(any_db, limit=7):
+    while more := await claim(concurrent_db, limit=7):
         ids.extend(c.message.id or 0 for c in more)
     assert sorted(ids) == sorted(set(ids))
     assert len(ids) == 20
