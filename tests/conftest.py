@@ -8,6 +8,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -77,11 +78,14 @@ def _forbid_overlap(db: Database) -> Database:
     return db
 
 
+async def _ready(database: Database) -> Database:
+    await database.create_all()
+    await ensure_reference_data(database)
+    return database
+
+
 async def _sqlite_db() -> Database:
-    db = Database("sqlite+aiosqlite://")
-    await db.create_all()
-    await ensure_reference_data(db)
-    return _forbid_overlap(db)
+    return _forbid_overlap(await _ready(Database("sqlite+aiosqlite://")))
 
 
 async def _make_pg_database() -> tuple[str, str]:
@@ -112,12 +116,32 @@ def require_postgres() -> None:
         pytest.skip("PostgreSQL not configured: set LEADBOT_TEST_POSTGRES_URL (CI does)")
 
 
+@asynccontextmanager
+async def fresh_store(kind: str, *, file_dir: Path | None = None) -> AsyncIterator[Database]:
+    """A fresh store with the schema and reference data: `sqlite` (in memory, or in a file
+    under `file_dir`) or `postgres` (a new database, dropped afterwards)."""
+    name = None
+    if kind == "postgres":
+        require_postgres()
+        url, name = await _make_pg_database()
+        database = await _ready(Database(url))
+    elif file_dir is not None:
+        database = await _ready(Database(f"sqlite+aiosqlite:///{file_dir / 'leadbot.db'}"))
+    else:
+        database = await _sqlite_db()
+    try:
+        yield database
+    finally:
+        await database.dispose()
+        if name is not None:
+            await _drop_pg_database(name)
+
+
 @pytest.fixture
 async def db() -> AsyncIterator[Database]:
     """An empty in-memory SQLite store with the reference data."""
-    database = await _sqlite_db()
-    yield database
-    await database.dispose()
+    async with fresh_store("sqlite") as database:
+        yield database
 
 
 @pytest.fixture
@@ -132,33 +156,16 @@ async def pg_url() -> AsyncIterator[str]:
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def any_db(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
     """The same test on SQLite and on PostgreSQL (storage tests use this)."""
-    if request.param == "sqlite":
-        database = await _sqlite_db()
+    async with fresh_store(request.param) as database:
         yield database
-        await database.dispose()
-        return
-    require_postgres()
-    url, name = await _make_pg_database()
-    database = Database(url)
-    await database.create_all()
-    await ensure_reference_data(database)
-    try:
-        yield database
-    finally:
-        await database.dispose()
-        await _drop_pg_database(name)
 
 
 @pytest.fixture
 async def sqlite_file_db(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Database]:
     """A SQLite store in a temporary file (one connection per session, as in production):
     for tests whose sessions overlap, e.g. a running server and the test itself."""
-    path = tmp_path_factory.mktemp("sqlite") / "leadbot.db"
-    database = Database(f"sqlite+aiosqlite:///{path}")
-    await database.create_all()
-    await ensure_reference_data(database)
-    yield database
-    await database.dispose()
+    async with fresh_store("sqlite", file_dir=tmp_path_factory.mktemp("sqlite")) as database:
+        yield database
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -169,24 +176,10 @@ async def concurrent_db(
     in a temporary file, one connection per session as in production. The in-memory
     store shares ONE connection (StaticPool) between sessions, so concurrent
     transactions there interleave on it and such a test proves nothing."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("concurrent") / "leadbot.db"
-        database = Database(f"sqlite+aiosqlite:///{path}")
-        await database.create_all()
-        await ensure_reference_data(database)
+    async with fresh_store(
+        request.param, file_dir=tmp_path_factory.mktemp("concurrent")
+    ) as database:
         yield database
-        await database.dispose()
-        return
-    require_postgres()
-    url, name = await _make_pg_database()
-    database = Database(url)
-    await database.create_all()
-    await ensure_reference_data(database)
-    try:
-        yield database
-    finally:
-        await database.dispose()
-        await _drop_pg_database(name)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import pytest
 
 from handlers.types import message
 from storage import outbox, people
-from storage.catalogue import ensure_reference_data
 from storage.db import Database
 from storage.models import Person, Role
 from storage.outbox import OutboxNew
@@ -57,22 +56,7 @@ async def enqueue_texts(
 async def delivery_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     """A file SQLite store (one connection per session, as in production; the in-memory
     fixture shares one connection between concurrent sessions) or a PostgreSQL one."""
-    if request.param == "sqlite":
-        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'leadbot.db'}")
-        await database.create_all()
-        await ensure_reference_data(database)
-        yield database
-        await database.dispose()
-        return
-    from tests.conftest import _drop_pg_database, _make_pg_database, require_postgres
+    from tests.conftest import fresh_store
 
-    require_postgres()
-    url, name = await _make_pg_database()
-    database = Database(url)
-    await database.create_all()
-    await ensure_reference_data(database)
-    try:
+    async with fresh_store(request.param, file_dir=tmp_path) as database:
         yield database
-    finally:
-        await database.dispose()
-        await _drop_pg_database(name)
