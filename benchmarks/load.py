@@ -16,7 +16,9 @@ For each database it runs, one after another on the same machine:
 
 1. the floor: a bare slack-bolt AsyncApp that only acks, served by aiohttp in its own
    process;
-2. `leadbot serve` (a subprocess, HTTP mode, SLACK_API_URL at a loopback fake Slack);
+2. `leadbot serve` (a subprocess, HTTP mode, SLACK_API_URL at a loopback fake Slack),
+   then the same server at a paced `--paced-rate` commands/s (default 20), where the
+   "work" latency is meaningful (under the flood it is queueing time);
 3. `leadbot run` (server + scheduler + dispatcher): RSS after 10 s idle, then under the
    same load.
 
@@ -26,13 +28,16 @@ properly signed slash commands (`/stats`, `/stats aht month`, `/action list team
 warm-up. "ack" is the time to the HTTP 200 of the acknowledgement; "work" is the time
 until the reply arrives at the fake Slack's response_url (a separate process too). The
 server, the load generator and the fake Slack share the machine's cores (no pinning), for
-the floor and for leadbot alike.
+the floor and for leadbot alike. leadbot turns slash commands away with a "busy" ack
+once its work queue is full (bot/slack/app.py TaskTracker.busy); those are counted apart.
+RSS is sampled from /proc/PID/status of the server process. Figures: docs/performance.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -141,9 +146,8 @@ def pct(samples: list[float], q: float) -> float:
 # --- the data set -----------------------------------------------------------------------
 
 
-def kpi_end() -> Any:
-    import datetime as dt
-
+def kpi_end() -> dt.date:
+    """The last day with KPIs: yesterday (UTC), so `/stats` has fresh figures."""
     return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
 
 
@@ -205,7 +209,6 @@ def build_center(agents: int = AGENTS, team_size: int = TEAM_SIZE) -> Center:
 
 async def load_center(url: str, center: Center, days: int) -> int:
     """Schema by migrations, the center by the ORM, KPIs by bulk insert; returns KPI rows."""
-    import datetime as dt
     import random
 
     from benchmarks import stats as kpigen

@@ -629,8 +629,10 @@ def build_bolt_app(
     )
     app.use(socket_mode_request_id)
     app.use(bot.dedupe_events)
-    for spec in registry.COMMANDS:  # new commands appear in Slack with no code here
-        app.command(f"/{spec.verb}")(bot.on_command)
+    # New commands appear in Slack with no code here. One listener for all of them: bolt
+    # builds its listener arguments once per matcher it tries, a real cost on every ack.
+    verbs = "|".join(re.escape(spec.verb) for spec in registry.COMMANDS)
+    app.command(re.compile(f"^/(?:{verbs})$"))(bot.on_command)
     app.action(re.compile(r".+"))(bot.on_block_action)
     app.view(FORM_CALLBACK_ID)(bot.on_view_submission)
     app.event("app_home_opened")(bot.on_home_opened)
