@@ -7,7 +7,7 @@ DM; leads and managers read aggregated results only. The privacy rules (DESIGN.m
 - results are shown per round, and a round with fewer than `min_responses` answers is
   hidden everywhere (its count is all that is said), so no window or slice gets under it;
 - a manager's totals are computed over shown rounds only, and are withheld when exactly
-  one team has a hidden round (complementary suppression, see docs/pulse.md);
+  one team has a hidden round (complementary suppression, see the README, "Pulse");
 - nothing says who answered or what any one person answered, except to that person.
 """
 
