@@ -479,6 +479,32 @@ async def _closer(ctx: HandlerContext, item: ActionItem) -> Person | None:
     return await _get_person(ctx, closing[-1].actor_id) if closing else None
 
 
+async def _close(
+    ctx: HandlerContext,
+    actor: Actor,
+    item_id: int,
+    status: ActionStatus,
+    detail: str,
+    pending: list[OutboxNew],
+) -> None:
+    """Close an open item (done or cancelled) with its notices, or refuse if it was closed."""
+    result = await store.change(
+        ctx.db,
+        item_id=item_id,
+        actor_id=actor.person_id,
+        kind=status.value,
+        detail=detail,
+        allowed_from=store.OPEN_STATUSES,
+        updates={"status": status, "closed_at": ctx.now()},
+        now=ctx.now(),
+        withdraw_followups=True,
+        messages=lambda _i, _e: pending,
+    )
+    if not result.applied:
+        assert result.item is not None
+        raise await _refuse_closed(ctx, actor, result.item)
+
+
 async def _refuse_closed(ctx: HandlerContext, actor: Actor, item: ActionItem) -> UserError:
     today = _today(ctx, actor.timezone)
     return UserError(_closed_explained(item, await _closer(ctx, item), actor.timezone, today))
@@ -864,21 +890,7 @@ async def mark_done(
     pending = await _messages_to(
         ctx, actor, item, [item.assigned_by_id, item.owner_id], notice, f"action:{item.id}:done"
     )
-    result = await store.change(
-        ctx.db,
-        item_id=item_id,
-        actor_id=actor.person_id,
-        kind="done",
-        detail=detail,
-        allowed_from=store.OPEN_STATUSES,
-        updates={"status": ActionStatus.done, "closed_at": ctx.now()},
-        now=ctx.now(),
-        withdraw_followups=True,
-        messages=lambda _i, _e: pending,
-    )
-    if not result.applied:
-        assert result.item is not None
-        raise await _refuse_closed(ctx, actor, result.item)
+    await _close(ctx, actor, item_id, ActionStatus.done, detail, pending)
     done = f"Done: {ref(item)} *{item.title}*." + (" Closed as achieved." if achieved else "")
     return Reply(blocks=[Text(done)], text=done.replace("*", ""), replace_original=True)
 
@@ -1123,21 +1135,7 @@ async def _cancel(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
         notice,
         f"action:{item.id}:cancelled",
     )
-    result = await store.change(
-        ctx.db,
-        item_id=item_id,
-        actor_id=actor.person_id,
-        kind="cancelled",
-        detail=reason,
-        allowed_from=store.OPEN_STATUSES,
-        updates={"status": ActionStatus.cancelled, "closed_at": ctx.now()},
-        now=ctx.now(),
-        withdraw_followups=True,
-        messages=lambda _i, _e: pending,
-    )
-    if not result.applied:
-        assert result.item is not None
-        raise await _refuse_closed(ctx, actor, result.item)
+    await _close(ctx, actor, item_id, ActionStatus.cancelled, reason, pending)
     text = f"Cancelled {ref(item)} *{item.title}*."
     return Reply(blocks=[Text(text)], text=text.replace("*", ""))
 
