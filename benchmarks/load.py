@@ -313,16 +313,8 @@ async def load_center(url: str, center: Center, days: int) -> int:
             import sqlite3
 
             path = db.url.split("///", 1)[1]
-            stamp = now.replace(tzinfo=None).isoformat(" ")
             con = sqlite3.connect(path)
-            con.executemany(
-                "INSERT INTO metricvalue (metric_key, person_id, team_id, day, value, weight,"
-                " numerator, denominator, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (k, p, t, d.isoformat(), v, w, n, dd, stamp)
-                    for (k, p, t, d, v, w, n, dd) in rows
-                ],
-            )
+            kpigen.insert_values_sqlite(con, rows, now)
             con.commit()
             con.close()
         else:
@@ -330,21 +322,7 @@ async def load_center(url: str, center: Center, days: int) -> int:
 
             conn = await asyncpg.connect(url)
             try:
-                await conn.copy_records_to_table(
-                    "metricvalue",
-                    records=[(*r, now) for r in rows],
-                    columns=[
-                        "metric_key",
-                        "person_id",
-                        "team_id",
-                        "day",
-                        "value",
-                        "weight",
-                        "numerator",
-                        "denominator",
-                        "updated_at",
-                    ],
-                )
+                await kpigen.insert_values_pg(conn, rows, now)
                 for table in ("team", "person"):
                     await conn.execute(
                         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "

@@ -130,6 +130,37 @@ def people_rows(agents: int, team_size: int) -> tuple[list[tuple[Any, ...]], lis
     return teams, ppl
 
 
+VALUE_COLUMNS = (
+    "metric_key",
+    "person_id",
+    "team_id",
+    "day",
+    "value",
+    "weight",
+    "numerator",
+    "denominator",
+    "updated_at",
+)
+
+
+def insert_values_sqlite(
+    con: sqlite3.Connection, rows: list[tuple[Any, ...]], now: dt.datetime
+) -> None:
+    """Bulk-insert generated KPI rows into a SQLite file (the caller commits)."""
+    stamp = now.replace(tzinfo=None).isoformat(" ")
+    con.executemany(
+        f"INSERT INTO metricvalue ({', '.join(VALUE_COLUMNS)}) VALUES ({', '.join('?' * 9)})",
+        [(k, p, t, d.isoformat(), v, w, n, dd, stamp) for (k, p, t, d, v, w, n, dd) in rows],
+    )
+
+
+async def insert_values_pg(conn: Any, rows: list[tuple[Any, ...]], now: dt.datetime) -> None:
+    """Bulk-copy generated KPI rows into PostgreSQL (an asyncpg connection)."""
+    await conn.copy_records_to_table(
+        "metricvalue", records=[(*r, now) for r in rows], columns=list(VALUE_COLUMNS)
+    )
+
+
 async def load_sqlite(path: str, args: argparse.Namespace) -> tuple[Database, int]:
     url = f"sqlite+aiosqlite:///{path}"
     db = Database(url)
@@ -152,11 +183,7 @@ async def load_sqlite(path: str, args: argparse.Namespace) -> tuple[Database, in
         " created_at) VALUES (?, ?, ?, ?, ?, 'Europe/London', 'Mon-Fri 09:00-17:00', 1, ?)",
         [(*p, now) for p in ppl],
     )
-    con.executemany(
-        "INSERT INTO metricvalue (metric_key, person_id, team_id, day, value, weight, numerator,"
-        " denominator, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(k, p, t, d.isoformat(), v, w, n, dd, now) for (k, p, t, d, v, w, n, dd) in rows],
-    )
+    insert_values_sqlite(con, rows, NOW)
     con.commit()
     con.close()
     print(f"  sqlite: loaded {len(rows):,} values in {time.perf_counter() - started:.1f}s")
@@ -208,21 +235,7 @@ async def load_postgres(base_url: str, args: argparse.Namespace) -> tuple[Databa
                 "created_at",
             ],
         )
-        await conn.copy_records_to_table(
-            "metricvalue",
-            records=[(*r, NOW) for r in rows],
-            columns=[
-                "metric_key",
-                "person_id",
-                "team_id",
-                "day",
-                "value",
-                "weight",
-                "numerator",
-                "denominator",
-                "updated_at",
-            ],
-        )
+        await insert_values_pg(conn, rows, NOW)
         for table in ("team", "person", "metricvalue"):
             await conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
