@@ -33,15 +33,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import asyncpg
 import time_machine
 
+from bot.bootstrap import bootstrap
 from bot.console import parse_line
-from handlers.context import CoreConfig, HandlerContext
-from handlers.dispatch import run_command
-from handlers.types import Actor
+from domain.kpi import KpiRow
+from domain.roles import Role
+from domain.settings import Settings
+from domain.types import Actor
+from handlers.core.dispatch import run_command
 from jobs import action_followups
 from storage.catalogue import ensure_reference_data
 from storage.db import Database
-from storage.kpis import KpiRow, upsert_values
-from storage.models import ActionItem, ActionItemEvent, Person, Role, Team
+from storage.kpis import upsert_values
+from storage.models import ActionItem, ActionItemEvent, Person, Team
 
 PG_DEFAULT = "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
 NOW = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)  # a Monday, every shift started
@@ -135,7 +138,7 @@ def pct(xs: list[float], q: float) -> float:
 async def bench(url: str, label: str, args: argparse.Namespace) -> None:
     db = Database(url)
     lead, _agent = await build(db, args.agents, args.items_per_agent)
-    ctx = HandlerContext(db=db, clock=lambda: NOW, config=CoreConfig())
+    ctx = bootstrap(Settings(_env_file=None, leadbot_secret="bench"), db=db, clock=lambda: NOW).ctx
     with time_machine.travel(NOW, tick=False):
         t0 = time.perf_counter()
         first = await action_followups.sweep(ctx)

@@ -37,14 +37,15 @@ from sqlmodel import col
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.config import Settings  # noqa: E402
 from bot.slack.sender import SlackSender  # noqa: E402
-from handlers.types import message  # noqa: E402
+from domain.roles import Role  # noqa: E402
+from domain.settings import Settings  # noqa: E402
+from domain.types import message  # noqa: E402
 from jobs.dispatcher import Dispatcher, DispatcherConfig, PlatformLimits, Rate  # noqa: E402
 from storage import outbox  # noqa: E402
 from storage.catalogue import ensure_reference_data  # noqa: E402
 from storage.db import Database, normalize_url  # noqa: E402
-from storage.models import Person, Role  # noqa: E402
+from storage.models import Person  # noqa: E402
 from storage.outbox import OutboxNew  # noqa: E402
 
 TOKEN = "xoxb-bench"

@@ -212,17 +212,11 @@ async def load_center(url: str, center: Center, days: int) -> int:
     import random
 
     from benchmarks import stats as kpigen
+    from domain.items import ActionStatus
+    from domain.roles import Role
     from storage.db import Database
     from storage.migrate import upgrade
-    from storage.models import (
-        ActionItem,
-        ActionStatus,
-        Goal,
-        Person,
-        Recognition,
-        Role,
-        Team,
-    )
+    from storage.models import ActionItem, Goal, Person, Recognition, Team
 
     end = kpi_end()
     now = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(6), tzinfo=dt.UTC)

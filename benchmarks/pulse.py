@@ -28,14 +28,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa
 
+from bot.bootstrap import bootstrap
 from bot.console import parse_line
-from handlers.context import CoreConfig, HandlerContext
-from handlers.dispatch import run_action, run_command
-from handlers.types import Action, Actor
+from domain.roles import Role
+from domain.settings import Settings
+from domain.types import Action, Actor
+from handlers.core.dispatch import run_action, run_command
 from storage import people
 from storage.catalogue import ensure_reference_data
 from storage.db import Database
-from storage.models import Person, Role
+from storage.models import Person
 
 
 def _actor(p: Person) -> Actor:
@@ -53,7 +55,9 @@ async def main(agents: int, taps: int, runs: int, url: str) -> None:
     await db.create_all()
     await ensure_reference_data(db)
     now = [dt.datetime(2030, 11, 19, 10, 0, tzinfo=dt.UTC)]
-    ctx = HandlerContext(db=db, clock=lambda: now[0], config=CoreConfig(secret="bench"))
+    ctx = bootstrap(
+        Settings(_env_file=None, leadbot_secret="bench"), db=db, clock=lambda: now[0]
+    ).ctx
     team = await people.create_team(db, name="Big", timezone="UTC")
     lead = await people.upsert_person(
         db, email="lead@bench.example", display_name="Lead", role=Role.lead, team_id=team.id

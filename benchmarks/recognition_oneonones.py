@@ -28,18 +28,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.bootstrap import bootstrap
 from bot.console import parse_line
-from handlers.context import CoreConfig, HandlerContext
-from handlers.dispatch import run_command
-from handlers.types import Actor
+from domain.kpi import KpiRow
+from domain.roles import Role
+from domain.settings import Settings
+from domain.types import Actor
+from handlers.core.context import HandlerContext
+from handlers.core.dispatch import run_command
 from jobs import kudos_jobs, oneonone_jobs
 from jobs.spec import JobRunInfo
 from storage import kudos as kudos_store
 from storage import oneonones, people
 from storage.catalogue import ensure_reference_data
 from storage.db import Database
-from storage.kpis import KpiRow, upsert_values
-from storage.models import Goal, Person, Role
+from storage.kpis import upsert_values
+from storage.models import Goal, Person
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 16, 8, 0, tzinfo=UTC)  # a Monday morning
@@ -151,7 +155,9 @@ async def main() -> None:
         leads, agents = await build(db, args.agents)
         print(f"built {len(leads)} teams, {len(agents)} agents in {time.perf_counter() - t0:.1f}s")
         now = [NOW]
-        ctx = HandlerContext(db=db, clock=lambda: now[0], config=CoreConfig(secret="b"))
+        ctx = bootstrap(
+            Settings(_env_file=None, leadbot_secret="b"), db=db, clock=lambda: now[0]
+        ).ctx
         lead = leads[0]
         crew = [a for a in agents if a.team_id == lead.team_id]
         handle = crew[0].email.split("@")[0]

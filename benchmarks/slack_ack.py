@@ -30,12 +30,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.config import Settings
+from bot.bootstrap import bootstrap
 from bot.server import build_web_app
+from domain.roles import Role
+from domain.settings import Settings
 from storage import people
 from storage.catalogue import ensure_reference_data
 from storage.db import Database
-from storage.models import Role
 from tests.bot.slack.fake_slack import FakeSlack, signed_headers
 
 SECRET = "bench-secret"
@@ -117,7 +118,7 @@ async def main_async(n: int, concurrency: int) -> None:
     results = {}
     for name, app in (("floor (bare bolt)", floor_app(fake)), ("leadbot", None)):
         if app is None:
-            app = build_web_app(settings, db)
+            app = build_web_app(bootstrap(settings, db=db))
         gc.collect()
         gc.freeze()  # as run_server does after start-up
         server = TestServer(app, host="127.0.0.1")

@@ -30,10 +30,11 @@ from typing import Any
 
 import asyncpg
 
+from bot.bootstrap import bootstrap
 from bot.console import parse_line
-from handlers.context import CoreConfig, HandlerContext
-from handlers.dispatch import run_command
-from handlers.types import Actor
+from domain.settings import Settings
+from domain.types import Actor
+from handlers.core.dispatch import run_command
 from storage import goals
 from storage.catalogue import ensure_reference_data
 from storage.db import Database
@@ -256,7 +257,7 @@ def actor(p: Person) -> Actor:
 async def time_commands(db: Database, runs: int) -> dict[str, list[float]]:
     from storage import people
 
-    ctx = HandlerContext(db=db, clock=lambda: NOW, config=CoreConfig(secret="bench"))
+    ctx = bootstrap(Settings(_env_file=None, leadbot_secret="bench"), db=db, clock=lambda: NOW).ctx
     lead = await people.get_by_email(db, email="lead1@bench.example")
     agent = await people.get_by_email(db, email="agent1.1@bench.example")
     assert lead is not None

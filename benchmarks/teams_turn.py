@@ -34,13 +34,14 @@ from microsoft_agents.hosting.core import (
     TurnContext,
 )
 
-from bot.config import Settings
+from bot.bootstrap import bootstrap
 from bot.server import build_web_app
+from domain.roles import Role
+from domain.settings import Settings
 from storage import people
 from storage import teams as teams_store
 from storage.catalogue import ensure_reference_data
 from storage.db import Database
-from storage.models import Role
 from tests.bot.teams import fakes
 
 
@@ -115,7 +116,7 @@ async def main(requests: int, concurrency: int, database_url: str | None) -> Non
             assert p.id is not None
             await teams_store.link_person(db, person_id=p.id, teams_user_id=fakes.aad(n))
         settings = Settings(_env_file=None, teams_allow_anonymous=True)
-        server = TestServer(build_web_app(settings, db), host="127.0.0.1")
+        server = TestServer(build_web_app(bootstrap(settings, db=db)), host="127.0.0.1")
         await server.start_server()
         floor = TestServer(floor_app(), host="127.0.0.1")
         await floor.start_server()

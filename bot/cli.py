@@ -8,8 +8,11 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.config import Settings
+from bot import console, importer, privacy_cli, runner, teams_package
+from bot.bootstrap import App, bootstrap
 from bot.logs import setup_logging
+from bot.slack.manifest import render_manifest
+from storage.migrate import upgrade_sync
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -87,11 +90,11 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `leadbot` console script."""
     args = _parser().parse_args(argv)
-    settings = Settings()
-    setup_logging(settings)
+    app = bootstrap()
+    setup_logging(app.settings)
     log = logging.getLogger("leadbot")
     try:
-        return _dispatch(args, settings)
+        return _dispatch(args, app)
     except KeyboardInterrupt:
         return 130
     except Exception:
@@ -100,38 +103,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+def _dispatch(args: argparse.Namespace, app: App) -> int:
     if args.cmd in ("demo", "console"):
-        from bot import console
-
-        return asyncio.run(console.main(settings, args))
+        return asyncio.run(console.main(app, args))
     if args.cmd == "db":
-        from storage.migrate import upgrade_sync
-
-        upgrade_sync(settings.database_url)
+        upgrade_sync(app.settings.database_url)
         print("database is up to date")
         return 0
     if args.cmd == "import":
-        from bot import importer
-
-        return asyncio.run(importer.main(settings, args))
+        return asyncio.run(importer.main(app, args))
     if args.cmd in ("serve", "scheduler", "run", "jobs", "outbox"):
-        from bot import runner
-
-        return runner.main(settings, args)
+        return runner.main(app, args)
     if args.cmd == "privacy":
-        from bot import privacy_cli
-
-        return asyncio.run(privacy_cli.main(settings, args))
+        return asyncio.run(privacy_cli.main(app, args))
     if args.cmd == "slack":
-        from bot.slack.manifest import render_manifest
-
-        print(render_manifest(args.url), end="")
+        print(render_manifest(args.url, commands=app.registry.commands), end="")
         return 0
     if args.cmd == "teams":
-        from bot import teams_package
-
-        return teams_package.main(settings, args)
+        return teams_package.main(app, args)
     raise AssertionError(args.cmd)
 
 

@@ -16,14 +16,16 @@ import sys
 from dataclasses import dataclass
 from typing import Protocol, TextIO
 
-from bot.config import Settings
+from bot.bootstrap import App
+from bot.demo import seed_and_describe
 from bot.mentions import resolve_handle
 from bot.metrics import run_action, run_command
 from bot.render_text import Rendered, render
-from handlers.context import HandlerContext, system_clock
-from handlers.dispatch import TRY_AGAIN
-from handlers.parsing import split_words, tokenize
-from handlers.types import (
+from domain.errors import UsageError
+from domain.localtime import local_now
+from domain.parsing import split_words, tokenize
+from domain.roles import Role
+from domain.types import (
     Action,
     Actor,
     Button,
@@ -34,10 +36,13 @@ from handlers.types import (
     Reply,
     UnresolvedMention,
 )
-from handlers.worktime import zone
+from handlers.core.context import HandlerContext
+from handlers.core.dispatch import TRY_AGAIN
 from storage import outbox, people
 from storage.db import Database, DatabaseUnavailable
-from storage.models import OutboxMessage, Person, Role
+from storage.demo_seed import DEFAULT_USER_EMAIL
+from storage.migrate import upgrade
+from storage.models import OutboxMessage, Person
 
 CONSOLE_HELP = """\
 Console commands (anything else is a chat command, e.g. /leadbot help):
@@ -219,8 +224,6 @@ class Console:
             self.actor = actor_from(p)
 
     async def _parse(self, text: str) -> Command | None:
-        from handlers.errors import UsageError
-
         try:
             return await parse_line(self.ctx.db, self.actor, text)
         except UsageError as exc:
@@ -401,10 +404,7 @@ class Console:
             notes.append(f"via {m.platform}, sent by the dispatcher")
         # Held: due later than both its enqueueing and now (quiet hours, a set time).
         if m.next_attempt_at > max(m.created_at, self.ctx.now()) + dt.timedelta(seconds=1):
-            try:
-                local = m.next_attempt_at.astimezone(zone(tz))
-            except ValueError:
-                local = m.next_attempt_at
+            local = local_now(m.next_attempt_at, tz)
             whose = "their" if m.recipient_person_id is not None else "the team's"
             notes.append(f"held until {local:%a %H:%M} ({whose} time, {local:%d %b})")
         if notes:
@@ -431,8 +431,6 @@ async def find_person(db: Database, who: str) -> Person | str:
 
 async def default_actor(db: Database) -> Actor:
     """The demo's default user when present; else an admin, a lead, anyone; else a guest."""
-    from storage.demo_seed import DEFAULT_USER_EMAIL
-
     p = await people.get_by_email(db, email=DEFAULT_USER_EMAIL)
     if p is not None:
         return actor_from(p)
@@ -448,17 +446,12 @@ def _use_color(stream: TextIO) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
-async def main(settings: Settings, args: argparse.Namespace) -> int:
+async def main(app: App, args: argparse.Namespace) -> int:
     """`leadbot demo [--seed-only] [--as EMAIL]` and `leadbot console [--as EMAIL]`."""
-    from storage.migrate import upgrade
-
-    db = Database(settings.database_url)
+    db, ctx = app.db, app.ctx
     try:
         await upgrade(db)
-        ctx = HandlerContext(db=db, clock=system_clock, config=settings.core)
         if args.cmd == "demo":
-            from bot.demo import seed_and_describe
-
             print(await seed_and_describe(ctx), flush=True)
             if getattr(args, "seed_only", False):
                 return 0

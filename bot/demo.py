@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from handlers.context import HandlerContext
-from handlers.privacy import respondent_hash
+from domain.privacy import respondent_hash
+from handlers.core.context import HandlerContext
 from storage import demo_seed
 
 
 async def seed_and_describe(ctx: HandlerContext) -> str:
     """Seed the demo data unless present; a short summary of what the store holds."""
-    secret = ctx.config.secret
+    secret = ctx.settings.secret
 
     def hasher(round_id: int, person_id: int) -> str:
         return respondent_hash(secret, round_id=round_id, person_id=person_id)

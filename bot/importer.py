@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bot.config import Settings
-from handlers.context import HandlerContext, system_clock
+from bot.bootstrap import App
+from domain.settings import Settings
+from handlers.core.context import HandlerContext
 from handlers.imports import ImportResult, import_kpis, import_roster
-from storage.db import Database
+from jobs import kpi_pull
 from storage.migrate import upgrade
 
 
@@ -24,12 +25,11 @@ def _read(path: str) -> str | None:
     return None
 
 
-async def main(settings: Settings, args: argparse.Namespace) -> int:
+async def main(app: App, args: argparse.Namespace) -> int:
     """Run one import; 0 when it succeeded, 1 when the file was refused (nothing imported)."""
-    db = Database(settings.database_url)
+    settings, db, ctx = app.settings, app.db, app.ctx
     try:
         await upgrade(db)
-        ctx = HandlerContext(db=db, clock=system_clock, config=settings.core)
         if args.import_cmd == "kpis" and getattr(args, "from_url", False):
             return await _pull(settings, ctx)
         if not args.file:
@@ -54,11 +54,7 @@ async def _pull(settings: Settings, ctx: HandlerContext) -> int:
     if not settings.kpi_source_url:
         print("KPI_SOURCE_URL is not set; set it (and KPI_SOURCE_TOKEN) to pull KPIs over HTTP.")
         return 2
-    from jobs import kpi_pull
-
     token = settings.kpi_source_token.get_secret_value() if settings.kpi_source_token else None
-    result = await kpi_pull.pull_once(
-        ctx.db, url=settings.kpi_source_url, token=token, clock=ctx.clock
-    )
+    result = await kpi_pull.pull_once(ctx, url=settings.kpi_source_url, token=token)
     print(result.summary())
     return 0 if result.ok else 1

@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 
-from bot.config import Settings
+from domain.settings import Settings
 
 # The id of the HTTP request being handled (bot/server.py's middleware sets it). Tasks
 # started while handling a request copy the context, so work after a Slack ack keeps it.

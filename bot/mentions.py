@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.types import Mention, UnresolvedMention
+from domain.types import Mention, UnresolvedMention
 from storage import people
 from storage.db import Database
 

@@ -31,9 +31,9 @@ from prometheus_client import (
     generate_latest,
 )
 
-from handlers import dispatch
-from handlers.context import HandlerContext
-from handlers.types import Action, Command, Reply
+from domain.types import Action, Command, Reply
+from handlers.core import dispatch
+from handlers.core.context import HandlerContext
 from storage import metrics as store
 from storage.db import Database
 
@@ -113,7 +113,7 @@ def _observe(kind: str, name: str, platform: str, reply: Reply, started: float) 
 async def run_command(cmd: Command, ctx: HandlerContext) -> Reply:
     """handlers.dispatch.run_command, counted and timed; never raises."""
     started = time.perf_counter()
-    spec = dispatch.find_command(cmd.verb)
+    spec = ctx.registry.command(cmd.verb)
     name = spec.verb if spec is not None else "unknown"  # bounded label values only
     try:
         reply = await dispatch.run_command(cmd, ctx)
@@ -127,7 +127,7 @@ async def run_command(cmd: Command, ctx: HandlerContext) -> Reply:
 async def run_action(action: Action, ctx: HandlerContext) -> Reply:
     """handlers.dispatch.run_action, counted and timed; never raises."""
     started = time.perf_counter()
-    spec = dispatch.find_action(action.action_id)
+    spec = ctx.registry.action(action.action_id)
     name = spec.prefix if spec is not None else "unknown"
     try:
         reply = await dispatch.run_action(action, ctx)

@@ -7,14 +7,14 @@ import json
 import sys
 from pathlib import Path
 
-from bot.config import Settings
+from bot.bootstrap import App
 from storage import privacy
-from storage.db import Database
 from storage.migrate import upgrade
 
 
-async def main(settings: Settings, args: argparse.Namespace) -> int:
-    db = Database(settings.database_url)
+async def main(app: App, args: argparse.Namespace) -> int:
+    """Export or forget one person; exit 2 when nobody has that email."""
+    db = app.db
     try:
         await upgrade(db)
         if args.privacy_cmd == "export":

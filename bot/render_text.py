@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from handlers.types import (
+from domain.types import (
     Button,
     Buttons,
     Context,

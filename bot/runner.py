@@ -21,12 +21,13 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
-from bot.config import Settings
-from handlers.context import Clock, system_clock
-from handlers.types import Reply
-from jobs.dispatcher import Dispatcher, DispatcherConfig, limits_with
-from jobs.scheduler import Outcome, Planned, Runtime, Scheduler, plan, run_job
-from jobs.spec import JobSpec
+from bot.bootstrap import App, make_dispatcher, make_runtime, make_scheduler
+from bot.senders import close_senders
+from bot.server import run_server
+from domain.localtime import local_now
+from domain.types import Reply
+from handlers.core.context import Clock, system_clock
+from jobs.scheduler import Outcome, Planned, plan, run_job
 from storage import jobruns, outbox, people
 from storage.db import Database
 from storage.migrate import upgrade
@@ -37,85 +38,33 @@ log = logging.getLogger(__name__)
 USAGE_ERROR = 2
 
 
-def main(settings: Settings, args: argparse.Namespace) -> int:
+def main(app: App, args: argparse.Namespace) -> int:
     """Run one of the runner's subcommands; returns the exit code."""
     cmd = args.cmd
     if cmd == "serve":
-        return _serve(settings, args)
+        asyncio.run(run_server(app, port=getattr(args, "port", None)))
+        return 0
     if cmd == "scheduler":
-        return asyncio.run(run_clock(settings))
+        return asyncio.run(run_clock(app))
     if cmd == "run":
-        return asyncio.run(run_all(settings, port=getattr(args, "port", None)))
+        return asyncio.run(run_all(app, port=getattr(args, "port", None)))
     if cmd == "jobs":
         if args.jobs_cmd == "list":
-            return asyncio.run(_with_db(settings, lambda db: jobs_list(settings, db)))
-        return asyncio.run(
-            _with_db(settings, lambda db: jobs_run(settings, db, args.job, team=args.team))
-        )
+            return asyncio.run(_with_db(app, lambda: jobs_list(app)))
+        return asyncio.run(_with_db(app, lambda: jobs_run(app, args.job, team=args.team)))
     if cmd == "outbox":
         if args.outbox_cmd == "list":
-            return asyncio.run(_with_db(settings, lambda db: outbox_list(db, dead=args.dead)))
-        return asyncio.run(_with_db(settings, lambda db: outbox_retry(db, args.id)))
+            return asyncio.run(_with_db(app, lambda: outbox_list(app.db, dead=args.dead)))
+        return asyncio.run(_with_db(app, lambda: outbox_retry(app.db, args.id)))
     raise AssertionError(cmd)
 
 
-def _server_module() -> object | None:
+async def _with_db(app: App, body: Callable[[], Awaitable[int]]) -> int:
     try:
-        from bot import server
-    except ModuleNotFoundError as exc:
-        if exc.name == "bot.server":
-            return None
-        raise
-    return server
-
-
-def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    server = _server_module()
-    if server is None:
-        print(
-            "leadbot serve: the web server (bot/server.py) is not part of this build.",
-            file=sys.stderr,
-        )
-        return USAGE_ERROR
-    from bot.server import run_server
-
-    asyncio.run(run_server(settings, port=getattr(args, "port", None)))
-    return 0
-
-
-async def _with_db(settings: Settings, body: Callable[[Database], Awaitable[int]]) -> int:
-    db = Database(settings.database_url)
-    try:
-        await upgrade(db)
-        return await body(db)
+        await upgrade(app.db)
+        return await body()
     finally:
-        await db.dispose()
-
-
-def make_runtime(
-    settings: Settings,
-    db: Database,
-    *,
-    clock: Clock = system_clock,
-    jobs: Mapping[str, JobSpec] | None = None,
-) -> Runtime:
-    rt = Runtime(db=db, config=settings.core, clock=clock, grace_seconds=settings.job_grace_seconds)
-    if jobs is not None:
-        rt.jobs = jobs
-    return rt
-
-
-def make_dispatcher(settings: Settings, db: Database, *, clock: Clock = system_clock) -> Dispatcher:
-    from bot.senders import build_senders
-
-    config = DispatcherConfig(
-        max_attempts=settings.outbox_max_attempts,
-        limits=limits_with(
-            slack_rate=settings.slack_rate_per_second,
-            slack_channel_rate=settings.slack_channel_rate_per_second,
-        ),
-    )
-    return Dispatcher(db, build_senders(settings, db), config=config, clock=clock)
+        await app.db.dispose()
 
 
 def _install_signals(stop: asyncio.Event) -> list[signal.Signals]:
@@ -129,17 +78,15 @@ def _install_signals(stop: asyncio.Event) -> list[signal.Signals]:
 
 
 async def run_background(
-    settings: Settings, db: Database, stop: asyncio.Event, *, clock: Clock = system_clock
+    app: App, stop: asyncio.Event, *, ready: asyncio.Event | None = None
 ) -> None:
-    """The scheduler and the dispatcher until `stop` is set."""
+    """The scheduler and the dispatcher until `stop` is set; `ready` once both run."""
     logging.getLogger("apscheduler.scheduler").setLevel(logging.WARNING)
-    scheduler = Scheduler(
-        make_runtime(settings, db, clock=clock), timezone=settings.scheduler_timezone
-    )
-    dispatcher = make_dispatcher(settings, db, clock=clock)
-    from bot.senders import close_senders
-
+    scheduler = make_scheduler(app)
+    dispatcher = make_dispatcher(app)
     await scheduler.start()
+    if ready is not None:
+        ready.set()
     if not dispatcher.platforms:
         log.warning("no platform is configured: outbox messages wait (the console shows them)")
     try:
@@ -149,52 +96,41 @@ async def run_background(
         await close_senders(dispatcher.senders)
 
 
-async def run_clock(settings: Settings, *, stop: asyncio.Event | None = None) -> int:
-    """`leadbot scheduler`: the Procfile's clock process."""
+async def run_clock(
+    app: App, *, stop: asyncio.Event | None = None, ready: asyncio.Event | None = None
+) -> int:
+    """`leadbot scheduler`: the Procfile's clock process (`ready` set once it runs)."""
     stop = stop or asyncio.Event()
-    db = Database(settings.database_url)
     try:
-        await upgrade(db)
+        await upgrade(app.db)
         installed = _install_signals(stop)
-        log.info("leadbot clock running (scheduler zone %s)", settings.scheduler_timezone)
+        log.info("leadbot clock running (scheduler zone %s)", app.settings.scheduler_timezone)
         try:
-            await run_background(settings, db, stop)
+            await run_background(app, stop, ready=ready)
         finally:
             loop = asyncio.get_running_loop()
             for sig in installed:
                 loop.remove_signal_handler(sig)
     finally:
-        await db.dispose()
+        await app.db.dispose()
     log.info("leadbot clock stopped")
     return 0
 
 
-async def run_all(
-    settings: Settings, *, port: int | None = None, stop: asyncio.Event | None = None
-) -> int:
+async def run_all(app: App, *, port: int | None = None, stop: asyncio.Event | None = None) -> int:
     """`leadbot run`: web server, scheduler and dispatcher in one process."""
-    if _server_module() is None:
-        print(
-            "leadbot run: the web server (bot/server.py) is not part of this build; "
-            "use `leadbot scheduler` for the scheduler alone.",
-            file=sys.stderr,
-        )
-        return USAGE_ERROR
-    from bot.server import run_server
-
     stop = stop or asyncio.Event()
-    db = Database(settings.database_url)
     try:
-        await upgrade(db)
+        await upgrade(app.db)
         _install_signals(stop)
-        background = asyncio.create_task(run_background(settings, db, stop))
+        background = asyncio.create_task(run_background(app, stop))
         try:
-            await run_server(settings, port=port, stop=stop)
+            await run_server(app, port=port, stop=stop, dispose=False)
         finally:
             stop.set()
             await background
     finally:
-        await db.dispose()
+        await app.db.dispose()
     return 0
 
 
@@ -202,9 +138,7 @@ async def run_all(
 
 
 def _fmt_local(when: dt.datetime, tz: str) -> str:
-    from handlers.worktime import zone
-
-    local = when.astimezone(zone(tz))
+    local = local_now(when, tz)
     return f"{local:%a %Y-%m-%d %H:%M} {tz}"
 
 
@@ -241,29 +175,17 @@ def format_plan(
     return "\n".join(lines)
 
 
-async def jobs_list(
-    settings: Settings,
-    db: Database,
-    *,
-    clock: Clock = system_clock,
-    jobs: Mapping[str, JobSpec] | None = None,
-) -> int:
-    rt = make_runtime(settings, db, clock=clock, jobs=jobs)
-    print(format_plan(await plan(rt), await jobruns.last_runs(db)))
+async def jobs_list(app: App) -> int:
+    """`leadbot jobs list`: every job with its next fire time per team and its last run."""
+    rt = make_runtime(app)
+    print(format_plan(await plan(rt), await jobruns.last_runs(app.db)))
     return 0
 
 
-async def jobs_run(
-    settings: Settings,
-    db: Database,
-    job_id: str,
-    *,
-    team: str | None,
-    clock: Clock = system_clock,
-    jobs: Mapping[str, JobSpec] | None = None,
-) -> int:
+async def jobs_run(app: App, job_id: str, *, team: str | None) -> int:
     """Run a job now through the same claim path, with the fire time = now."""
-    rt = make_runtime(settings, db, clock=clock, jobs=jobs)
+    db = app.db
+    rt = make_runtime(app)
     spec = rt.jobs.get(job_id)
     if spec is None:
         known = ", ".join(sorted(rt.jobs)) or "none registered"

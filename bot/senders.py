@@ -1,12 +1,15 @@
-"""Builds the outbox senders for the platforms that are configured."""
+"""Builds the outbox senders for the platforms that are configured.
+
+The platform modules are imported here, when a sender is built, not at the top: the
+Slack and Agents SDKs take about a second each to import, and `leadbot demo`, `console`,
+`import` and the admin commands never send.
+"""
 
 from __future__ import annotations
 
-import importlib
 import logging
-from typing import Any
 
-from bot.config import Settings
+from domain.settings import Settings
 from jobs.delivery import Sender
 from storage.db import Database
 
@@ -21,24 +24,14 @@ def build_senders(settings: Settings, db: Database | None = None) -> dict[str, S
 
         senders["slack"] = SlackSender.from_settings(settings)
     if settings.teams_enabled and db is not None:
-        teams = _teams_sender(settings, db)
+        from bot.teams.sender import make_teams_sender
+
+        teams = make_teams_sender(settings, db)
         if teams is not None:
             senders["teams"] = teams
         else:
             log.warning("Teams is configured but no Teams sender could be built")
     return senders
-
-
-def _teams_sender(settings: Settings, db: Database) -> Sender | None:
-    try:
-        mod: Any = importlib.import_module("bot.teams.sender")
-    except ModuleNotFoundError:
-        return None
-    factory = getattr(mod, "make_teams_sender", None)
-    if factory is None:
-        return None
-    sender: Sender | None = factory(settings, db)
-    return sender
 
 
 async def close_senders(senders: dict[str, Sender]) -> None:

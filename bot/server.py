@@ -21,20 +21,21 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from bot import metrics
-from bot.config import Settings
+from bot.bootstrap import App
 from bot.logs import REQUEST_ID
 from bot.teams.routes import install_teams
-from handlers.context import Clock, system_clock
+from domain.settings import Settings
 from storage.db import Database
+from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
 
 DB_KEY = web.AppKey("leadbot.db", Database)
 SETTINGS_KEY = web.AppKey("leadbot.settings", Settings)
 
-# Other adapters add their routes here: each installer is called with
-# (app, settings, db) by build_web_app. Microsoft Teams adds POST /api/messages this way.
-RouteInstaller = Callable[[web.Application, Settings, Database], None]
+# Other adapters add their routes here: each installer is called with (web app, App) by
+# build_web_app. Microsoft Teams adds POST /api/messages this way.
+RouteInstaller = Callable[[web.Application, App], None]
 ROUTE_INSTALLERS: list[RouteInstaller] = [install_teams]
 
 SHUTDOWN_GRACE_SECONDS = 25.0
@@ -48,7 +49,8 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "database unavailable"}, status=503)
 
 
-def _install_slack(app: web.Application, settings: Settings, db: Database, clock: Clock) -> None:
+def _install_slack(app: web.Application, leadbot: App) -> None:
+    settings = leadbot.settings
     if not settings.slack_bot_token:
         log.info("Slack is off (SLACK_BOT_TOKEN is not set)")
         return
@@ -57,7 +59,7 @@ def _install_slack(app: web.Application, settings: Settings, db: Database, clock
     from bot.slack.app import SLACK_BOT_KEY, TaskTracker, build_bolt_app
 
     tracker = TaskTracker()
-    bolt, slack_bot = build_bolt_app(settings, db, clock=clock, tracker=tracker)
+    bolt, slack_bot = build_bolt_app(leadbot, tracker=tracker)
     app[SLACK_BOT_KEY] = slack_bot
 
     async def work_finished(_app: web.Application) -> AsyncIterator[None]:
@@ -134,41 +136,40 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         REQUEST_ID.reset(token)
 
 
-def build_web_app(
-    settings: Settings, db: Database, *, clock: Clock = system_clock
-) -> web.Application:
+def build_web_app(leadbot: App) -> web.Application:
     """The Application: /healthz, /metrics, Slack (HTTP mode) and every ROUTE_INSTALLERS
     entry."""
+    settings = leadbot.settings
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[request_context])
-    app[DB_KEY] = db
+    app[DB_KEY] = leadbot.db
     app[SETTINGS_KEY] = settings
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics.metrics_handler(db))
-    _install_slack(app, settings, db, clock)
+    app.router.add_get("/metrics", metrics.metrics_handler(leadbot.db))
+    _install_slack(app, leadbot)
     for install in ROUTE_INSTALLERS:
-        install(app, settings, db)
+        install(app, leadbot)
     return app
 
 
 async def run_server(
-    settings: Settings,
+    leadbot: App,
     *,
     port: int | None = None,
     host: str = "0.0.0.0",  # noqa: S104  (a server behind a load balancer listens on all)
     stop: asyncio.Event | None = None,
     ready: asyncio.Event | None = None,
+    dispose: bool = True,
 ) -> None:
     """Serve until SIGTERM/SIGINT (or `stop` is set), then shut down gracefully.
 
-    `ready` (optional) is set once the port accepts connections.
+    `ready` (optional) is set once the port accepts connections. The database is closed
+    at the end unless `dispose` is False (`leadbot run` shares it with the scheduler).
     """
-    from storage.migrate import upgrade
-
     started = time.perf_counter()
-    db = Database(settings.database_url)
+    settings, db = leadbot.settings, leadbot.db
     try:
         await upgrade(db)
-        app = build_web_app(settings, db)
+        app = build_web_app(leadbot)
         runner = web.AppRunner(
             app, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE_SECONDS, access_log=None
         )
@@ -207,7 +208,8 @@ async def run_server(
                 asyncio.get_running_loop().remove_signal_handler(sig)
             await runner.cleanup()
     finally:
-        await db.dispose()
+        if dispose:
+            await db.dispose()
     log.info("leadbot server stopped")
 
 

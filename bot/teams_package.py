@@ -10,11 +10,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot.config import Settings
+from bot.bootstrap import App
 from bot.teams.manifest import build_manifest, is_guid, package_bytes
 
 
-def main(settings: Settings, args: argparse.Namespace) -> int:
+def main(app: App, args: argparse.Namespace) -> int:
+    """Write the zip; exit 2 when TEAMS_APP_ID is missing or not a GUID."""
+    settings = app.settings
     app_id = (settings.teams_app_id or "").strip()
     if not app_id:
         print(
@@ -31,7 +33,7 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(package_bytes(build_manifest(app_id)))
+    out.write_bytes(package_bytes(build_manifest(app_id, commands=app.registry.commands)))
     print(f"wrote {out} (manifest.json, color.png, outline.png) for app {app_id}")
     print("Upload it in Teams: Apps > Manage your apps > Upload an app.")
     return 0

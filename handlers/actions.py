@@ -23,15 +23,15 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from handlers.context import HandlerContext
-from handlers.dates import DateError, format_day, parse_date
-from handlers.errors import NotAllowed, NotFound, UsageError, UserError
-from handlers.fmt import fmt_goal, fmt_value
-from handlers.notify import person_message
-from handlers.parsing import Args, token_text
-from handlers.roles import LEADERS, require_person_view, visible_team_ids
-from handlers.spec import ActionSpec, CommandSpec
-from handlers.types import (
+from domain.dates import DateError, format_day, parse_date
+from domain.errors import NotAllowed, NotFound, UsageError, UserError
+from domain.fmt import fmt_goal, fmt_value
+from domain.items import ActionStatus
+from domain.localtime import local_now
+from domain.parsing import Args, token_text
+from domain.roles import LEADERS, Role
+from domain.shifts import is_working_day, next_working_moment
+from domain.types import (
     Action,
     Actor,
     Block,
@@ -50,10 +50,12 @@ from handlers.types import (
     Token,
     UnresolvedMention,
 )
-from handlers.worktime import is_working_day, local_now, next_working_moment
+from handlers.core.access import require_person_view, visible_team_ids
+from handlers.core.context import ActionSpec, CommandSpec, HandlerContext
+from handlers.core.notify import person_message
 from storage import actions as store
 from storage import catalogue, people
-from storage.models import ActionItem, ActionItemEvent, ActionStatus, Metric, Person, Role
+from storage.models import ActionItem, ActionItemEvent, Metric, Person
 from storage.outbox import OutboxNew
 
 TITLE_MAX = 300
@@ -245,7 +247,7 @@ async def evidence_for(ctx: HandlerContext, item: ActionItem, owner: Person) -> 
         return None
     assert owner.id is not None
     today = _today(ctx, owner.timezone)
-    since = today - dt.timedelta(days=max(14, 3 * ctx.config.action_evidence_days))
+    since = today - dt.timedelta(days=max(14, 3 * ctx.settings.action_evidence_days))
     values = await store.person_values(ctx.db, pairs=[(owner.id, item.metric_key)], since=since)
     return compute_evidence(
         values.get((owner.id, item.metric_key), []),
@@ -264,7 +266,7 @@ def _today(ctx: HandlerContext, tz: str) -> dt.date:
     try:
         return local_now(ctx.now(), tz).date()
     except ValueError:
-        return local_now(ctx.now(), ctx.config.default_timezone).date()
+        return local_now(ctx.now(), ctx.settings.default_timezone).date()
 
 
 def _local_date(when: dt.datetime, tz: str) -> dt.date:
@@ -669,7 +671,7 @@ async def _create_command(cmd: Command, args: Args, ctx: HandlerContext) -> Repl
                 Context(
                     f"Linked to {metric.name} {fmt_goal(metric.unit, link.op, link.target)}: "
                     f"I'll offer to close it when that holds for "
-                    f"{ctx.config.action_evidence_days} working days in a row."
+                    f"{ctx.settings.action_evidence_days} working days in a row."
                 )
             )
     blocks.append(Context(f"`/action show {item.id}` shows its trail; `/action list` your items."))
@@ -1158,11 +1160,7 @@ async def action_command(cmd: Command, ctx: HandlerContext) -> Reply:
     args = Args(cmd.args)
     if not args:
         raise UsageError("Say who owns the item and what it is, or `list`.")
-    sub = args.take_if("list", "ls", "show", "accept", "done", "due", "reassign", "cancel", "help")
-    if sub == "help":
-        from handlers.leadbot import help_reply
-
-        return help_reply(verb="action")
+    sub = args.take_if("list", "ls", "show", "accept", "done", "due", "reassign", "cancel")
     if sub in ("list", "ls"):
         return await _list(cmd, args, ctx)
     if sub == "show":
@@ -1317,7 +1315,7 @@ async def action_button(action: Action, ctx: HandlerContext) -> Reply:
         action.actor,
         item_id,
         achieved=f"closed as achieved: {name} {goal} for "
-        f"{ctx.config.action_evidence_days} working days in a row",
+        f"{ctx.settings.action_evidence_days} working days in a row",
     )
 
 
@@ -1357,7 +1355,7 @@ async def home_section(actor: Actor, ctx: HandlerContext) -> list[Block]:
     return blocks
 
 
-SPEC = CommandSpec(
+COMMAND = CommandSpec(
     verb="action",
     summary="Action items: assign, follow up and close owned work",
     usage=(
@@ -1370,7 +1368,7 @@ SPEC = CommandSpec(
         "/action reassign ID @person",
         "/action cancel ID [reason]",
     ),
-    handler=action_command,
+    handler=lambda cmd, _args, ctx: action_command(cmd, ctx),  # TEMP shim
     examples=(
         "/action @maria.lopez call back the Smith account due tomorrow",
         "/action @maria.lopez shorten wrap-up due next week metric aht <= 300s",
@@ -1379,4 +1377,4 @@ SPEC = CommandSpec(
     ),
 )
 
-ACTION_SPEC = ActionSpec(prefix="action", handler=action_button)
+BUTTONS = ActionSpec(prefix="action", handler=action_button)

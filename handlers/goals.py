@@ -19,13 +19,16 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
-from handlers.context import HandlerContext
-from handlers.errors import NotFound, UsageError
-from handlers.fmt import OPS_TEXT, fmt_goal, fmt_value, goal_met, mark
-from handlers.parsing import Args, token_text
-from handlers.periods import local_today, make_period
-from handlers.roles import require_role, require_team_view, visible_team_ids
-from handlers.spec import CommandSpec
+from domain.errors import NotFound, UsageError
+from domain.fmt import OPS_TEXT, fmt_goal, fmt_value, goal_met, mark
+from domain.kpi import ZERO, Sums, combine
+from domain.localtime import local_today
+from domain.parsing import Args, token_text
+from domain.periods import make_period
+from domain.roles import Role, require_role
+from domain.types import Block, Command, Context, Header, Reply, Table, Text
+from handlers.core.access import require_team_view, visible_team_ids
+from handlers.core.context import CommandSpec, HandlerContext
 from handlers.stats import (
     default_team,
     metrics_help,
@@ -33,10 +36,8 @@ from handlers.stats import (
     short_name,
     team_per_day,
 )
-from handlers.types import Block, Command, Context, Header, Reply, Table, Text
 from storage import catalogue, goals, kpis, people
-from storage.kpis import ZERO, Sums, combine
-from storage.models import Goal, Metric, Role, Team
+from storage.models import Goal, Metric, Team
 
 PERIODS = ("daily", "weekly", "monthly")
 _OPS = {
@@ -345,7 +346,7 @@ async def _list(cmd: Command, ctx: HandlerContext, args: Args) -> Reply:
     return Reply(blocks=blocks, text=title + "\n" + "\n".join(lines))
 
 
-SPEC = CommandSpec(
+COMMAND = CommandSpec(
     verb="goal",
     summary="Set, list and clear your team's KPI goals",
     usage=(
@@ -354,7 +355,7 @@ SPEC = CommandSpec(
         "/goal clear METRIC [daily|weekly|monthly] [team NAME]",
         "OP: >= <= > <   TARGET: 300s, 5:00, 5m, 90%, +30",
     ),
-    handler=goal,
+    handler=lambda cmd, _args, ctx: goal(cmd, ctx),  # TEMP shim
     examples=(
         "/goal set aht <= 300s daily",
         "/goal set csat >= 90%",

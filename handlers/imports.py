@@ -14,11 +14,12 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from handlers.context import HandlerContext
-from handlers.worktime import parse_work_hours, zone
+from domain.kpi import KpiRow
+from domain.localtime import zone
+from domain.roles import Role
+from domain.shifts import parse_work_hours
+from handlers.core.context import HandlerContext
 from storage import catalogue, kpi_import, roster
-from storage.kpis import KpiRow
-from storage.models import Role
 from storage.people import name_key
 
 ROSTER_REQUIRED = ("email", "name", "role", "team")
@@ -231,7 +232,7 @@ async def import_roster(ctx: HandlerContext, text: str) -> ImportResult:
         result.errors = sorted(errors, key=lambda e: e.line)
         return result
     outcome = await roster.apply_roster(
-        ctx.db, entries=entries, default_timezone=ctx.config.default_timezone
+        ctx.db, entries=entries, default_timezone=ctx.settings.default_timezone
     )
     if outcome.conflicts:
         result.errors = [RowError(line, msg) for line, msg in outcome.conflicts]

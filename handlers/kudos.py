@@ -8,13 +8,11 @@ import re
 import uuid
 from collections.abc import Sequence
 
-from handlers import notify
-from handlers.context import HandlerContext
-from handlers.errors import NotAllowed, NotFound, UsageError, UserError
-from handlers.parsing import Args
-from handlers.roles import require_role, visible_team_ids
-from handlers.spec import ActionSpec, CommandSpec
-from handlers.types import (
+from domain.errors import NotAllowed, NotFound, UsageError, UserError
+from domain.localtime import local_to_utc, zone
+from domain.parsing import Args
+from domain.roles import Role, require_role
+from domain.types import (
     Action,
     Actor,
     Block,
@@ -31,11 +29,13 @@ from handlers.types import (
     Text,
     Visibility,
 )
-from handlers.worktime import local_to_utc, zone
+from handlers.core import notify
+from handlers.core.access import visible_team_ids
+from handlers.core.context import ActionSpec, CommandSpec, HandlerContext
 from storage import kudos as store
 from storage import people
 from storage.catalogue import list_value_tags
-from storage.models import Person, Recognition, Role, ValueTag
+from storage.models import Person, Recognition, ValueTag
 from storage.outbox import OutboxNew
 
 MAX_MESSAGE = 1000
@@ -179,7 +179,7 @@ async def _give(actor: Actor, args: Args, ctx: HandlerContext) -> Reply:
         found.append(p)
 
     now = ctx.now()
-    limit = ctx.config.kudos_daily_limit
+    limit = ctx.settings.kudos_daily_limit
     day_start = local_day_start(now, actor.timezone)
     group_key = uuid.uuid4().hex
     giver = await people.get_person(ctx.db, person_id=actor.person_id)
@@ -561,7 +561,7 @@ async def on_suggestion(action: Action, ctx: HandlerContext) -> Reply:
     return Reply(blocks=[Text(text)], text=text, replace_original=True)
 
 
-SPEC = CommandSpec(
+COMMAND = CommandSpec(
     verb="kudos",
     summary="Recognise a colleague, see the leaderboard and your kudos",
     usage=(
@@ -571,7 +571,7 @@ SPEC = CommandSpec(
         "/kudos values",
         "/kudos values add|remove NAME   (admins)",
     ),
-    handler=kudos,
+    handler=lambda cmd, _args, ctx: kudos(cmd, ctx),  # TEMP shim
     examples=(
         "/kudos @maria.lopez #ownership stayed on to clear the callback queue",
         "/kudos @sam @lee #partnership great handover on the outage",
@@ -579,4 +579,4 @@ SPEC = CommandSpec(
     ),
 )
 
-ACTION = ActionSpec(prefix="kudos.suggest", handler=on_suggestion)
+BUTTONS = ActionSpec(prefix="kudos.suggest", handler=on_suggestion)

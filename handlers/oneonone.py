@@ -7,16 +7,14 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 
-from handlers import notify
-from handlers.actions import create_button
-from handlers.context import HandlerContext
-from handlers.dates import parse_date
-from handlers.errors import NotAllowed, NotFound, UsageError, UserError
-from handlers.fmt import DASH, fmt_delta, fmt_goal, fmt_value, goal_met, sparkline
-from handlers.parsing import Args
-from handlers.roles import visible_team_ids
-from handlers.spec import ActionSpec, CommandSpec
-from handlers.types import (
+from domain.dates import parse_date
+from domain.errors import NotAllowed, NotFound, UsageError, UserError
+from domain.fmt import DASH, fmt_delta, fmt_goal, fmt_value, goal_met, sparkline
+from domain.localtime import local_to_utc, zone
+from domain.parsing import Args
+from domain.roles import Role
+from domain.shifts import DAY_NAMES, parse_time, parse_weekday
+from domain.types import (
     Action,
     Actor,
     Block,
@@ -32,11 +30,14 @@ from handlers.types import (
     Table,
     Text,
 )
-from handlers.worktime import DAY_NAMES, local_to_utc, parse_time, parse_weekday, zone
+from handlers.actions import create_button
+from handlers.core import notify
+from handlers.core.access import visible_team_ids
+from handlers.core.context import ActionSpec, CommandSpec, HandlerContext
 from storage import kudos as kudos_store
 from storage import oneonones as store
 from storage import people
-from storage.models import OneOnOne, Person, Role
+from storage.models import OneOnOne, Person
 
 NOTES_MAX = 4000
 AGENDA_MAX = 500
@@ -836,7 +837,7 @@ async def home_section(actor: Actor, ctx: HandlerContext) -> list[Block]:
     return blocks
 
 
-SPEC = CommandSpec(
+COMMAND = CommandSpec(
     verb="1on1",
     summary="Recurring one-on-ones: schedule, move, skip, notes, agenda and prep cards",
     usage=(
@@ -849,7 +850,7 @@ SPEC = CommandSpec(
         "/1on1 prep @agent",
         "/1on1 agenda TEXT",
     ),
-    handler=oneonone,
+    handler=lambda cmd, _args, ctx: oneonone(cmd, ctx),  # TEMP shim
     examples=(
         "/1on1 schedule @maria.lopez every 2 weeks tue 10:00 duration 30m",
         "/1on1 move @maria.lopez 2026-11-26 14:30",
@@ -858,4 +859,4 @@ SPEC = CommandSpec(
     ),
 )
 
-ACTION = ActionSpec(prefix="oneonone", handler=on_action)
+BUTTONS = ActionSpec(prefix="oneonone", handler=on_action)

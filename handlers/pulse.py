@@ -21,15 +21,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from handlers import notify
-from handlers.actions import create_button
-from handlers.context import HandlerContext
-from handlers.errors import NotAllowed, NotFound, UsageError
-from handlers.parsing import Args, token_text
-from handlers.privacy import respondent_hash
-from handlers.roles import visible_team_ids
-from handlers.spec import ActionSpec, CommandSpec
-from handlers.types import (
+from domain.errors import NotAllowed, NotFound, UsageError
+from domain.localtime import local_to_utc, zone
+from domain.parsing import Args, token_text
+from domain.privacy import respondent_hash
+from domain.roles import Role
+from domain.shifts import DAY_NAMES, next_working_moment, parse_time, parse_weekday
+from domain.types import (
     Action,
     Actor,
     Block,
@@ -45,17 +43,13 @@ from handlers.types import (
     Table,
     Text,
 )
-from handlers.worktime import (
-    DAY_NAMES,
-    local_to_utc,
-    next_working_moment,
-    parse_time,
-    parse_weekday,
-    zone,
-)
+from handlers.actions import create_button
+from handlers.core import notify
+from handlers.core.access import visible_team_ids
+from handlers.core.context import ActionSpec, CommandSpec, HandlerContext
 from storage import people
 from storage import pulse as store
-from storage.models import Person, PulseResponse, PulseRound, PulseSchedule, Role, Team
+from storage.models import Person, PulseResponse, PulseRound, PulseSchedule, Team
 from storage.outbox import OutboxNew
 
 DEFAULT_QUESTION = "How satisfied are you with your work this week?"
@@ -80,7 +74,7 @@ _RNG = random.SystemRandom()
 
 def min_responses(ctx: HandlerContext) -> int:
     """The privacy threshold: PULSE_MIN_RESPONSES, never below 3."""
-    return max(MIN_FLOOR, int(ctx.config.pulse_min_responses))
+    return max(MIN_FLOOR, int(ctx.settings.pulse_min_responses))
 
 
 def fmt_local(when: dt.datetime, tz: str) -> str:
@@ -796,16 +790,11 @@ def _split_team(args: Args) -> tuple[list[str], list[str]]:
 
 async def pulse(cmd: Command, ctx: HandlerContext) -> Reply:
     args = Args(cmd.args)
-    sub = args.take_if("schedule", "now", "question", "status", "results", "mine", "enps", "help")
+    sub = args.take_if("schedule", "now", "question", "status", "results", "mine", "enps")
     if sub is None:
         if args:
             raise UsageError(f"I don't know `/pulse {args.rest_text()}`.")
         sub = "status"
-    if sub == "help":
-        from handlers.leadbot import help_reply
-
-        args.expect_end()
-        return help_reply(verb="pulse")
     if sub == "mine":
         args.expect_end()
         return await _mine(cmd.actor, ctx)
@@ -1023,7 +1012,7 @@ async def _agent_status(actor: Actor, ctx: HandlerContext) -> Reply:
                     ctx.db,
                     round_id=rnd.id,
                     respondent=respondent_hash(
-                        ctx.config.secret, round_id=rnd.id, person_id=actor.person_id
+                        ctx.settings.secret, round_id=rnd.id, person_id=actor.person_id
                     ),
                 )
                 reply = answered_reply(ctx, rnd, answers, actor.timezone)
@@ -1079,7 +1068,7 @@ async def _mine(actor: Actor, ctx: HandlerContext) -> Reply:
         pairs.append(
             (
                 rnd.id,
-                respondent_hash(ctx.config.secret, round_id=rnd.id, person_id=actor.person_id),
+                respondent_hash(ctx.settings.secret, round_id=rnd.id, person_id=actor.person_id),
             )
         )
     found = await store.responses_for(ctx.db, pairs=pairs)
@@ -1168,7 +1157,7 @@ async def _answer(action: Action, ctx: HandlerContext) -> Reply:
         ctx.db,
         round_id=round_id,
         person_id=person_id,
-        respondent=respondent_hash(ctx.config.secret, round_id=round_id, person_id=person_id),
+        respondent=respondent_hash(ctx.settings.secret, round_id=round_id, person_id=person_id),
         question=question,
         score=score,
         now=ctx.now(),
@@ -1184,7 +1173,7 @@ async def _answer(action: Action, ctx: HandlerContext) -> Reply:
     answers = await store.answers_of(
         ctx.db,
         round_id=round_id,
-        respondent=respondent_hash(ctx.config.secret, round_id=round_id, person_id=person_id),
+        respondent=respondent_hash(ctx.settings.secret, round_id=round_id, person_id=person_id),
     )
     return answered_reply(ctx, rnd, answers, action.actor.timezone)
 
@@ -1206,7 +1195,7 @@ async def _comment(action: Action, ctx: HandlerContext) -> Reply:
         ctx.db,
         round_id=round_id,
         person_id=person_id,
-        respondent=respondent_hash(ctx.config.secret, round_id=round_id, person_id=person_id),
+        respondent=respondent_hash(ctx.settings.secret, round_id=round_id, person_id=person_id),
         comment=comment,
         now=ctx.now(),
     )
@@ -1226,7 +1215,7 @@ async def _comment(action: Action, ctx: HandlerContext) -> Reply:
     return Reply(blocks=[Text(text)], text=text)
 
 
-SPEC = CommandSpec(
+COMMAND = CommandSpec(
     verb="pulse",
     summary="Quick anonymous ESAT pulse: schedule, open, read results, see your own answers",
     usage=(
@@ -1239,7 +1228,7 @@ SPEC = CommandSpec(
         "/pulse results [weeks N] [team NAME]",
         "/pulse mine",
     ),
-    handler=pulse,
+    handler=lambda cmd, _args, ctx: pulse(cmd, ctx),  # TEMP shim
     examples=(
         "/pulse schedule weekly fri 15:00",
         "/pulse now",
@@ -1249,4 +1238,4 @@ SPEC = CommandSpec(
     ),
 )
 
-ACTION = ActionSpec(prefix="pulse", handler=pulse_action)
+BUTTONS = ActionSpec(prefix="pulse", handler=pulse_action)

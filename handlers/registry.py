@@ -1,23 +1,31 @@
-"""The one list of every command and every button family. Each adapter loops over it."""
+"""The one list of every command, button family and home-view section.
+
+The bootstrap (bot/bootstrap.py) builds the Registry once; each adapter loops over it.
+"""
 
 from __future__ import annotations
 
 from handlers import actions, goals, kudos, leadbot, oneonone, pulse, stats
-from handlers.spec import ActionSpec, CommandSpec
+from handlers.core.context import Registry
 
-COMMANDS: tuple[CommandSpec, ...] = (
-    leadbot.SPEC,
-    pulse.SPEC,
-    stats.SPEC,
-    goals.SPEC,
-    kudos.SPEC,
-    oneonone.SPEC,
-    actions.SPEC,
-)
 
-ACTIONS: tuple[ActionSpec, ...] = (
-    pulse.ACTION,
-    kudos.ACTION,
-    oneonone.ACTION,
-    actions.ACTION_SPEC,
-)
+def build_registry() -> Registry:
+    """Every feature's commands, buttons and home sections, in the order users see them."""
+    return Registry(
+        commands=(
+            leadbot.COMMAND,
+            pulse.COMMAND,
+            stats.COMMAND,
+            goals.COMMAND,
+            kudos.COMMAND,
+            oneonone.COMMAND,
+            actions.COMMAND,
+        ),
+        actions=(pulse.BUTTONS, kudos.BUTTONS, oneonone.BUTTONS, actions.BUTTONS),
+        home_sections=(
+            stats.home_section,
+            oneonone.home_section,
+            actions.home_section,
+            pulse.home_section,
+        ),
+    )

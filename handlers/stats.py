@@ -17,30 +17,21 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from handlers.context import HandlerContext
-from handlers.errors import NotAllowed, NotFound, UsageError
-from handlers.fmt import (
-    DASH,
-    fmt_delta,
-    fmt_goal,
-    fmt_value,
-    goal_met,
-    mark,
-    sparkline,
-)
-from handlers.periods import (
+from domain.errors import NotAllowed, NotFound, UsageError
+from domain.fmt import DASH, fmt_delta, fmt_goal, fmt_value, goal_met, mark, sparkline
+from domain.kpi import ZERO, DaySums, Sums, combine
+from domain.localtime import local_today
+from domain.periods import (
     Period,
     day_range_text,
     day_text,
     is_period_word,
-    local_today,
     make_period,
     parse_period,
     periods_help,
 )
-from handlers.roles import require_person_view, require_team_view, visible_team_ids
-from handlers.spec import CommandSpec
-from handlers.types import (
+from domain.roles import Role
+from domain.types import (
     Actor,
     Block,
     Command,
@@ -53,10 +44,11 @@ from handlers.types import (
     Text,
     UnresolvedMention,
 )
+from handlers.core.access import require_person_view, require_team_view, visible_team_ids
+from handlers.core.context import CommandSpec, HandlerContext
 from storage import catalogue, goals, kpis, people
 from storage.db import Database
-from storage.kpis import ZERO, Sums, combine
-from storage.models import Goal, Metric, Person, Role, Team
+from storage.models import Goal, Metric, Person, Team
 
 SPARK_DAYS = 14
 MAX_BREAKDOWN_ROWS = 30
@@ -226,7 +218,7 @@ def make_figure(
     )
 
 
-def team_per_day(ds: kpis.DaySums, metric_key: str) -> dict[dt.date, Sums]:
+def team_per_day(ds: DaySums, metric_key: str) -> dict[dt.date, Sums]:
     days = {d for (k, d) in ds.team if k == metric_key} | {
         d for (k, d) in ds.people if k == metric_key
     }
@@ -790,7 +782,7 @@ async def _breakdown(
             prev[(pid, None)] = prev.get((pid, None), ZERO) + sums
         if day >= spark_start:
             daily[(pid, day)] = sums
-    ds = kpis.DaySums(
+    ds = DaySums(
         team={(metric.key, d): v for d, v in team_rows.items()},
         people={(metric.key, d): v for d, v in people_rows.items()},
     )
@@ -889,7 +881,7 @@ async def _breakdown(
     return Reply(blocks=blocks, text=text)
 
 
-SPEC = CommandSpec(
+COMMAND = CommandSpec(
     verb="stats",
     summary="Team KPIs against goals, your own figures, per-agent breakdowns",
     usage=(
@@ -900,7 +892,7 @@ SPEC = CommandSpec(
         "/stats METRIC [PERIOD]                every agent on one metric, best first",
         "PERIOD: today | yesterday | week | month | 30d | YYYY-MM-DD[..YYYY-MM-DD]",
     ),
-    handler=stats,
+    handler=lambda cmd, _args, ctx: stats(cmd, ctx),  # TEMP shim
     examples=("/stats", "/stats aht week", "/stats me month", "/stats team Billing csat 30d"),
 )
 

@@ -24,6 +24,13 @@ import datetime as dt
 import logging
 from collections import defaultdict
 
+from domain.dates import format_day
+from domain.fmt import fmt_goal
+from domain.items import ActionStatus
+from domain.localtime import local_now
+from domain.roles import Role
+from domain.shifts import first_shift_start, is_working, is_working_day, previous_working_day
+from domain.types import Block, Button, Buttons, Context, Fields, Header, Reply, Table, Text
 from handlers.actions import (
     Evidence,
     compute_evidence,
@@ -31,22 +38,12 @@ from handlers.actions import (
     item_buttons,
     ref,
 )
-from handlers.context import HandlerContext
-from handlers.dates import format_day
-from handlers.fmt import fmt_goal
-from handlers.types import Block, Button, Buttons, Context, Fields, Header, Reply, Table, Text
-from handlers.worktime import (
-    first_shift_start,
-    is_working,
-    is_working_day,
-    local_now,
-    previous_working_day,
-)
+from handlers.core.context import HandlerContext
 from jobs.spec import Cron, JobRunInfo, JobSpec
 from storage import actions as store
 from storage import catalogue, people
 from storage.actions import FollowUp
-from storage.models import ActionItem, ActionStatus, Metric, Person, Role, Team
+from storage.models import ActionItem, Metric, Person, Team
 from storage.outbox import OutboxNew
 
 log = logging.getLogger(__name__)
@@ -125,7 +122,7 @@ async def _item_followups(
     metrics: dict[str, Metric],
 ) -> list[FollowUp]:
     now = ctx.now()
-    cfg = ctx.config
+    cfg = ctx.settings
     item_ids = [i.id for i in items if i.id is not None]
     last = await store.last_events(
         ctx.db, item_ids=item_ids, kinds=("created", "due_changed", "escalated", "reassigned")
@@ -180,7 +177,7 @@ def _for_item(
     now: dt.datetime,
     sent: set[str],
 ) -> list[FollowUp]:
-    cfg = ctx.config
+    cfg = ctx.settings
     assert item.id is not None
     tz, wh = owner.timezone, owner.work_hours
     today = _local(now, tz).date()

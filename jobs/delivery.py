@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from handlers.types import Reply
+from domain.types import Reply
 from storage.models import OutboxMessage
 
 

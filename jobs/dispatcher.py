@@ -24,8 +24,8 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-from handlers.context import Clock, system_clock
-from handlers.types import Reply
+from domain.types import Reply
+from handlers.core.context import Clock, system_clock
 from jobs.delivery import Sender, SendResult
 from storage import outbox
 from storage.db import Database, DatabaseUnavailable

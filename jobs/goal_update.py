@@ -23,16 +23,17 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from handlers import notify
-from handlers.context import HandlerContext
-from handlers.fmt import fmt_change, fmt_goal, fmt_value, goal_met, is_flat, mark
-from handlers.periods import day_text, local_today, make_period
+from domain.fmt import fmt_change, fmt_goal, fmt_value, goal_met, is_flat, mark
+from domain.kpi import ZERO, Sums, combine
+from domain.localtime import local_today
+from domain.periods import day_text, make_period
+from domain.shifts import DAYS, parse_time, parse_work_hours
+from domain.types import Block, Context, Header, Reply, Table, Text, Visibility
+from handlers.core import notify
+from handlers.core.context import HandlerContext
 from handlers.stats import SPARK_DAYS, metric_catalogue, short_name, team_per_day
-from handlers.types import Block, Context, Header, Reply, Table, Text, Visibility
-from handlers.worktime import DAYS, parse_time, parse_work_hours
 from jobs.spec import Cron, JobRunInfo, JobSpec
 from storage import goals, kpis, people
-from storage.kpis import ZERO, Sums, combine
 from storage.models import Goal, Metric, Team
 
 log = logging.getLogger(__name__)
@@ -251,7 +252,7 @@ async def build_update(ctx: HandlerContext, team: Team, today: dt.date) -> Reply
                 streak_text = (
                     f"{r.streak} day"
                     + ("s" if r.streak != 1 else "")
-                    + (" ★" if r.streak >= ctx.config.streak_days else "")
+                    + (" ★" if r.streak >= ctx.settings.streak_days else "")
                 )
             rows.append(
                 (

@@ -43,12 +43,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from apscheduler.triggers.cron import CronTrigger
 
-from handlers.context import Clock, HandlerContext, system_clock
+from handlers.core.context import HandlerContext
 from handlers.imports import import_kpis
 from jobs.spec import Cron, JobRunInfo, JobSpec
-from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -221,12 +220,11 @@ def _redact(text: str, token: str | None) -> str:
 
 
 async def pull_once(
-    db: Database,
+    ctx: HandlerContext,
     *,
     url: str,
     token: str | None,
     client: httpx.AsyncClient | None = None,
-    clock: Clock | None = None,
     retries: int = 3,
     backoff: float = 1.0,
     request_timeout: float = 30.0,
@@ -265,7 +263,6 @@ async def pull_once(
             f" (first: {bad[0]})" if bad else "",
         )
         return PullResult(ok=False, error=message, problems=bad, attempts=attempts)
-    ctx = HandlerContext(db=db, clock=clock or system_clock)
     result = await import_kpis(ctx, rows_to_csv(rows))
     if not result.ok:
         # CSV line N is rows[N - 2] (line 1 is the header).
@@ -305,11 +302,12 @@ async def pull_once(
 
 async def run(ctx: HandlerContext, info: JobRunInfo) -> None:
     """The scheduled pull: does nothing (quietly) until KPI_SOURCE_URL is set."""
-    url = ctx.config.kpi_source_url
+    url = ctx.settings.kpi_source_url
     if not url:
         log.debug("kpi pull: KPI_SOURCE_URL is not set; skipped")
         return
-    result = await pull_once(ctx.db, url=url, token=ctx.config.kpi_source_token, clock=ctx.clock)
+    token = ctx.settings.kpi_source_token
+    result = await pull_once(ctx, url=url, token=token.get_secret_value() if token else None)
     if not result.ok:
         # The scheduler records a failed run; the log line above says why.
         raise RuntimeError(result.error or "kpi pull failed")
@@ -326,8 +324,6 @@ def parse_cron(text: str) -> Cron:
     minute, hour, day, month, dow = parts
     if month != "*":
         raise ValueError(f"{text!r}: KPI_PULL_CRON cannot restrict months")
-    from apscheduler.triggers.cron import CronTrigger
-
     try:
         CronTrigger(minute=minute, hour=hour, day=day, day_of_week=dow, timezone="UTC")
     except ValueError as exc:
@@ -343,26 +339,3 @@ def build_spec(cron: str = DEFAULT_CRON) -> JobSpec:
         run=run,
         cron=parse_cron(cron),
     )
-
-
-class _CronSetting(BaseSettings):
-    """KPI_PULL_CRON, read the way bot.config reads every setting (environment, .env)."""
-
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
-    kpi_pull_cron: str = DEFAULT_CRON
-
-
-def _spec_from_env() -> JobSpec:
-    # JobSpecs are static; the schedule comes from the environment at import time.
-    try:
-        text = _CronSetting().kpi_pull_cron.strip() or DEFAULT_CRON
-    except ValueError:
-        text = DEFAULT_CRON
-    try:
-        return build_spec(text)
-    except ValueError as exc:
-        log.error("KPI_PULL_CRON %s; using %r", exc, DEFAULT_CRON)
-        return build_spec(DEFAULT_CRON)
-
-
-SPEC = _spec_from_env()

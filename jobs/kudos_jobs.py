@@ -7,12 +7,13 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 
-from handlers import notify
-from handlers.context import HandlerContext
-from handlers.fmt import fmt_goal, fmt_value
+from domain.fmt import fmt_goal, fmt_value
+from domain.localtime import stored_zone
+from domain.shifts import is_working_day
+from domain.types import Block, Context, Header, Reply, Table, Text, Visibility
+from handlers.core import notify
+from handlers.core.context import HandlerContext
 from handlers.kudos import suggestion_reply
-from handlers.types import Block, Context, Header, Reply, Table, Text, Visibility
-from handlers.worktime import is_working_day, zone
 from jobs.spec import Cron, JobRunInfo, JobSpec
 from storage import kudos as store
 from storage import people
@@ -26,13 +27,6 @@ QUIET_WEEKS = 4
 BEST_MIN_HISTORY = 20  # days of data before a "personal best" means something
 IMPROVE_MIN_DAYS = 8  # days of data in each month compared
 IMPROVE_SHARE = 0.10  # a "big improvement": 10 % of last month's level, in the good direction
-
-
-def _tz(name: str) -> str:
-    try:
-        return zone(name).key
-    except ValueError:
-        return "UTC"
 
 
 def _leader_of(team: Team, by_id: dict[int, Person]) -> Person | None:
@@ -134,7 +128,7 @@ async def weekly_digest(ctx: HandlerContext, run: JobRunInfo) -> None:
     by_id = await people.get_people(ctx.db, person_ids=list(ids))
     names = {pid: p.display_name for pid, p in by_id.items()}
     value_names = {v.key: v.name for v in await store.all_value_tags(ctx.db)}
-    tz = zone(_tz(team.timezone))
+    tz = stored_zone(team.timezone)
     week_label = f"{start.astimezone(tz):%d %b} to {end.astimezone(tz):%d %b}"
     day = f"{end.astimezone(tz):%Y-%m-%d}"
     msgs: list[OutboxNew] = [
@@ -309,7 +303,7 @@ async def suggestions(ctx: HandlerContext, run: JobRunInfo) -> None:
         return
     lead: Person = leader
     agents = {p.id: p for p in await store.team_agents(ctx.db, team_id=run.team_id)}
-    tz = zone(_tz(team.timezone))
+    tz = stored_zone(team.timezone)
     yesterday = run.fire_time.astimezone(tz).date() - dt.timedelta(days=1)
     since = (yesterday.replace(day=1) - dt.timedelta(days=65)).replace(day=1)
     since = min(since, yesterday - dt.timedelta(days=120))
@@ -326,7 +320,7 @@ async def suggestions(ctx: HandlerContext, run: JobRunInfo) -> None:
             if person is None:
                 continue
             for key, kind, detail in find_suggestions(
-                person, goal, metric, values, yesterday, ctx.config.streak_days
+                person, goal, metric, values, yesterday, ctx.settings.streak_days
             ):
                 tag = values_tags.get(kind_value[kind])
 

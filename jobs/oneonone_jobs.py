@@ -7,22 +7,21 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from handlers import notify
-from handlers.context import HandlerContext
+from domain.localtime import local_date, local_now, local_to_utc, zone_name
+from domain.shifts import (
+    DEFAULT_WORK_HOURS,
+    first_shift_start,
+    parse_work_hours,
+    previous_working_day,
+)
+from domain.types import Block, Button, Buttons, Context, Reply, Text
+from handlers.core import notify
+from handlers.core.context import HandlerContext
 from handlers.oneonone import (
     due_since,
     following_slot,
     lapse_state,
     prep_card,
-)
-from handlers.types import Block, Button, Buttons, Context, Reply, Text
-from handlers.worktime import (
-    DEFAULT_WORK_HOURS,
-    first_shift_start,
-    local_to_utc,
-    parse_work_hours,
-    previous_working_day,
-    zone,
 )
 from jobs.spec import Cron, JobRunInfo, JobSpec
 from storage import oneonones as store
@@ -35,13 +34,6 @@ log = logging.getLogger(__name__)
 LOOKAHEAD = dt.timedelta(days=15)  # a day-before reminder can be days before (weekends, rotas)
 
 
-def _tz(name: str) -> str:
-    try:
-        return zone(name).key
-    except ValueError:
-        return "UTC"
-
-
 def _hours(p: Person) -> str:
     try:
         parse_work_hours(p.work_hours)
@@ -52,9 +44,9 @@ def _hours(p: Person) -> str:
 
 def day_before_at(p: Person, meeting: dt.datetime) -> dt.datetime:
     """The start of the person's working day before the meeting's local day (UTC)."""
-    tz = _tz(p.timezone)
+    tz = zone_name(p.timezone)
     hours = _hours(p)
-    day = meeting.astimezone(zone(tz)).date()
+    day = local_date(meeting, tz)
     prev = previous_working_day(hours, day)
     start = first_shift_start(hours, tz, prev)
     return start if start is not None else local_to_utc(prev, dt.time(9, 0), tz)
@@ -62,8 +54,8 @@ def day_before_at(p: Person, meeting: dt.datetime) -> dt.datetime:
 
 def when_text(t: dt.datetime, tz: str) -> str:
     """`Tue 24 Nov at 10:00 (Europe/London)`."""
-    name = _tz(tz)
-    local = t.astimezone(zone(name))
+    name = zone_name(tz)
+    local = local_now(t, name)
     return f"{local:%a %d %b} at {local:%H:%M} ({name})"
 
 
@@ -87,7 +79,7 @@ async def advance_passed(ctx: HandlerContext, now: dt.datetime) -> int:
 
 async def send_reminders(ctx: HandlerContext, now: dt.datetime) -> int:
     """Day-before and short reminders that are due now, to the lead and the person."""
-    minutes = ctx.config.oneonone_reminder_minutes
+    minutes = ctx.settings.oneonone_reminder_minutes
     soon = dt.timedelta(minutes=minutes)
     upcoming = [
         o

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from handlers import notify
-from handlers.context import HandlerContext
+from domain.shifts import is_working, next_working_moment
+from handlers.core import notify
+from handlers.core.context import HandlerContext
 from handlers.pulse import ask_reply, latest_slot, open_round, summary_reply
-from handlers.worktime import is_working, next_working_moment
 from jobs.spec import Cron, JobRunInfo, JobSpec
 from storage import people
 from storage import pulse as store

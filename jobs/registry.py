@@ -1,7 +1,14 @@
-"""Every scheduled job, registered in one place by stable id."""
+"""Every scheduled job, registered in one place by stable id.
+
+The bootstrap calls `build_jobs(settings)` once: a job whose schedule is a setting (the
+KPI pull's KPI_PULL_CRON) gets it from there, never from the environment at import.
+"""
 
 from __future__ import annotations
 
+import logging
+
+from domain.settings import Settings
 from jobs import (
     action_followups,
     goal_update,
@@ -13,12 +20,26 @@ from jobs import (
 )
 from jobs.spec import JobSpec
 
-JOBS: tuple[JobSpec, ...] = (
-    retention.SPEC,
-    *pulse_jobs.JOBS,
-    *kudos_jobs.JOBS,
-    *oneonone_jobs.JOBS,
-    action_followups.SPEC,
-    goal_update.SPEC,
-    kpi_pull.SPEC,  # schedule from KPI_PULL_CRON (default every 15 minutes)
-)
+log = logging.getLogger(__name__)
+
+
+def _kpi_pull(settings: Settings) -> JobSpec:
+    text = settings.kpi_pull_cron.strip() or kpi_pull.DEFAULT_CRON
+    try:
+        return kpi_pull.build_spec(text)
+    except ValueError as exc:
+        log.error("KPI_PULL_CRON %s; using %r", exc, kpi_pull.DEFAULT_CRON)
+        return kpi_pull.build_spec(kpi_pull.DEFAULT_CRON)
+
+
+def build_jobs(settings: Settings) -> tuple[JobSpec, ...]:
+    """Every job, with the schedules the settings give."""
+    return (
+        retention.SPEC,
+        *pulse_jobs.JOBS,
+        *kudos_jobs.JOBS,
+        *oneonone_jobs.JOBS,
+        action_followups.SPEC,
+        goal_update.SPEC,
+        _kpi_pull(settings),
+    )

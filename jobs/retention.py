@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from handlers.context import HandlerContext
+from handlers.core.context import HandlerContext
 from jobs.spec import Cron, JobRunInfo, JobSpec
 from storage.privacy import apply_retention
 
@@ -16,8 +16,8 @@ async def run(ctx: HandlerContext, info: JobRunInfo) -> None:
     counts = await apply_retention(
         ctx.db,
         now=ctx.now(),
-        pulse_comment_days=ctx.config.retention_pulse_comments_days,
-        outbox_days=ctx.config.retention_outbox_days,
+        pulse_comment_days=ctx.settings.retention_pulse_comments_days,
+        outbox_days=ctx.settings.retention_outbox_days,
     )
     log.info("retention applied: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
 

@@ -4,9 +4,10 @@
   per-team specs (id = "goal_update:team:3"), each a CronTrigger in its own time zone, so
   DST is handled by the trigger. Per-team jobs are refreshed every few minutes (teams
   come and go, and change zone or posting time).
-- APScheduler only ever calls `fire(job_id, team_id)`: one static, module-level entry
-  point with plain arguments (like python-telegram-bot's JobQueue), registered with
-  replace_existing=True, so the job store never holds a closure.
+- APScheduler only ever calls `fire(runtime, job_id, team_id)`: one static, module-level
+  entry point that gets the process's Runtime through its arguments (as
+  python-telegram-bot's JobQueue passes its context), registered with
+  replace_existing=True. No module state: two Runtimes in one process (tests) never mix.
 - Before a job does anything it claims (job id, scope, fire time) in JobRun. The fire time
   is the trigger's scheduled time (the newest one at or before now), so every scheduler
   process computes the same key and only the first insert wins.
@@ -28,9 +29,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from handlers.context import Clock, CoreConfig, HandlerContext, system_clock
-from handlers.worktime import zone
-from jobs import registry
+from domain.localtime import zone
+from handlers.core.context import HandlerContext
 from jobs.dispatcher import default_node_name
 from jobs.spec import Cron, JobRunInfo, JobSpec
 from storage import jobruns, people
@@ -51,27 +51,24 @@ class Outcome(StrEnum):
 
 @dataclass
 class Runtime:
-    """What a job run needs; one per process (see `install`)."""
+    """What job runs need, one per process: the handlers' context (store, settings,
+    registry, clock), the jobs by id, and this process's name for claims."""
 
-    db: Database
-    config: CoreConfig = field(default_factory=CoreConfig)
-    clock: Clock = system_clock
-    jobs: Mapping[str, JobSpec] = field(default_factory=lambda: {j.id: j for j in registry.JOBS})
+    ctx: HandlerContext
+    jobs: Mapping[str, JobSpec]
     node: str = field(default_factory=default_node_name)
-    grace_seconds: int = 3600
+    running: set[asyncio.Task[object]] = field(default_factory=set)
+
+    @property
+    def db(self) -> Database:
+        return self.ctx.db
+
+    @property
+    def grace_seconds(self) -> int:
+        return self.ctx.settings.job_grace_seconds
 
     def now(self) -> dt.datetime:
-        return self.clock()
-
-
-_runtime: Runtime | None = None
-_scheduler: Scheduler | None = None
-
-
-def install(runtime: Runtime | None) -> None:
-    """Set (or clear) the runtime that `fire` uses in this process."""
-    global _runtime
-    _runtime = runtime
+        return self.ctx.now()
 
 
 # --- triggers --------------------------------------------------------------------------
@@ -155,9 +152,8 @@ async def run_job(
     if run_id is None:
         log.info("job %s %s at %s: already claimed", job_id, info.scope, info.fire_time)
         return Outcome.taken
-    ctx = HandlerContext(db=rt.db, clock=rt.clock, config=rt.config)
     try:
-        await spec.run(ctx, info)
+        await spec.run(rt.ctx, info)
     except Exception as exc:
         log.exception(
             "job %s failed (scope %r, fire time %s, run %s)",
@@ -191,12 +187,12 @@ async def scheduled_fire_time(rt: Runtime, job_id: str, team_id: int | None) -> 
     return previous_fire_time(cron_trigger(cron), rt.now())
 
 
-async def fire(job_id: str, team_id: int | None = None) -> None:
-    """The one entry point APScheduler calls, with plain arguments only."""
-    rt = _runtime
-    if rt is None:
-        log.error("job %s fired with no runtime installed; skipped", job_id)
-        return
+async def fire(rt: Runtime, job_id: str, team_id: int | None = None) -> None:
+    """The one entry point APScheduler calls; the runtime comes in its arguments."""
+    task = asyncio.current_task()
+    if task is not None:  # so a shutdown can wait for runs in progress
+        rt.running.add(task)
+        task.add_done_callback(rt.running.discard)
     try:
         fire_time = await scheduled_fire_time(rt, job_id, team_id)
         if fire_time is None:
@@ -208,13 +204,12 @@ async def fire(job_id: str, team_id: int | None = None) -> None:
         log.exception("job %s (team %s) could not run", job_id, team_id)
 
 
-async def refresh() -> None:
+async def refresh(scheduler: Scheduler) -> None:
     """The internal job that re-reads teams and updates the per-team schedules."""
-    if _scheduler is not None:
-        try:
-            await _scheduler.sync_jobs()
-        except Exception:
-            log.exception("refreshing the job schedules failed")
+    try:
+        await scheduler.sync_jobs()
+    except Exception:
+        log.exception("refreshing the job schedules failed")
 
 
 # --- the plan (what runs when) ----------------------------------------------------------
@@ -271,10 +266,10 @@ class Scheduler:
     """APScheduler with leadbot's jobs; `start()` inside a running event loop."""
 
     def __init__(
-        self, rt: Runtime, *, timezone: str = "UTC", refresh_seconds: float = 300.0
+        self, rt: Runtime, *, timezone: str | None = None, refresh_seconds: float = 300.0
     ) -> None:
         self.rt = rt
-        self.timezone = zone(timezone)
+        self.timezone = zone(timezone or rt.ctx.settings.scheduler_timezone)
         self.refresh_seconds = refresh_seconds
         self.aps = AsyncIOScheduler(
             timezone=self.timezone,
@@ -287,13 +282,11 @@ class Scheduler:
         self._crons: dict[str, Cron] = {}
 
     async def start(self) -> None:
-        global _scheduler
-        install(self.rt)
-        _scheduler = self
         await self.sync_jobs()
         self.aps.add_job(
             refresh,
             IntervalTrigger(seconds=self.refresh_seconds, timezone=self.timezone),
+            args=(self,),
             id=REFRESH_JOB_ID,
             replace_existing=True,
         )
@@ -322,7 +315,7 @@ class Scheduler:
             self.aps.add_job(
                 fire,
                 cron_trigger(cron),
-                args=(job_id, team_id),
+                args=(self.rt, job_id, team_id),
                 id=jid,
                 name=jid,
                 replace_existing=True,
@@ -363,17 +356,11 @@ class Scheduler:
 
     async def shutdown(self, grace_seconds: float = 30.0) -> None:
         """Stop firing; let job runs in progress finish (up to the grace period)."""
-        global _scheduler
-        running: list[asyncio.Future[object]] = []
-        for executor in getattr(self.aps, "_executors", {}).values():
-            running.extend(getattr(executor, "_pending_futures", ()))
+        running = set(self.rt.running)
         if self.aps.running:
             self.aps.shutdown(wait=False)
             await asyncio.sleep(0)  # AsyncIOScheduler stops on the loop's next turn
         if running:
             log.info("waiting for %d job run(s) to finish", len(running))
             await asyncio.wait(running, timeout=grace_seconds)
-        if _scheduler is self:
-            _scheduler = None
-        install(None)
         log.info("scheduler stopped")

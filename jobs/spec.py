@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from handlers.context import HandlerContext
+from handlers.core.context import HandlerContext
 from storage.models import Team
 
 

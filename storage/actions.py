@@ -15,11 +15,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from domain.items import ActionStatus
 from storage.db import Database
 from storage.models import (
     ActionItem,
     ActionItemEvent,
-    ActionStatus,
     MetricValue,
     OneOnOne,
     OutboxMessage,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
+from domain.kpi import Aggregation
 from storage.db import Database
-from storage.models import Aggregation, Metric, ValueTag
+from storage.models import Metric, ValueTag
 
 A = Aggregation
 

@@ -13,13 +13,15 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-from handlers.worktime import is_working_day, local_to_utc, parse_time
+from domain.items import ActionStatus
+from domain.kpi import KpiRow
+from domain.localtime import local_to_utc
+from domain.roles import Role
+from domain.shifts import is_working_day, parse_time
 from storage.db import Database
-from storage.kpis import KpiRow
 from storage.models import (
     ActionItem,
     ActionItemEvent,
-    ActionStatus,
     AgendaItem,
     Goal,
     MetricValue,
@@ -32,7 +34,6 @@ from storage.models import (
     PulseRound,
     PulseSchedule,
     Recognition,
-    Role,
     Team,
 )
 from storage.people import name_key

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from domain.kpi import KpiRow
 from storage.db import Database
-from storage.kpis import KpiRow, upsert_values_in
+from storage.kpis import upsert_values_in
 from storage.models import MetricValue
 
 Key = tuple[int | None, int | None, str, dt.date]  # (person, team when no person, metric, day)

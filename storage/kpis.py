@@ -4,31 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.kpi import DaySums, KpiRow, Sums
 from storage.db import Database
-from storage.models import Aggregation, MetricValue, utcnow
+from storage.models import MetricValue, utcnow
 from storage.outbox import insert_ignore
 
 CHUNK = 500
-
-
-@dataclass(frozen=True)
-class KpiRow:
-    """One validated value: a person's (team_id = their team) or a whole team's (no person)."""
-
-    day: dt.date
-    metric_key: str
-    value: float
-    person_id: int | None = None
-    team_id: int | None = None
-    weight: float = 1.0
-    numerator: float | None = None
-    denominator: float | None = None
 
 
 async def upsert_values_in(session: AsyncSession, rows: Sequence[KpiRow]) -> int:
@@ -89,62 +75,7 @@ async def count_values(db: Database) -> int:
         return int(await s.scalar(sa.select(sa.func.count()).select_from(MetricValue)) or 0)
 
 
-# --- aggregation ---------------------------------------------------------------------
-#
-# Every figure is built from a handful of sums that add up across people and days, so
-# the database does one GROUP BY over the (team_id, metric_key, day) index and Python
-# combines the sums per metric (see combine()):
-#   n  = sum(numerator if given, else value * weight / 100)   (ratios, NPS)
-#   d  = sum(denominator if given, else weight)
-#   vw = sum(value * weight), w = sum(weight)                   (weighted means)
-#   v  = sum(value), c = count(*)                               (sums, row counts)
-# A ratio row without counts thus counts as its percentage weighted by its contacts,
-# and one with counts as exactly those counts: both mix correctly in one total.
-
-
-@dataclass(frozen=True)
-class Sums:
-    """The additive sums behind one figure (one metric over some rows)."""
-
-    n: float = 0.0
-    d: float = 0.0
-    vw: float = 0.0
-    w: float = 0.0
-    v: float = 0.0
-    c: int = 0
-
-    def __add__(self, other: Sums) -> Sums:
-        return Sums(
-            self.n + other.n,
-            self.d + other.d,
-            self.vw + other.vw,
-            self.w + other.w,
-            self.v + other.v,
-            self.c + other.c,
-        )
-
-
-ZERO = Sums()
-
-
-def combine(aggregation: Aggregation | str, s: Sums) -> float | None:
-    """The figure for a metric from its sums; None when there is nothing to divide by.
-
-    - weighted_mean (AHT, ASA, QA): sum(value x contacts) / sum(contacts);
-    - ratio (CSAT, FCR, service level, abandonment, occupancy, adherence):
-      100 x sum(numerator) / sum(denominator), rows without counts weighted by contacts;
-    - nps: 100 x sum(promoters - detractors) / sum(responses), rows with only a score
-      weighted by their responses;
-    - sum: the plain total.
-    """
-    if s.c == 0:
-        return None
-    agg = Aggregation(aggregation)
-    if agg is Aggregation.weighted_mean:
-        return s.vw / s.w if s.w > 0 else None
-    if agg in (Aggregation.ratio, Aggregation.nps):
-        return 100.0 * s.n / s.d if s.d > 0 else None
-    return s.v
+# --- aggregation: the sums of domain/kpi.py, one GROUP BY per query ----------------
 
 
 def _has_counts() -> sa.ColumnElement[bool]:
@@ -168,33 +99,6 @@ def _sum_columns() -> list[Any]:
 def _sums(row: Any, at: int) -> Sums:
     vals = [float(x or 0) for x in row[at : at + 5]]
     return Sums(vals[0], vals[1], vals[2], vals[3], vals[4], int(row[at + 5] or 0))
-
-
-@dataclass(frozen=True)
-class DaySums:
-    """Per metric and day: the team-level (queue) rows and the people's rows apart."""
-
-    team: dict[tuple[str, dt.date], Sums]
-    people: dict[tuple[str, dt.date], Sums]
-
-    def chosen(self, metric_key: str, day: dt.date) -> Sums:
-        """A team's figure for a day: its queue-level row when it has one, else its people.
-
-        Queue metrics (service level, ASA, abandonment) come per team; adding the people's
-        rows on top would count the same contacts twice.
-        """
-        t = self.team.get((metric_key, day))
-        if t is not None and t.c:
-            return t
-        return self.people.get((metric_key, day), ZERO)
-
-    def over(self, metric_key: str, start: dt.date, end: dt.date) -> Sums:
-        total = ZERO
-        day = start
-        while day <= end:
-            total = total + self.chosen(metric_key, day)
-            day += dt.timedelta(days=1)
-        return total
 
 
 async def team_day_sums(

@@ -14,6 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from domain.items import ActionStatus
+from domain.kpi import Aggregation
+from domain.roles import Role
+
 
 def utcnow() -> dt.datetime:
     """The current time, timezone-aware, in UTC."""
@@ -68,27 +72,6 @@ def ts_field(*, nullable: bool = False, index: bool = False, default_now: bool =
     elif nullable:
         kwargs["default"] = None
     return Field(sa_column=sa.Column(UTCDateTime(), nullable=nullable, index=index), **kwargs)
-
-
-class Role(StrEnum):
-    agent = "agent"
-    lead = "lead"
-    manager = "manager"
-    admin = "admin"
-
-
-class Aggregation(StrEnum):
-    weighted_mean = "weighted_mean"  # mean weighted by contacts (AHT, CSAT %, ...)
-    ratio = "ratio"  # sum(numerator) / sum(denominator) when given, else weighted mean
-    nps = "nps"  # (promoters - detractors) / responses when counts are given
-    sum = "sum"
-
-
-class ActionStatus(StrEnum):
-    open = "open"
-    in_progress = "in_progress"
-    done = "done"
-    cancelled = "cancelled"
 
 
 class OutboxStatus(StrEnum):

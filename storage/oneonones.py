@@ -11,16 +11,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 
+from domain.items import ActionStatus
+from domain.kpi import ZERO, combine
+from domain.localtime import stored_zone
 from storage import kpis
 from storage.db import Database
 from storage.models import (
     ActionItem,
-    ActionStatus,
     AgendaItem,
     Goal,
     Metric,
@@ -368,15 +369,15 @@ async def _figures(
     )
     out = []
     for m in metrics:
-        cur, prev = kpis.ZERO, kpis.ZERO
+        cur, prev = ZERO, ZERO
         daily: list[float | None] = []
         days = 0
         day = before
         while day <= until:
-            got = sums.get((m.key, day), kpis.ZERO)
+            got = sums.get((m.key, day), ZERO)
             if day >= since:
                 cur = cur + got
-                daily.append(kpis.combine(m.aggregation, got))
+                daily.append(combine(m.aggregation, got))
                 days += got.c > 0
             else:
                 prev = prev + got
@@ -384,8 +385,8 @@ async def _figures(
         out.append(
             KpiFigure(
                 m,
-                kpis.combine(m.aggregation, cur),
-                kpis.combine(m.aggregation, prev),
+                combine(m.aggregation, cur),
+                combine(m.aggregation, prev),
                 days,
                 tuple(daily),
             )
@@ -527,10 +528,7 @@ async def load_prep(
             ).scalars():
                 if p.id is not None:
                     names[p.id] = p
-    try:
-        z = ZoneInfo(agent.timezone or "UTC")
-    except (ValueError, KeyError):  # zones are checked on import; never fail a card on one
-        z = ZoneInfo("UTC")
+    z = stored_zone(agent.timezone)
     figures = await _figures(
         db,
         person_id=agent_id,

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlmodel import col, select
 
+from domain.roles import Role
 from storage.db import Database
-from storage.models import Person, Role, Team
+from storage.models import Person, Team
 
 
 def name_key(name: str) -> str:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from domain.roles import Role
 from storage.db import Database
 from storage.models import (
     Notice,
@@ -27,7 +28,6 @@ from storage.models import (
     PulseResponse,
     PulseRound,
     PulseSchedule,
-    Role,
     Team,
     utcnow,
 )

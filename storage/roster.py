@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from domain.roles import Role
 from storage.db import Database
-from storage.models import Person, Role, Team
+from storage.models import Person, Team
 from storage.people import name_key
 
 DEFAULT_WORK_HOURS = "Mon-Fri 09:00-17:00"

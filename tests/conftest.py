@@ -9,17 +9,21 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.context import CoreConfig, HandlerContext
-from handlers.types import Actor, Command, Platform
+from domain.roles import Role
+from domain.settings import Settings
+from domain.types import Actor, Command, Platform
+from handlers.core.context import Clock, HandlerContext, system_clock
+from handlers.registry import build_registry
 from storage import people
 from storage.catalogue import ensure_reference_data
 from storage.db import Database, normalize_url
-from storage.models import Person, Role, Team
+from storage.models import Person, Team
 
 PG_URL = os.environ.get("LEADBOT_TEST_POSTGRES_URL", "")
 
@@ -182,9 +186,25 @@ async def concurrent_db(
         yield database
 
 
+TEST_SECRET = "test-secret"
+
+
+def make_settings(**values: Any) -> Settings:
+    """Settings for a test: no `.env`, a test secret, then the given values."""
+    values.setdefault("leadbot_secret", TEST_SECRET)
+    return Settings(_env_file=None, **values)
+
+
+def make_ctx(db: Database, clock: Clock = system_clock, **settings: Any) -> HandlerContext:
+    """A handlers' context as the bootstrap builds it, over a test store and clock."""
+    return HandlerContext(
+        db=db, settings=make_settings(**settings), registry=build_registry(), clock=clock
+    )
+
+
 @pytest.fixture
 def ctx(db: Database, clock: FakeClock) -> HandlerContext:
-    return HandlerContext(db=db, clock=clock, config=CoreConfig(secret="test-secret"))
+    return make_ctx(db, clock)
 
 
 @pytest.fixture
@@ -239,3 +259,9 @@ async def command(
     from bot.console import parse_line
 
     return await parse_line(db, actor_of(actor), line, platform=platform)
+
+
+def unchecked_settings(**values: Any) -> Settings:
+    """Settings that skip validation, for tests of what holds even when a setting is off
+    its allowed range (defence in depth); production settings are always validated."""
+    return Settings.model_construct(**{**dict(make_settings()), **values})

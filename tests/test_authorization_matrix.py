@@ -15,12 +15,13 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
-from handlers.context import HandlerContext
-from handlers.dispatch import run_action, run_command
-from handlers.types import Action, Reply
+from domain.roles import Role
+from domain.types import Action, Reply
+from handlers.core.context import HandlerContext
+from handlers.core.dispatch import run_action, run_command
 from storage import people
 from storage.db import Database
-from storage.models import ActionItem, Goal, Person, PulseDelivery, PulseRound, Role
+from storage.models import ActionItem, Goal, Person, PulseDelivery, PulseRound
 from tests.conftest import FakeClock, actor_of, command, make_person, make_team
 
 ROLES = ("agent", "lead", "other_lead", "manager", "admin")

@@ -12,17 +12,17 @@ from hypothesis import strategies as st
 from sqlmodel import SQLModel
 
 from bot.console import parse_line
-from handlers.context import CoreConfig, HandlerContext
-from handlers.dispatch import run_command
-from handlers.errors import UsageError
-from handlers.registry import COMMANDS
-from handlers.types import Reply
+from domain.errors import UsageError
+from domain.roles import Role
+from domain.types import Reply
+from handlers.core.dispatch import run_command
+from handlers.registry import build_registry
 from storage.catalogue import ensure_reference_data
 from storage.db import Database
-from storage.models import Person, Role
-from tests.conftest import FakeClock, actor_of, make_person, make_team
+from storage.models import Person
+from tests.conftest import FakeClock, actor_of, make_ctx, make_person, make_team
 
-VERBS = [c.verb for c in COMMANDS]
+VERBS = [c.verb for c in build_registry().commands]
 
 nasty_words = st.sampled_from(
     [
@@ -98,7 +98,7 @@ def test_every_command_survives_arbitrary_text() -> None:
         return db, people
 
     db, people = loop.run_until_complete(setup())
-    ctx = HandlerContext(db=db, clock=clock, config=CoreConfig(secret="fuzz"))
+    ctx = make_ctx(db, clock, leadbot_secret="fuzz")
 
     @settings(
         max_examples=300,

@@ -29,7 +29,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.config import Settings
+from bot.bootstrap import App
 from bot.logs import REQUEST_ID
 from bot.metrics import run_action, run_command
 from bot.slack.client import make_client
@@ -48,13 +48,10 @@ from bot.slack.render import (
     fallback_text as render_fallback,
 )
 from bot.slack.users import UserDirectory, slack_error
-from handlers import registry
-from handlers.context import Clock, HandlerContext, system_clock
-from handlers.dispatch import TRY_AGAIN, error_reply, find_command
-from handlers.errors import UserError
-from handlers.home import home
-from handlers.parsing import tokenize
-from handlers.types import (
+from domain.errors import UserError
+from domain.parsing import tokenize
+from domain.roles import Role
+from domain.types import (
     Action,
     Actor,
     Command,
@@ -67,9 +64,11 @@ from handlers.types import (
     Visibility,
     message,
 )
+from handlers.core.dispatch import TRY_AGAIN, error_reply
+from handlers.core.home import home
 from storage import events, people
-from storage.db import Database, DatabaseUnavailable
-from storage.models import Role, Team
+from storage.db import DatabaseUnavailable
+from storage.models import Team
 
 log = logging.getLogger(__name__)
 
@@ -144,22 +143,20 @@ def _oops(ref: str) -> Reply:
 
 
 class SlackBot:
-    """Everything the Slack listeners need: store, clock, client, user directory."""
+    """Everything the Slack listeners need: the context, the client, the user directory."""
 
     def __init__(
         self,
-        settings: Settings,
-        db: Database,
+        leadbot: App,
         *,
-        clock: Clock = system_clock,
         client: AsyncWebClient | None = None,
         tracker: TaskTracker | None = None,
     ) -> None:
-        self.settings = settings
-        self.db = db
-        self.ctx = HandlerContext(db=db, clock=clock, config=settings.core)
-        self.client = client or make_client(settings)
-        self.users = UserDirectory(db, self.client)
+        self.settings = leadbot.settings
+        self.db = leadbot.db
+        self.ctx = leadbot.ctx
+        self.client = client or make_client(self.settings)
+        self.users = UserDirectory(self.db, self.client)
         self.tracker = tracker or TaskTracker()
         self.turned_away = 0  # slash commands answered "busy" (see TaskTracker.busy)
 
@@ -291,7 +288,7 @@ class SlackBot:
                 for tok in await tokenize(_plain_refs(text), self.users.resolve_mention)
             )
         except UserError as exc:
-            spec = find_command(verb)
+            spec = self.ctx.registry.command(verb)
             return error_reply(exc.message, spec.usage_text if spec else None)
         cmd = Command(
             actor=actor,
@@ -606,15 +603,14 @@ async def socket_mode_request_id(next: Any) -> None:
 
 
 def build_bolt_app(
-    settings: Settings,
-    db: Database,
+    leadbot: App,
     *,
-    clock: Clock = system_clock,
     tracker: TaskTracker | None = None,
     client: AsyncWebClient | None = None,
 ) -> tuple[AsyncApp, SlackBot]:
     """The bolt AsyncApp with every registry command, buttons, forms and App Home."""
-    bot = SlackBot(settings, db, clock=clock, client=client, tracker=tracker)
+    settings = leadbot.settings
+    bot = SlackBot(leadbot, client=client, tracker=tracker)
     secret = settings.slack_signing_secret
     socket_mode = settings.slack_app_token is not None
     app = AsyncApp(
@@ -631,7 +627,7 @@ def build_bolt_app(
     app.use(bot.dedupe_events)
     # New commands appear in Slack with no code here. One listener for all of them: bolt
     # builds its listener arguments once per matcher it tries, a real cost on every ack.
-    verbs = "|".join(re.escape(spec.verb) for spec in registry.COMMANDS)
+    verbs = "|".join(re.escape(spec.verb) for spec in leadbot.registry.commands)
     app.command(re.compile(f"^/(?:{verbs})$"))(bot.on_command)
     app.action(re.compile(r".+"))(bot.on_block_action)
     app.view(FORM_CALLBACK_ID)(bot.on_view_submission)

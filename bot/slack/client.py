@@ -8,7 +8,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import Settings
+from domain.settings import Settings
 
 
 def make_client(settings: Settings, *, max_rate_limit_retries: int = 2) -> AsyncWebClient:

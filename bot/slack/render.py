@@ -19,7 +19,7 @@ import logging
 import zlib
 from typing import Any
 
-from handlers.types import (
+from domain.types import (
     Block,
     Button,
     Buttons,

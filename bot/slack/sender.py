@@ -14,9 +14,10 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import Settings
 from bot.slack.client import make_client
-from handlers.types import Reply
+from bot.slack.render import fallback_text, render_blocks
+from domain.settings import Settings
+from domain.types import Reply
 from jobs.delivery import SendResult
 from storage.models import OutboxMessage
 
@@ -56,8 +57,6 @@ TRANSIENT_ERRORS = frozenset(
 
 
 def _render(reply: Reply) -> tuple[str, list[dict[str, Any]]]:
-    from bot.slack.render import fallback_text, render_blocks
-
     return fallback_text(reply), render_blocks(reply)
 
 

@@ -9,7 +9,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mentions import resolve_handle
-from handlers.types import Actor, Mention, UnresolvedMention
+from domain.types import Actor, Mention, UnresolvedMention
 from storage import people
 from storage.db import Database
 from storage.models import Person

@@ -43,9 +43,9 @@ from bot.teams.cards import (
     render_card,
 )
 from bot.teams.refs import ConversationRef, conversation_type, from_activity, member_ref
-from handlers.context import HandlerContext
-from handlers.parsing import split_words, tokenize
-from handlers.types import (
+from domain.parsing import split_words, tokenize
+from domain.roles import Role
+from domain.types import (
     Action,
     Actor,
     Command,
@@ -57,10 +57,11 @@ from handlers.types import (
     Visibility,
     message,
 )
+from handlers.core.context import HandlerContext
 from storage import people
 from storage import teams as store
 from storage.db import Database
-from storage.models import Person, Role, Team
+from storage.models import Person, Team
 
 log = logging.getLogger(__name__)
 

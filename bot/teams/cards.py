@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from bot.render_text import inline
-from handlers.types import (
+from domain.types import (
     Block,
     Button,
     Buttons,

@@ -9,14 +9,18 @@ needs no binary files.
 from __future__ import annotations
 
 import io
+import json
 import re
 import struct
+import sys
 import zipfile
 import zlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from handlers.spec import CommandSpec
+from handlers.core.context import CommandSpec
+from handlers.registry import build_registry
 
 SCHEMA_URL = "https://developer.microsoft.com/json-schemas/teams/v1.17/MicrosoftTeams.schema.json"
 MANIFEST_VERSION = "1.17"
@@ -56,9 +60,7 @@ def build_manifest(
 ) -> dict[str, Any]:
     """The manifest for a bot with id `app_id` (the Azure Bot's Microsoft App ID)."""
     if commands is None:
-        from handlers.registry import COMMANDS
-
-        commands = COMMANDS
+        commands = build_registry().commands
     cmds = command_list(commands)
     return {
         "$schema": SCHEMA_URL,
@@ -163,8 +165,6 @@ def outline_icon(size: int = 32) -> bytes:
 
 def package_bytes(manifest: dict[str, Any]) -> bytes:
     """The app package: manifest.json and the two icons at the root of a zip."""
-    import json
-
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
@@ -175,9 +175,6 @@ def package_bytes(manifest: dict[str, Any]) -> bytes:
 
 def write_repo_files(directory: str) -> None:
     """Write manifest.json (placeholder app id) and the icons into `directory`."""
-    import json
-    from pathlib import Path
-
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps(build_manifest(), indent=2, ensure_ascii=False) + "\n"
@@ -187,6 +184,4 @@ def write_repo_files(directory: str) -> None:
 
 
 if __name__ == "__main__":
-    import sys
-
     write_repo_files(sys.argv[1] if len(sys.argv) > 1 else "teams")

@@ -17,7 +17,7 @@ from microsoft_agents.activity import (
 
 from bot.teams.cards import CARD_CONTENT_TYPE, plain_text, render_card
 from bot.teams.refs import ConversationRef
-from handlers.types import Form, Reply
+from domain.types import Form, Reply
 
 
 def account(account_id: str, name: str | None = None) -> ChannelAccount:

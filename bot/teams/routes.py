@@ -7,9 +7,7 @@ import logging
 
 from aiohttp import web
 
-from bot.config import Settings
-from handlers.context import Clock, system_clock
-from storage.db import Database
+from bot.bootstrap import App
 
 log = logging.getLogger(__name__)
 
@@ -19,14 +17,12 @@ async def teams_off(_request: web.Request) -> web.Response:
     return web.json_response({"error": "Microsoft Teams is not configured"}, status=401)
 
 
-def install_teams(
-    app: web.Application, settings: Settings, db: Database, *, clock: Clock = system_clock
-) -> None:
+def install_teams(app: web.Application, leadbot: App) -> None:
     """Mount POST /api/messages on the server's Application (401 while Teams is off)."""
-    if not settings.teams_enabled:
+    if not leadbot.settings.teams_enabled:
         log.info("Microsoft Teams is off (TEAMS_APP_ID/TEAMS_APP_PASSWORD not set)")
         app.router.add_post("/api/messages", teams_off)
         return
-    from bot.teams.web import build_teams_app
+    from bot.teams.web import build_teams_app  # the SDK loads only when Teams is on
 
-    app.add_subapp("/api", build_teams_app(settings, db, clock=clock))
+    app.add_subapp("/api", build_teams_app(leadbot))

@@ -20,14 +20,16 @@ import time
 from collections.abc import Awaitable, Callable
 
 import aiohttp
+from microsoft_agents.authentication.msal import MsalAuth
 from microsoft_agents.hosting.core import AgentAuthConfiguration
 from microsoft_agents.hosting.core.connector.client import ConnectorClient
 
-from bot.config import Settings
 from bot.teams import outbound
+from bot.teams.auth import auth_configuration
 from bot.teams.refs import ConversationRef
-from handlers.types import Reply
-from handlers.types import message as text_message
+from domain.settings import Settings
+from domain.types import Reply
+from domain.types import message as text_message
 from jobs.delivery import SendResult
 from storage import outbox, people
 from storage import teams as store
@@ -63,8 +65,6 @@ def retry_after_seconds(value: str | None, *, default: float = 1.0) -> float:
 
 def msal_token_provider(config: AgentAuthConfiguration) -> TokenProvider:
     """Bot Framework tokens for TEAMS_APP_ID/TEAMS_APP_PASSWORD (cached by MSAL)."""
-    from microsoft_agents.authentication.msal import MsalAuth
-
     auth = MsalAuth(config)
 
     async def token() -> str:
@@ -242,8 +242,6 @@ def make_teams_sender(settings: Settings, db: Database) -> TeamsSender | None:
         return None
     token: TokenProvider = _no_token
     if settings.teams_app_id and settings.teams_app_password:
-        from bot.teams.web import auth_configuration
-
         config = auth_configuration(settings)
         assert config is not None
         token = msal_token_provider(config)

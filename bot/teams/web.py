@@ -12,7 +12,6 @@ import logging
 import secrets
 import warnings
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
 from microsoft_agents.authentication.msal import MsalConnectionManager
@@ -20,32 +19,16 @@ from microsoft_agents.hosting.aiohttp import CloudAdapter, jwt_authorization_mid
 from microsoft_agents.hosting.core import AgentAuthConfiguration, TurnContext
 from pydantic import ValidationError
 
-from bot.config import Settings
+from bot.bootstrap import App
 from bot.teams import outbound
 from bot.teams.agent import TeamsAgent
-from handlers.context import Clock, HandlerContext, system_clock
-from handlers.types import message
-from storage.db import Database
+from bot.teams.auth import auth_configuration
+from domain.types import message
 
 log = logging.getLogger(__name__)
 
 MESSAGES_PATH = "/api/messages"
 SORRY = "Sorry, something went wrong on our side (ref {ref}). Nothing was changed."
-
-
-def auth_configuration(settings: Settings) -> AgentAuthConfiguration | None:
-    """The SDK's auth settings, or None when Teams is off."""
-    if not settings.teams_enabled:
-        return None
-    secret = settings.teams_app_password.get_secret_value() if settings.teams_app_password else None
-    kwargs: dict[str, Any] = {"anonymous_allowed": settings.teams_allow_anonymous}
-    if settings.teams_app_id:
-        kwargs["client_id"] = settings.teams_app_id
-    if secret:
-        kwargs["client_secret"] = secret
-    if settings.teams_tenant_id:
-        kwargs["tenant_id"] = settings.teams_tenant_id
-    return AgentAuthConfiguration(**kwargs)
 
 
 def make_adapter(config: AgentAuthConfiguration) -> CloudAdapter:
@@ -87,10 +70,9 @@ async def refuse_unreadable_tokens(
         return web.json_response({"error": "Invalid token or authentication failed."}, status=401)
 
 
-def build_teams_app(
-    settings: Settings, db: Database, *, clock: Clock = system_clock
-) -> web.Application:
+def build_teams_app(leadbot: App) -> web.Application:
     """The sub-application mounted at /api: POST /messages."""
+    settings = leadbot.settings
     config = auth_configuration(settings)
     if config is None:
         raise ValueError("Microsoft Teams is off: set TEAMS_APP_ID and TEAMS_APP_PASSWORD")
@@ -105,7 +87,7 @@ def build_teams_app(
         warnings.simplefilter("ignore", web.NotAppKeyWarning)
         sub["agent_configuration"] = config
     adapter = make_adapter(config)
-    agent = TeamsAgent(HandlerContext(db=db, clock=clock, config=settings.core))
+    agent = TeamsAgent(leadbot.ctx)
 
     async def messages(request: web.Request) -> web.StreamResponse:
         try:

@@ -3,6 +3,7 @@ fake Slack, signed slash commands, and a command that fails on purpose."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -10,17 +11,17 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
-import pytest
 from aiohttp.test_utils import TestServer
 from multidict import CIMultiDict
 
-from bot.config import Settings
+from bot.bootstrap import bootstrap
 from bot.server import build_web_app
-from handlers import registry
-from handlers.context import HandlerContext
-from handlers.errors import UserError
-from handlers.spec import CommandSpec
-from handlers.types import Command, Reply, Text
+from domain.errors import UserError
+from domain.parsing import Args
+from domain.settings import Settings
+from domain.types import Command, Reply, Text
+from handlers.core.context import CommandSpec, HandlerContext, Registry
+from handlers.registry import build_registry
 from storage.db import Database
 from tests.bot.slack.fake_slack import FakeSlack, signed_headers
 from tests.conftest import FakeClock
@@ -28,15 +29,15 @@ from tests.conftest import FakeClock
 BROKEN_MESSAGE = "the broken command blew up on purpose"
 
 
-async def _broken(cmd: Command, ctx: HandlerContext) -> Reply:
+async def _broken(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
     raise RuntimeError(BROKEN_MESSAGE)
 
 
-async def _refusing(cmd: Command, ctx: HandlerContext) -> Reply:
+async def _refusing(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
     raise UserError("You can't do that here.")
 
 
-async def _fine(cmd: Command, ctx: HandlerContext) -> Reply:
+async def _fine(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
     return Reply(blocks=[Text("fine")])
 
 
@@ -45,9 +46,12 @@ FINE = CommandSpec("opsfine", "answers", ("/opsfine",), _fine)
 REFUSING = CommandSpec("opsrefused", "refuses", ("/opsrefused",), _refusing)
 
 
-def add_test_commands(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Register /opsbroken (raises), /opsrefused and /opsfine like real features."""
-    monkeypatch.setattr(registry, "COMMANDS", (*registry.COMMANDS, BROKEN, FINE, REFUSING))
+def with_test_commands(base: Registry) -> Registry:
+    """The registry plus /opsbroken (raises), /opsrefused and /opsfine, like real features."""
+    return dataclasses.replace(base, commands=(*base.commands, BROKEN, FINE, REFUSING))
+
+
+OPS_REGISTRY = with_test_commands(build_registry())
 
 
 @dataclass
@@ -92,9 +96,11 @@ class Served:
 
 
 @asynccontextmanager
-async def serve(settings: Settings, db: Database, fake: FakeSlack) -> AsyncIterator[Served]:
-    """leadbot's real aiohttp Application on a loopback port."""
-    app = build_web_app(settings, db, clock=FakeClock(_now()))
+async def serve(
+    settings: Settings, db: Database, fake: FakeSlack, *, registry: Registry = OPS_REGISTRY
+) -> AsyncIterator[Served]:
+    """leadbot's real aiohttp Application on a loopback port (with the test commands)."""
+    app = build_web_app(bootstrap(settings, db=db, clock=FakeClock(_now()), registry=registry))
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     secret = settings.slack_signing_secret

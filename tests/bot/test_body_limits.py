@@ -11,8 +11,9 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlmodel import select
 
-from bot.config import Settings
+from bot.bootstrap import bootstrap
 from bot.server import build_web_app
+from domain.settings import Settings
 from storage.db import Database
 from storage.models import ProcessedEvent
 from tests.bot.ops_helpers import serve, slack_settings
@@ -72,7 +73,7 @@ async def test_teams_body_over_the_limit_is_refused_before_parsing(
     activity = fakes.message("leadbot help " + "x" * LIMIT, service_url=url)
     body = json.dumps(activity).encode()
     assert len(body) > LIMIT
-    server = TestServer(build_web_app(settings, db), host="127.0.0.1")
+    server = TestServer(build_web_app(bootstrap(settings, db=db)), host="127.0.0.1")
     await server.start_server()
     try:
         async with aiohttp.ClientSession() as http:
@@ -126,7 +127,7 @@ async def test_slack_chunked_body_over_the_limit_is_refused(
 
 async def test_metrics_and_healthz_take_no_body(db: Database) -> None:
     settings = Settings(_env_file=None, slack_bot_token=None, max_body_bytes=LIMIT)
-    server = TestServer(build_web_app(settings, db), host="127.0.0.1")
+    server = TestServer(build_web_app(bootstrap(settings, db=db)), host="127.0.0.1")
     await server.start_server()
     try:
         async with aiohttp.ClientSession() as http:

@@ -2,37 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 
 import pytest
 
 from bot.console import GUEST, Console, ListSource, actor_from, default_actor
-from handlers import registry
-from handlers.context import HandlerContext
-from handlers.notify import notify_person, send, team_message
-from handlers.spec import ActionSpec, CommandSpec
-from handlers.types import (
-    Action,
-    Actor,
-    Button,
-    Buttons,
-    Command,
-    Form,
-    FormField,
-    Reply,
-    Text,
-)
-from handlers.worktime import DAYS
+from domain.parsing import Args
+from domain.roles import Role
+from domain.shifts import DAYS
+from domain.types import Action, Actor, Button, Buttons, Command, Form, FormField, Reply, Text
+from handlers.core.context import ActionSpec, CommandSpec, HandlerContext, Registry
+from handlers.core.notify import notify_person, send, team_message
 from storage import outbox
 from storage.db import Database
-from storage.models import OutboxStatus, Person, Role
-from tests.conftest import FakeClock, make_person, make_team
+from storage.models import OutboxStatus, Person
+from tests.conftest import FakeClock, make_ctx, make_person, make_team
 
 PRESSED: list[Action] = []
 
 
-async def _ping(cmd: Command, ctx: HandlerContext) -> Reply:
+async def _ping(cmd: Command, _args: Args, ctx: HandlerContext) -> Reply:
     """A fake command: buttons, and a DM and a channel post for other people."""
     team_id = cmd.actor.team_id
     assert team_id is not None
@@ -79,12 +70,21 @@ async def _fake_action(action: Action, ctx: HandlerContext) -> Reply:
     return Reply(blocks=[Text(f"Accepted {action.value} as {action.actor.name}")])
 
 
+PING = CommandSpec("ping", "a test command", ("/ping",), _ping)
+
+
+def with_fakes(base: Registry) -> Registry:
+    """The real registry plus /ping and the `fake.*` buttons, registered like features."""
+    return dataclasses.replace(
+        base,
+        commands=(*base.commands, PING),
+        actions=(*base.actions, ActionSpec("fake", _fake_action)),
+    )
+
+
 @pytest.fixture(autouse=True)
-def fake_commands(monkeypatch: pytest.MonkeyPatch) -> None:
+def fake_commands() -> None:
     PRESSED.clear()
-    spec = CommandSpec("ping", "a test command", ("/ping",), _ping)
-    monkeypatch.setattr(registry, "COMMANDS", (*registry.COMMANDS, spec))
-    monkeypatch.setattr(registry, "ACTIONS", (*registry.ACTIONS, ActionSpec("fake", _fake_action)))
 
 
 @pytest.fixture
@@ -95,7 +95,8 @@ def now_clock() -> FakeClock:
 
 @pytest.fixture
 def cctx(db: Database, now_clock: FakeClock) -> HandlerContext:
-    return HandlerContext(db=db, clock=now_clock)
+    ctx = make_ctx(db, now_clock)
+    return dataclasses.replace(ctx, registry=with_fakes(ctx.registry))
 
 
 async def _people(db: Database, now: dt.datetime) -> tuple[Person, Person, Person]:

@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from bot.config import Settings
 from bot.logs import REQUEST_ID, TEXT_FORMAT, JsonFormatter, RequestIdFilter, setup_logging
+from domain.settings import Settings
 from storage import people
 from storage.db import Database
-from tests.bot.ops_helpers import BROKEN_MESSAGE, add_test_commands, serve, slack_settings
+from tests.bot.ops_helpers import BROKEN_MESSAGE, serve, slack_settings
 from tests.bot.slack.fake_slack import FakeSlack
 from tests.conftest import make_person
 
@@ -106,7 +106,6 @@ async def test_slash_command_logs_carry_the_callers_request_id_after_the_ack(
     monkeypatch: pytest.MonkeyPatch,
     json_lines: io.StringIO,
 ) -> None:
-    add_test_commands(monkeypatch)
     p = await make_person(db, "ana.silva")
     fake_slack.users["U1"] = p.email
     async with serve(slack_settings(fake_slack, db), db, fake_slack) as srv:
@@ -129,7 +128,6 @@ async def test_each_request_gets_its_own_generated_id(
     monkeypatch: pytest.MonkeyPatch,
     json_lines: io.StringIO,
 ) -> None:
-    add_test_commands(monkeypatch)
     p = await make_person(db, "ana.silva")
     fake_slack.users["U1"] = p.email
     async with serve(slack_settings(fake_slack, db), db, fake_slack) as srv:
@@ -166,7 +164,6 @@ async def test_socket_mode_envelopes_get_their_own_request_id(
     monkeypatch: pytest.MonkeyPatch,
     json_lines: io.StringIO,
 ) -> None:
-    add_test_commands(monkeypatch)
     p = await make_person(db, "ana.silva")
     assert p.id is not None
     await people.set_platform_id(db, person_id=p.id, slack_user_id="U1")

@@ -3,6 +3,7 @@ outbox depth and job runs (the last two read from the database at scrape time)."
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator
@@ -13,16 +14,17 @@ from aiohttp.test_utils import TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot import metrics
-from bot.config import Settings
+from bot.bootstrap import bootstrap
 from bot.logs import RequestIdFilter
 from bot.server import build_web_app
-from handlers.context import HandlerContext
-from handlers.types import Platform
+from domain.settings import Settings
+from domain.types import Platform
+from handlers.core.context import HandlerContext
 from storage import jobruns, outbox, people
 from storage.db import Database
 from storage.models import OutboxStatus
 from storage.outbox import OutboxNew
-from tests.bot.ops_helpers import add_test_commands, serve, slack_settings
+from tests.bot.ops_helpers import OPS_REGISTRY, serve, slack_settings
 from tests.bot.slack.fake_slack import FakeSlack
 from tests.conftest import command, make_person, make_team
 
@@ -52,7 +54,9 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 
 
 async def scrape(app_db: Database, settings: Settings | None = None) -> tuple[int, str, str]:
-    server = TestServer(build_web_app(settings or _settings(), app_db), host="127.0.0.1")
+    server = TestServer(
+        build_web_app(bootstrap(settings or _settings(), db=app_db)), host="127.0.0.1"
+    )
     await server.start_server()
     try:
         async with (
@@ -76,7 +80,7 @@ def values(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 async def test_commands_are_counted_by_name_and_outcome(
     db: Database, ctx: HandlerContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    add_test_commands(monkeypatch)
+    ctx = dataclasses.replace(ctx, registry=OPS_REGISTRY)
     team = await make_team(db)
     p = await make_person(db, "ana.silva", team=team)
     name = "leadbot_requests_total"
@@ -119,7 +123,7 @@ async def test_commands_are_counted_by_name_and_outcome(
 
 
 async def test_actions_are_counted_with_their_prefix(db: Database, ctx: HandlerContext) -> None:
-    from handlers.types import Action
+    from domain.types import Action
 
     p = await make_person(db, "ana.silva")
     from tests.conftest import actor_of
@@ -136,8 +140,8 @@ async def test_actions_are_counted_with_their_prefix(db: Database, ctx: HandlerC
 
 
 def test_outcome_of_tells_refusals_from_our_errors() -> None:
-    from handlers.dispatch import TRY_AGAIN, error_reply
-    from handlers.types import message
+    from domain.types import message
+    from handlers.core.dispatch import TRY_AGAIN, error_reply
 
     assert metrics.outcome_of(message("fine")) == "ok"
     assert metrics.outcome_of(error_reply("No such metric `xyz`.")) == "refused"
@@ -201,7 +205,7 @@ async def test_metrics_answers_while_the_database_is_down() -> None:
 
 
 async def test_metrics_is_get_only(db: Database) -> None:
-    server = TestServer(build_web_app(_settings(), db), host="127.0.0.1")
+    server = TestServer(build_web_app(bootstrap(_settings(), db=db)), host="127.0.0.1")
     await server.start_server()
     try:
         async with aiohttp.ClientSession() as http:
@@ -226,7 +230,6 @@ async def test_slack_commands_are_counted_after_the_ack(
 ) -> None:
     # A file store: the server's sessions and the test's overlap (tests/conftest.py).
     db = sqlite_file_db
-    add_test_commands(monkeypatch)
     p = await make_person(db, "ana.silva")
     fake_slack.users["U1"] = p.email
     assert p.id is not None
@@ -265,7 +268,9 @@ async def test_teams_messages_are_counted_and_logged_with_the_request_id(
     caplog.handler.addFilter(stamp)
     name = "leadbot_requests_total"
     before = sample(name, kind="command", name="leadbot", platform="teams", outcome="ok")
-    server = TestServer(build_web_app(_settings(teams_allow_anonymous=True), db), host="127.0.0.1")
+    server = TestServer(
+        build_web_app(bootstrap(_settings(teams_allow_anonymous=True), db=db)), host="127.0.0.1"
+    )
     await server.start_server()
     try:
         async with aiohttp.ClientSession() as http:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.render_text import BOLD, RESET, inline, render, render_table, render_text
-from handlers.types import (
+from domain.types import (
     Button,
     Buttons,
     Context,

@@ -14,10 +14,11 @@ import httpx
 import pytest
 
 from bot import runner
-from bot.config import Settings
-from handlers.context import HandlerContext
-from handlers.types import message
-from jobs.registry import JOBS
+from bot.bootstrap import bootstrap
+from domain.settings import Settings
+from domain.types import message
+from handlers.core.context import HandlerContext
+from jobs.registry import build_jobs
 from jobs.spec import Cron, JobRunInfo, JobSpec
 from storage import jobruns, outbox, people
 from storage.catalogue import ensure_reference_data
@@ -55,7 +56,7 @@ MORNING = JobSpec(
     team_cron=lambda t: Cron(minute="0", hour="9", day_of_week="mon-fri", timezone=t.timezone),
 )
 SWEEP = JobSpec("sweep", "Reminders due now", post_morning, cron=Cron(minute="*/5"))
-TEST_JOBS = {j.id: j for j in (MORNING, SWEEP)}
+TEST_JOBS = (MORNING, SWEEP)
 
 
 async def test_jobs_list_shows_next_run_per_team_in_local_time_and_utc(
@@ -65,7 +66,7 @@ async def test_jobs_list_shows_next_run_per_team_in_local_time_and_utc(
     await people.create_team(db, name="Pune", timezone="Asia/Kolkata")
     await people.create_team(db, name="NYC", timezone="America/New_York")
     clock.set(dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC))  # Friday noon UTC
-    code = await runner.jobs_list(settings_for(), db, clock=clock, jobs=TEST_JOBS)
+    code = await runner.jobs_list(bootstrap(settings_for(), db=db, clock=clock, jobs=TEST_JOBS))
     out = capsys.readouterr().out
     assert code == 0
     lines = {line.split()[0] + " " + line.split()[2]: line for line in out.splitlines()[1:] if line}
@@ -79,9 +80,11 @@ async def test_jobs_list_shows_next_run_per_team_in_local_time_and_utc(
     assert "2026-11-20 12:05 UTC" in out  # the global sweep
     assert "morning: The team's morning post" in out
     # After a run, the list shows how it went.
-    await runner.jobs_run(settings_for(), db, "sweep", team=None, clock=clock, jobs=TEST_JOBS)
+    await runner.jobs_run(
+        bootstrap(settings_for(), db=db, clock=clock, jobs=TEST_JOBS), "sweep", team=None
+    )
     capsys.readouterr()
-    await runner.jobs_list(settings_for(), db, clock=clock, jobs=TEST_JOBS)
+    await runner.jobs_list(bootstrap(settings_for(), db=db, clock=clock, jobs=TEST_JOBS))
     sweep_line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("sweep "))
     assert sweep_line.endswith("failed 2026-11-20 12:00")  # a global run has no team to post to
 
@@ -89,9 +92,9 @@ async def test_jobs_list_shows_next_run_per_team_in_local_time_and_utc(
 async def test_jobs_list_lists_every_registered_job(
     db: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert await runner.jobs_list(settings_for(), db) == 0
+    assert await runner.jobs_list(bootstrap(settings_for(), db=db)) == 0
     out = capsys.readouterr().out
-    for spec in JOBS:
+    for spec in build_jobs(settings_for()):
         assert spec.id in out
 
 
@@ -100,7 +103,7 @@ async def test_jobs_run_now_through_the_claim(
 ) -> None:
     team = await people.create_team(db, name="Billing", timezone="Europe/London")
     code = await runner.jobs_run(
-        settings_for(), db, "morning", team="billing", clock=clock, jobs=TEST_JOBS
+        bootstrap(settings_for(), db=db, clock=clock, jobs=TEST_JOBS), "morning", team="billing"
     )
     out = capsys.readouterr().out
     assert code == 0
@@ -111,7 +114,7 @@ async def test_jobs_run_now_through_the_claim(
     assert [(r.scope, r.fire_time, r.status) for r in runs] == [(f"team:{team.id}", clock(), "ok")]
     # The same instant again is the same claim: nothing runs twice.
     await runner.jobs_run(
-        settings_for(), db, "morning", team="Billing", clock=clock, jobs=TEST_JOBS
+        bootstrap(settings_for(), db=db, clock=clock, jobs=TEST_JOBS), "morning", team="Billing"
     )
     assert ": taken" in capsys.readouterr().out
 
@@ -133,7 +136,9 @@ async def test_jobs_run_refuses_unknown_things_with_exit_2(
     needle: str,
 ) -> None:
     await people.create_team(db, name="Billing", timezone="Europe/London")
-    code = await runner.jobs_run(settings_for(), db, job, team=team, clock=clock, jobs=TEST_JOBS)
+    code = await runner.jobs_run(
+        bootstrap(settings_for(), db=db, clock=clock, jobs=TEST_JOBS), job, team=team
+    )
     assert code == 2
     assert needle in capsys.readouterr().err
     assert await jobruns.list_runs(db) == []
@@ -172,16 +177,17 @@ async def test_outbox_list_and_retry(db: Database, capsys: pytest.CaptureFixture
 async def test_clock_starts_and_stops_cleanly(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'clock.db'}"
     stop = asyncio.Event()
-    task = asyncio.create_task(runner.run_clock(settings_for(url), stop=stop))
+    ready = asyncio.Event()
+    task = asyncio.create_task(
+        runner.run_clock(bootstrap(settings_for(url)), stop=stop, ready=ready)
+    )
     db = Database(url)
     try:
-        async with asyncio.timeout(30):
-            while not task.done():  # the migrations ran and the scheduler is up
-                from jobs import scheduler
-
-                if scheduler._scheduler is not None:
-                    break
-                await asyncio.sleep(0.01)
+        async with asyncio.timeout(30):  # the migrations ran and the scheduler is up
+            await asyncio.wait(
+                {task, asyncio.create_task(ready.wait())}, return_when="FIRST_COMPLETED"
+            )
+        assert ready.is_set()
         stop.set()
         assert await asyncio.wait_for(task, 30) == 0
     finally:

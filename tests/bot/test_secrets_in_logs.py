@@ -19,16 +19,20 @@ from collections.abc import AsyncIterator, Iterator
 import aiohttp
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 
-from bot.config import Settings
+from bot.bootstrap import bootstrap
 from bot.console import Console, ListSource
 from bot.logs import JsonFormatter, RequestIdFilter
-from handlers.context import HandlerContext
+from bot.server import build_web_app
+from domain.settings import Settings
+from handlers.core.context import HandlerContext
+from handlers.registry import build_registry
 from jobs import kpi_pull
 from jobs.scheduler import Outcome, Runtime, run_job
 from storage import jobruns, people
 from storage.db import Database
-from tests.bot.ops_helpers import add_test_commands, serve
+from tests.bot.ops_helpers import OPS_REGISTRY, serve
 from tests.bot.slack.fake_slack import FakeSlack
 from tests.conftest import actor_of, make_person, make_team
 
@@ -141,7 +145,6 @@ async def test_no_secret_in_logs_or_answers_of_a_full_run(
     caplog: pytest.LogCaptureFixture,
     formatted: io.StringIO,
 ) -> None:
-    add_test_commands(monkeypatch)
     kpi_url, kpi_seen = kpi_source
     team = await make_team(db)
     lead = await make_person(db, "lena.lead", team=team)
@@ -151,7 +154,8 @@ async def test_no_secret_in_logs_or_answers_of_a_full_run(
     settings = secret_settings(fake_slack, db, kpi_url)
     seen = Evidence()
     seen.add(repr(settings), str(settings), settings.model_dump(), settings.model_dump_json())
-    seen.add(repr(settings.core), str(settings.core))
+    app = bootstrap(settings, db=db, registry=OPS_REGISTRY)
+    seen.add(repr(app.ctx), str(app.ctx))
 
     async with serve(settings, db, fake_slack) as srv:
         # Slack: a command that works, one that fails, one refused, a bad signature, and
@@ -182,7 +186,7 @@ async def test_no_secret_in_logs_or_answers_of_a_full_run(
     assert any("something went wrong on our side" in str(c.data) for c in fake_slack.calls)
 
     # The console, with a failing command.
-    ctx = HandlerContext(db=db, config=settings.core)
+    ctx = app.ctx
     out = io.StringIO()
     console = Console(ctx, actor_of(lead), out, ListSource(["/opsbroken", "/leadbot help"]))
     assert await console.run() == 0
@@ -191,20 +195,15 @@ async def test_no_secret_in_logs_or_answers_of_a_full_run(
 
     # The KPI pull, through the scheduler's claim path: refused (401), then a 500 and a
     # payload echoing the token (pulled by hand, with no real waits).
-    rt = Runtime(
-        db=db,
-        config=settings.core,
-        jobs={kpi_pull.JOB_ID: kpi_pull.build_spec()},
-    )
+    rt = Runtime(ctx=ctx, jobs={kpi_pull.JOB_ID: kpi_pull.build_spec()})
     fire = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
     assert await run_job(rt, kpi_pull.JOB_ID, team_id=None, fire_time=fire) is Outcome.failed
 
     async def no_wait(_seconds: float) -> None:
         return None
 
-    result = await kpi_pull.pull_once(
-        db, url=kpi_url, token=settings.core.kpi_source_token, retries=1, sleep=no_wait
-    )
+    token = settings.kpi_source_token.get_secret_value() if settings.kpi_source_token else None
+    result = await kpi_pull.pull_once(ctx, url=kpi_url, token=token, retries=1, sleep=no_wait)
     assert not result.ok
     seen.add(result, result.error, result.problems, result.summary())
     runs = await jobruns.list_runs(db, job_id=kpi_pull.JOB_ID)
@@ -245,27 +244,24 @@ def test_settings_show_no_secret() -> None:
         kpi_source_token=SECRETS["KPI_SOURCE_TOKEN"],
     )
     seen = Evidence()
-    seen.add(repr(s), str(s), s.model_dump(), s.model_dump_json(), repr(s.core), str(s.core))
-    ctx = HandlerContext(db=None, config=s.core)  # type: ignore[arg-type]
-    seen.add(repr(ctx))
+    seen.add(repr(s), str(s), s.model_dump(), s.model_dump_json())
+    ctx = HandlerContext(db=None, settings=s, registry=build_registry())  # type: ignore[arg-type]
+    seen.add(repr(ctx), str(ctx))
     assert seen.leaks() == {}
     # ...while the values are there for the code that needs them.
-    assert s.core.secret == SECRETS["LEADBOT_SECRET"]
-    assert s.core.kpi_source_token == SECRETS["KPI_SOURCE_TOKEN"]
+    assert s.secret == SECRETS["LEADBOT_SECRET"]
+    assert s.kpi_source_token is not None
+    assert s.kpi_source_token.get_secret_value() == SECRETS["KPI_SOURCE_TOKEN"]
 
 
 async def test_database_password_stays_out_of_logs_when_the_database_is_down(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from aiohttp.test_utils import TestServer
-
-    from bot.server import build_web_app
-
     password = "DBPASSWORD-k3j4h5g6"
     down = Database(f"postgresql://postgres:{password}@127.0.0.1:1/nothing")
     caplog.set_level(logging.DEBUG)
     settings = Settings(_env_file=None, slack_bot_token=None, database_url=down.url)
-    server = TestServer(build_web_app(settings, down), host="127.0.0.1")
+    server = TestServer(build_web_app(bootstrap(settings, db=down)), host="127.0.0.1")
     await server.start_server()
     answers = []
     try:

@@ -14,9 +14,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot import server
-from bot.config import Settings
+from bot.bootstrap import App, bootstrap
 from bot.server import build_web_app, run_server
 from bot.slack.app import TaskTracker
+from domain.settings import Settings
 from storage import people
 from storage.db import Database
 
@@ -46,7 +47,7 @@ async def _serve(app: web.Application) -> TestServer:
 async def test_healthz_is_200_with_the_database(
     db: Database, session: aiohttp.ClientSession
 ) -> None:
-    srv = await _serve(build_web_app(_settings(), db))
+    srv = await _serve(build_web_app(bootstrap(_settings(), db=db)))
     try:
         async with session.get(srv.make_url("/healthz")) as resp:
             assert resp.status == 200
@@ -57,7 +58,7 @@ async def test_healthz_is_200_with_the_database(
 
 async def test_healthz_is_503_without_the_database(session: aiohttp.ClientSession) -> None:
     down = Database("postgresql://postgres:postgres@127.0.0.1:1/nothing")
-    srv = await _serve(build_web_app(_settings(), down))
+    srv = await _serve(build_web_app(bootstrap(_settings(), db=down)))
     try:
         async with session.get(srv.make_url("/healthz")) as resp:
             assert resp.status == 503
@@ -70,7 +71,7 @@ async def test_healthz_is_503_without_the_database(session: aiohttp.ClientSessio
 async def test_without_slack_settings_there_is_no_slack_route(
     db: Database, session: aiohttp.ClientSession
 ) -> None:
-    srv = await _serve(build_web_app(_settings(), db))
+    srv = await _serve(build_web_app(bootstrap(_settings(), db=db)))
     try:
         async with session.post(srv.make_url("/slack/events"), data="x") as resp:
             assert resp.status in (404, 405)
@@ -86,12 +87,12 @@ async def test_route_installers_add_routes(
     async def hello(_request: web.Request) -> web.Response:
         return web.Response(text="hello")
 
-    def install(app: web.Application, settings: Settings, database: Database) -> None:
-        seen.append(database)
+    def install(app: web.Application, leadbot: App) -> None:
+        seen.append(leadbot.db)
         app.router.add_post("/api/messages", hello)
 
     monkeypatch.setattr(server, "ROUTE_INSTALLERS", [install])
-    srv = await _serve(build_web_app(_settings(), db))
+    srv = await _serve(build_web_app(bootstrap(_settings(), db=db)))
     try:
         async with session.post(srv.make_url("/api/messages")) as resp:
             assert resp.status == 200
@@ -138,13 +139,19 @@ async def test_run_server_migrates_serves_and_finishes_in_flight_requests(
         await release.wait()
         return web.Response(text="finished")
 
-    def install(app: web.Application, settings: Settings, db: Database) -> None:
+    def install(app: web.Application, _leadbot: App) -> None:
         app.router.add_get("/slow", slow)
 
     monkeypatch.setattr(server, "ROUTE_INSTALLERS", [install])
     stop, ready = asyncio.Event(), asyncio.Event()
     serving = asyncio.create_task(
-        run_server(_settings(database_url=url), port=port, host="127.0.0.1", stop=stop, ready=ready)
+        run_server(
+            bootstrap(_settings(database_url=url)),
+            port=port,
+            host="127.0.0.1",
+            stop=stop,
+            ready=ready,
+        )
     )
     await asyncio.wait_for(ready.wait(), 10)
     base = f"http://127.0.0.1:{port}"

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.config import Settings
 from bot.slack.sender import SlackSender
-from handlers.types import Header, Reply, Text, message
+from domain.settings import Settings
+from domain.types import Header, Reply, Text, message
 from jobs.delivery import SendResult
 from jobs.dispatcher import Dispatcher, DispatcherConfig, PlatformLimits, Rate
 from storage import outbox

@@ -13,13 +13,14 @@ import asyncio
 import datetime as dt
 import sys
 
-from handlers.context import HandlerContext
-from handlers.types import message
+from domain.types import message
+from handlers.core.context import HandlerContext
 from jobs.scheduler import Runtime, run_job
 from jobs.spec import Cron, JobRunInfo, JobSpec
 from storage import outbox
 from storage.db import Database
 from storage.outbox import OutboxNew
+from tests.conftest import make_ctx
 
 STEPS = 4
 HALF = 2
@@ -50,7 +51,7 @@ def sweep_spec(pause: bool) -> JobSpec:
 
 async def main(url: str, fire_iso: str, node: str) -> None:
     db = Database(url)
-    rt = Runtime(db=db, jobs={"sweep": sweep_spec(pause=True)}, node=node)
+    rt = Runtime(ctx=make_ctx(db), jobs={"sweep": sweep_spec(pause=True)}, node=node)
     outcome = await run_job(
         rt, "sweep", team_id=None, fire_time=dt.datetime.fromisoformat(fire_iso)
     )

@@ -23,25 +23,19 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestServer
 from sqlalchemy import event
 
+from bot.bootstrap import bootstrap
 from bot.server import build_web_app
-from handlers.context import CoreConfig, HandlerContext
-from handlers.dispatch import SAVED_NO_ANSWER, TRY_AGAIN, run_command
-from handlers.types import Command, Reply
+from domain.roles import Role
+from domain.types import Command, Reply
+from handlers.core.context import HandlerContext
+from handlers.core.dispatch import SAVED_NO_ANSWER, TRY_AGAIN, run_command
 from storage import people
 from storage.catalogue import ensure_reference_data
 from storage.db import Database
-from storage.models import (
-    ActionItem,
-    ActionItemEvent,
-    OutboxMessage,
-    Person,
-    Recognition,
-    Role,
-    Team,
-)
+from storage.models import ActionItem, ActionItemEvent, OutboxMessage, Person, Recognition, Team
 from tests.bot.slack.conftest import SIGNING_SECRET, slack_settings
 from tests.bot.slack.fake_slack import FakeSlack, signed_headers
-from tests.conftest import FakeClock, command, make_person, make_team
+from tests.conftest import FakeClock, command, make_ctx, make_person, make_team
 from tests.faults.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.postgres
@@ -145,9 +139,7 @@ async def scene(p: Proxied, clock: FakeClock) -> Scene:
     team = await make_team(p.direct, "Billing")
     lead = await make_person(p.direct, "lead.one", role=Role.lead, team=team)
     maria = await make_person(p.direct, "maria.lopez", team=team)
-    ctx = HandlerContext(
-        db=p.db, clock=clock, config=CoreConfig(secret="test-secret", kudos_daily_limit=50)
-    )
+    ctx = make_ctx(p.db, clock, leadbot_secret="test-secret", kudos_daily_limit=50)
     return Scene(team, lead, maria, ctx)
 
 
@@ -251,7 +243,7 @@ async def test_slack_slash_command_while_database_goes_away(
     await people.set_platform_id(proxied.direct, person_id=s.maria.id or 0, slack_user_id="U2")
     fake = FakeSlack()
     await fake.start()
-    app = build_web_app(slack_settings(fake, proxied.db), proxied.db, clock=clock)
+    app = build_web_app(bootstrap(slack_settings(fake, proxied.db), db=proxied.db, clock=clock))
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     cutter = Cutter(proxied.db, proxied.proxy)

@@ -16,8 +16,9 @@ import asyncio
 import datetime as dt
 import signal
 
-from bot.config import Settings
+from bot.bootstrap import bootstrap
 from bot.runner import jobs_run
+from domain.settings import Settings
 from jobs.scheduler import (
     Outcome,
     Runtime,
@@ -28,7 +29,7 @@ from jobs.scheduler import (
 )
 from storage import jobruns, outbox, people
 from storage.db import Database
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, make_ctx
 from tests.faults.proc_job import HALF, STEPS, sweep_spec
 from tests.jobs.test_multiprocess import shared_db, spawn
 
@@ -66,7 +67,7 @@ async def test_scheduler_killed_mid_run_is_not_repeated(
 
     # The same process restarted: its catch-up finds the fire time claimed.
     clock = FakeClock(fire + dt.timedelta(minutes=3))
-    rt = Runtime(db=db, jobs={"sweep": sweep_spec(pause=False)}, clock=clock, node="node-a")
+    rt = Runtime(ctx=make_ctx(db, clock), jobs={"sweep": sweep_spec(pause=False)}, node="node-a")
     restarted = Scheduler(rt)
     await restarted.sync_jobs()
     spec = rt.jobs["sweep"]
@@ -75,7 +76,7 @@ async def test_scheduler_killed_mid_run_is_not_repeated(
     assert previous_fire_time(cron_trigger(spec.cron), clock()) == fire
     assert await restarted.catch_up() == []
     # Another scheduler firing for the same time: taken.
-    other = Runtime(db=db, jobs={"sweep": sweep_spec(pause=False)}, clock=clock, node="node-b")
+    other = Runtime(ctx=make_ctx(db, clock), jobs={"sweep": sweep_spec(pause=False)}, node="node-b")
     assert await run_job(other, "sweep", team_id=None, fire_time=fire) is Outcome.taken
     assert await sweep_keys(db) == written
     runs = await jobruns.list_runs(db, job_id="sweep")
@@ -84,7 +85,8 @@ async def test_scheduler_killed_mid_run_is_not_repeated(
     # An admin finishes it by hand: a new claim (fire time = now), and the deterministic
     # dedupe keys add only the steps the killed run never reached.
     settings = Settings(_env_file=None, database_url=url)
-    code = await jobs_run(settings, db, "sweep", team=None, clock=clock, jobs=rt.jobs)
+    app = bootstrap(settings, db=db, clock=clock, jobs=tuple(rt.jobs.values()))
+    code = await jobs_run(app, "sweep", team=None)
     assert code == 0
     assert await sweep_keys(db) == [f"sweep:{day}:{n}" for n in range(STEPS)]
     statuses = sorted(r.status for r in await jobruns.list_runs(db, job_id="sweep"))

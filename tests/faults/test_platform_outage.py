@@ -15,14 +15,15 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from bot.config import Settings
 from bot.slack.client import make_client
 from bot.slack.sender import SlackSender
 from bot.teams.sender import TeamsSender
+from domain.roles import Role
+from domain.settings import Settings
 from jobs.dispatcher import Dispatcher, DispatcherConfig, PlatformLimits, Rate
 from storage import outbox
 from storage.db import Database
-from storage.models import OutboxStatus, Role
+from storage.models import OutboxStatus
 from tests.bot.fake_slack_web import FakeSlackWeb
 from tests.bot.teams import fakes as teams_fakes
 from tests.bot.teams.fakes import FakeConnector

@@ -14,25 +14,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import SQLModel
 
+from domain.items import ActionStatus
+from domain.roles import Role
+from domain.types import Action, Buttons, Fields, Reply, Table
 from handlers import actions as h
-from handlers.context import HandlerContext
-from handlers.dispatch import run_action, run_command
-from handlers.home import home
-from handlers.types import Action, Buttons, Fields, Reply, Table
+from handlers.core.context import HandlerContext
+from handlers.core.dispatch import run_action, run_command
+from handlers.core.home import home
 from storage import actions as store
 from storage import outbox
 from storage.catalogue import ensure_reference_data
 from storage.db import Database
-from storage.models import (
-    ActionItem,
-    ActionStatus,
-    OneOnOne,
-    OutboxMessage,
-    Person,
-    PulseRound,
-    Role,
-)
-from tests.conftest import FakeClock, actor_of, command, make_person, make_team
+from storage.models import ActionItem, OneOnOne, OutboxMessage, Person, PulseRound
+from tests.conftest import FakeClock, actor_of, command, make_ctx, make_person, make_team
 
 
 @dataclass
@@ -583,12 +577,12 @@ def test_any_text_gives_a_reply_and_refusals_write_nothing() -> None:
             await make_person(db, "olga.other", role=Role.lead, team=other),
             await make_person(db, "ada.admin", role=Role.admin),
         ]
-        ctx = HandlerContext(db=db, clock=clock)
+        ctx = make_ctx(db, clock)
         await h.create_item(ctx, actor=actor_of(cast[1]), owner_id=cast[0].id or 0, title="seed")
         return db, cast
 
     db, cast = loop.run_until_complete(setup())
-    ctx = HandlerContext(db=db, clock=clock)
+    ctx = make_ctx(db, clock)
     words = st.sampled_from(
         [
             "@maria.lopez",

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from handlers.dates import DateError, format_day, parse_date
-from handlers.errors import UsageError
-from handlers.types import Mention
+from domain.dates import DateError, format_day, parse_date
+from domain.errors import UsageError
+from domain.types import Mention
 
 TUE = dt.date(2026, 11, 17)  # a Tuesday
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.context import HandlerContext
-from handlers.dispatch import run_command
+from handlers.core.context import HandlerContext
+from handlers.core.dispatch import run_command
 from storage import goals
 from storage.models import Goal, Person
 from tests.conftest import command

@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
-from handlers.context import HandlerContext
+from domain.roles import Role
+from handlers.core.context import HandlerContext
 from handlers.imports import ImportResult, import_kpis, import_roster, parse_roster
 from storage import people
 from storage.kpis import count_values
-from storage.models import Role
 from tests.conftest import make_person, make_team
 
 # A roster as people write them: mixed case, extra spaces, optional columns left empty.

@@ -9,13 +9,14 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from handlers.context import CoreConfig, HandlerContext
-from handlers.dispatch import run_action, run_command
-from handlers.types import Action, Block, Buttons, Context, Fields, Header, Reply, Table, Text
+from domain.roles import Role
+from domain.types import Action, Block, Buttons, Context, Fields, Header, Reply, Table, Text
+from handlers.core.context import HandlerContext
+from handlers.core.dispatch import run_action, run_command
 from storage import kudos as store
 from storage.db import Database
-from storage.models import KudosSuggestion, OutboxMessage, Person, Recognition, Role, Team
-from tests.conftest import FakeClock, actor_of, command, make_person, make_team
+from storage.models import KudosSuggestion, OutboxMessage, Person, Recognition, Team
+from tests.conftest import FakeClock, actor_of, command, make_ctx, make_person, make_team
 
 
 @dataclasses.dataclass
@@ -170,7 +171,7 @@ async def test_receiver_dm_waits_for_working_hours_but_channel_post_does_not(
 
 
 async def test_daily_allowance_is_enforced_per_local_day(db: Database, clock: FakeClock) -> None:
-    ctx = HandlerContext(db=db, clock=clock, config=CoreConfig(secret="s", kudos_daily_limit=2))
+    ctx = make_ctx(db, clock, leadbot_secret="s", kudos_daily_limit=2)
     c = await crew(db)
     r1 = await run(db, ctx, c.sam, "/kudos @maria.billing thanks")
     assert r1.ok

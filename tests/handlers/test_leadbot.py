@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.context import HandlerContext
-from handlers.dispatch import run_command
-from handlers.registry import COMMANDS
-from handlers.types import Context, Header, Table, Text
+from domain.roles import Role
+from domain.types import Context, Header, Table, Text
+from handlers.core.context import HandlerContext
+from handlers.core.dispatch import run_command
 from storage import people
-from storage.models import Person, Role
+from storage.models import Person
 from tests.conftest import command, make_person, make_team
 
 
@@ -33,7 +33,7 @@ async def test_help_lists_every_command(ctx: HandlerContext) -> None:
     assert reply.ok
     assert isinstance(reply.blocks[0], Header)
     table = next(b for b in reply.blocks if isinstance(b, Table))
-    assert [r[0] for r in table.rows] == [f"/{c.verb}" for c in COMMANDS]
+    assert [r[0] for r in table.rows] == [f"/{c.verb}" for c in ctx.registry.commands]
     again = await run_command(await command(ctx.db, agent, "/leadbot help"), ctx)
     assert again.text == reply.text
 

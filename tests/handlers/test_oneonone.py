@@ -9,17 +9,19 @@ import datetime as dt
 
 from sqlmodel import col, select
 
-from handlers.context import HandlerContext
-from handlers.dispatch import run_action, run_command
-from handlers.home import home
+from domain.items import ActionStatus
+from domain.kpi import KpiRow
+from domain.roles import Role
+from domain.types import Action, Buttons, Reply
+from handlers.core.context import HandlerContext
+from handlers.core.dispatch import run_action, run_command
+from handlers.core.home import home
 from handlers.oneonone import fmt_local, is_regular, next_slot, slot_at
-from handlers.types import Action, Buttons, Reply
 from storage import kudos as kudos_store
 from storage.db import Database
-from storage.kpis import KpiRow, upsert_values
+from storage.kpis import upsert_values
 from storage.models import (
     ActionItem,
-    ActionStatus,
     AgendaItem,
     Goal,
     OneOnOne,
@@ -28,7 +30,6 @@ from storage.models import (
     Person,
     PulseResponse,
     PulseRound,
-    Role,
     Team,
 )
 from tests.conftest import FakeClock, actor_of, command, make_person, make_team

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.errors import UsageError
-from handlers.parsing import (
+from domain.errors import UsageError
+from domain.parsing import (
     MAX_COMMAND_LENGTH,
     Args,
     mention_candidate,
@@ -13,7 +13,7 @@ from handlers.parsing import (
     token_text,
     tokenize,
 )
-from handlers.types import Mention, UnresolvedMention
+from domain.types import Mention, UnresolvedMention
 
 
 async def _resolve(text: str) -> Mention | UnresolvedMention:

@@ -11,10 +11,12 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from handlers.context import HandlerContext
-from handlers.dispatch import run_action, run_command
+from domain.roles import Role
+from domain.types import Action, Reply
+from handlers.core.context import HandlerContext
+from handlers.core.dispatch import run_action, run_command
 from handlers.pulse import DEFAULT_QUESTION, TOO_FEW
-from handlers.types import Action, Reply
+from handlers.registry import build_registry
 from storage import pulse as store
 from storage.db import Database
 from storage.models import (
@@ -24,10 +26,17 @@ from storage.models import (
     PulseResponse,
     PulseRound,
     PulseSchedule,
-    Role,
     Team,
 )
-from tests.conftest import FakeClock, actor_of, command, make_person, make_team
+from tests.conftest import (
+    FakeClock,
+    actor_of,
+    command,
+    make_ctx,
+    make_person,
+    make_team,
+    unchecked_settings,
+)
 
 
 @dataclasses.dataclass
@@ -362,9 +371,12 @@ async def test_four_answers_hide_everything_five_show(
 
 
 async def test_threshold_never_below_three(db: Database, clock: FakeClock) -> None:
-    from handlers.context import CoreConfig
-
-    ctx = HandlerContext(db=db, clock=clock, config=CoreConfig(secret="s", pulse_min_responses=1))
+    ctx = HandlerContext(
+        db=db,
+        settings=unchecked_settings(pulse_min_responses=1),
+        registry=build_registry(),
+        clock=clock,
+    )
     crew = await make_crew(db, "Billing", 4)
     await answered_round(db, ctx, clock, crew, [5, 1])
     text = all_text(await run(db, ctx, crew.lead, "/pulse results"))
@@ -409,9 +421,7 @@ async def test_results_ignore_a_hidden_rounds_scores_in_any_window(
         database = Database("sqlite+aiosqlite://")
         await database.create_all()
         c = FakeClock(dt.datetime(2026, 11, 17, 10, 0, tzinfo=dt.UTC))
-        from handlers.context import CoreConfig
-
-        ctx = HandlerContext(db=database, clock=c, config=CoreConfig(secret="s"))
+        ctx = make_ctx(database, c, leadbot_secret="s")
         crew = await make_crew(database, "Billing", 6)
         await answered_round(database, ctx, c, crew, [5, 4, 3, 2, 1, 4])
         await answered_round(database, ctx, c, crew, hidden_scores)
@@ -464,14 +474,12 @@ async def test_manager_sees_each_team_and_smaller_team_is_suppressed(
 
 async def test_difference_attack_blocked(db: Database, clock: FakeClock) -> None:
     """A manager's whole view is the same whatever the hidden team answered."""
-    from handlers.context import CoreConfig
-
     texts = []
     for hidden in ([1, 1, 1, 1], [5, 5, 5, 5]):
         database = Database("sqlite+aiosqlite://")
         await database.create_all()
         c = FakeClock(dt.datetime(2026, 11, 17, 10, 0, tzinfo=dt.UTC))
-        ctx = HandlerContext(db=database, clock=c, config=CoreConfig(secret="s"))
+        ctx = make_ctx(database, c, leadbot_secret="s")
         _m, reply = await manager_view(
             database,
             ctx,

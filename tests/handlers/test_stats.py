@@ -7,16 +7,18 @@ from dataclasses import dataclass
 
 import pytest
 
-from handlers.context import HandlerContext
-from handlers.dispatch import run_command
-from handlers.errors import UsageError
-from handlers.fmt import fmt_delta, fmt_goal, fmt_value, goal_met, sparkline
-from handlers.periods import local_today, make_period, parse_period
-from handlers.types import Fields, Reply, Table
+from domain.errors import UsageError
+from domain.fmt import fmt_delta, fmt_goal, fmt_value, goal_met, sparkline
+from domain.kpi import KpiRow
+from domain.localtime import local_today
+from domain.periods import make_period, parse_period
+from domain.roles import Role
+from domain.types import Fields, Reply, Table
+from handlers.core.context import HandlerContext
+from handlers.core.dispatch import run_command
 from storage import goals, kpis, people
 from storage.db import Database
-from storage.kpis import KpiRow
-from storage.models import Person, Role, Team
+from storage.models import Person, Team
 from tests.conftest import FakeClock, command, make_person, make_team
 
 TODAY = dt.date(2026, 11, 17)  # the clock fixture: Tuesday 17 Nov 2026, 10:00 UTC
@@ -309,7 +311,7 @@ def test_formats() -> None:
 
 
 async def test_home_section_for_lead_and_agent(ctx: HandlerContext) -> None:
-    from handlers.home import home
+    from handlers.core.home import home
     from handlers.stats import home_section
     from tests.conftest import actor_of
 

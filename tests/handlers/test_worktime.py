@@ -6,20 +6,18 @@ import datetime as dt
 
 import pytest
 
-from handlers.worktime import (
+from domain.localtime import local_now, local_to_utc, zone
+from domain.shifts import (
     DEFAULT_WORK_HOURS,
     first_shift_start,
     is_working,
     is_working_day,
-    local_now,
-    local_to_utc,
     next_working_day,
     next_working_moment,
     parse_time,
     parse_weekday,
     parse_work_hours,
     previous_working_day,
-    zone,
 )
 
 

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from handlers.types import message
+from domain.roles import Role
+from domain.types import message
 from storage import outbox, people
 from storage.db import Database
-from storage.models import Person, Role
+from storage.models import Person
 from storage.outbox import OutboxNew
 
 

@@ -11,13 +11,14 @@ import asyncio
 import datetime as dt
 import sys
 
-from handlers.context import HandlerContext
-from handlers.types import message
+from domain.types import message
+from handlers.core.context import HandlerContext
 from jobs.scheduler import Runtime, run_job
 from jobs.spec import Cron, JobRunInfo, JobSpec
 from storage import outbox
 from storage.db import Database
 from storage.outbox import OutboxNew
+from tests.conftest import make_ctx
 
 
 async def main(url: str, fire_iso: str, node: str) -> None:
@@ -38,7 +39,7 @@ async def main(url: str, fire_iso: str, node: str) -> None:
         )
 
     spec = JobSpec("morning", "test", job, cron=Cron(minute="0", hour="9"))
-    rt = Runtime(db=db, jobs={"morning": spec}, node=node)
+    rt = Runtime(ctx=make_ctx(db), jobs={"morning": spec}, node=node)
     fire = dt.datetime.fromisoformat(fire_iso)
     await db.ping()  # connect before the start signal
     print("ready", flush=True)

@@ -10,8 +10,8 @@ import asyncio
 import datetime as dt
 import sys
 
-from bot.config import Settings
 from bot.slack.sender import SlackSender
+from domain.settings import Settings
 from jobs.dispatcher import Dispatcher, DispatcherConfig, PlatformLimits, Rate
 from storage import outbox
 from storage.db import Database

@@ -10,19 +10,30 @@ from dataclasses import dataclass
 import pytest
 import time_machine
 
+from domain.items import ActionStatus
+from domain.kpi import KpiRow
+from domain.roles import Role
+from domain.types import Action, Buttons, Reply, Table
 from handlers.actions import action_button
-from handlers.context import CoreConfig, HandlerContext
-from handlers.dispatch import run_command
-from handlers.types import Action, Buttons, Reply, Table
+from handlers.core.context import HandlerContext
+from handlers.core.dispatch import run_command
 from jobs import action_followups as job
-from jobs.registry import JOBS
+from jobs.registry import build_jobs
 from jobs.spec import JobRunInfo
 from storage import actions as store
 from storage import outbox, people
 from storage.db import Database
-from storage.kpis import KpiRow, upsert_values
-from storage.models import ActionStatus, OutboxMessage, Person, Role
-from tests.conftest import FakeClock, actor_of, command, make_person, make_team
+from storage.kpis import upsert_values
+from storage.models import OutboxMessage, Person
+from tests.conftest import (
+    FakeClock,
+    actor_of,
+    command,
+    make_ctx,
+    make_person,
+    make_settings,
+    make_team,
+)
 
 UTC = dt.UTC
 
@@ -71,7 +82,7 @@ def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
 
 
 def test_registered_as_a_frequent_global_sweep() -> None:
-    spec = next(j for j in JOBS if j.id == "action_followups")
+    spec = next(j for j in build_jobs(make_settings()) if j.id == "action_followups")
     assert spec.cron is not None
     assert spec.cron.minute == "*/5"
     assert spec.team_cron is None
@@ -179,7 +190,7 @@ async def test_no_reminder_when_created_on_the_reminder_day(
 async def test_moving_the_due_date_restarts_the_cycle(
     db: Database, ctx: HandlerContext, clock: FakeClock, w: World
 ) -> None:
-    ctx2 = HandlerContext(db=db, clock=clock, config=CoreConfig(action_escalate_after_days=1))
+    ctx2 = make_ctx(db, clock, action_escalate_after_days=1)
     with time_machine.travel(clock.now, tick=False):
         await say(ctx2, w.lead, "/action @maria.lopez call back due wednesday")
     await sweep_at(ctx2, clock, at(19, 9))

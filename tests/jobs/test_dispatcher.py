@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from handlers.types import Reply
+from domain.types import Reply
 from jobs.delivery import SendResult
 from jobs.dispatcher import (
     DEFAULT_LIMITS,

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from handlers.context import HandlerContext
-from handlers.types import Reply, Table
+from domain.kpi import KpiRow
+from domain.roles import Role
+from domain.types import Reply, Table
+from handlers.core.context import HandlerContext
 from jobs import goal_update
-from jobs.registry import JOBS
+from jobs.registry import build_jobs
 from jobs.spec import Cron, JobRunInfo
 from storage import goals, kpis, outbox, people
-from storage.kpis import KpiRow
-from storage.models import OutboxMessage, Role, Team
-from tests.conftest import make_person, make_team
+from storage.models import OutboxMessage, Team
+from tests.conftest import make_person, make_settings, make_team
 from tests.handlers.test_stats import TODAY, World, make_world, text_of
 
 
@@ -155,7 +156,7 @@ async def test_schedule_follows_the_team(ctx: HandlerContext) -> None:
     )
     # Sunday is a working day there, Friday is not.
     assert await fire(ctx, t, dt.date(2026, 11, 20)) == []  # Friday: nothing, no hint either
-    assert goal_update.SPEC in JOBS
+    assert goal_update.SPEC in build_jobs(make_settings())
 
 
 def test_unreadable_work_days_fall_back_to_weekdays() -> None:

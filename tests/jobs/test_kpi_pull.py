@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
 import json
 from collections.abc import AsyncIterator
@@ -13,14 +12,15 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from handlers.context import HandlerContext
+from domain.kpi import Aggregation, combine
+from domain.roles import Role
+from handlers.core.context import HandlerContext
 from jobs import kpi_pull
-from jobs.registry import JOBS
+from jobs.registry import build_jobs
 from jobs.spec import Cron, JobRunInfo
 from storage import kpis
 from storage.db import Database
-from storage.models import Aggregation, Role
-from tests.conftest import FakeClock, make_person, make_team
+from tests.conftest import FakeClock, make_ctx, make_person, make_settings, make_team
 
 
 @dataclass
@@ -106,7 +106,7 @@ async def pull(db: Database, src: Source, clock: FakeClock, **kw: Any) -> kpi_pu
     kw.setdefault("backoff", 0.5)
     kw.setdefault("request_timeout", 2.0)
     kw.setdefault("sleep", Sleeps())
-    return await kpi_pull.pull_once(db, url=src.url, token="s3cret", clock=clock, **kw)
+    return await kpi_pull.pull_once(make_ctx(db, clock), url=src.url, token="s3cret", **kw)
 
 
 async def test_good_payload_then_again_updates_not_duplicates(
@@ -123,7 +123,7 @@ async def test_good_payload_then_again_updates_not_duplicates(
     ds = await kpis.team_day_sums(
         any_db, team_id=team_id, metric_keys=["service_level"], start=day, end=day
     )
-    assert kpis.combine(Aggregation.ratio, ds.chosen("service_level", day)) == pytest.approx(82.5)
+    assert combine(Aggregation.ratio, ds.chosen("service_level", day)) == pytest.approx(82.5)
 
     again = await pull(any_db, source, clock)
     assert again.ok
@@ -139,7 +139,7 @@ async def test_good_payload_then_again_updates_not_duplicates(
     mine = await kpis.person_day_sums(
         any_db, person_id=ann, metric_keys=["aht"], start=day, end=day
     )
-    assert kpis.combine(Aggregation.weighted_mean, mine[("aht", day)]) == pytest.approx(250.0)
+    assert combine(Aggregation.weighted_mean, mine[("aht", day)]) == pytest.approx(250.0)
 
 
 async def test_500_then_good_retries_with_backoff(
@@ -190,12 +190,11 @@ async def test_timeout(db: Database, source: Source, clock: FakeClock) -> None:
 
 async def test_unreachable(db: Database, clock: FakeClock) -> None:
     r = await kpi_pull.pull_once(
-        db,
+        make_ctx(db, clock),
         url="http://127.0.0.1:9/nothing",
         token=None,
         retries=0,
         request_timeout=0.5,
-        clock=clock,
     )
     assert not r.ok
     assert "could not connect" in (r.error or "")
@@ -269,9 +268,7 @@ async def test_scheduled_job_uses_the_settings(ctx: HandlerContext, source: Sour
     await kpi_pull.run(ctx, info)  # no KPI_SOURCE_URL: nothing happens
     assert await kpis.count_values(ctx.db) == 0
     source.script = [(200, {"version": 1, "rows": good_rows()})]
-    configured = dataclasses.replace(
-        ctx, config=dataclasses.replace(ctx.config, kpi_source_url=source.url, kpi_source_token="t")
-    )
+    configured = make_ctx(ctx.db, ctx.clock, kpi_source_url=source.url, kpi_source_token="t")
     await kpi_pull.run(configured, info)
     assert await kpis.count_values(ctx.db) == 3
     assert source.auth == ["Bearer t"]
@@ -288,23 +285,26 @@ def test_cron_setting() -> None:
     for bad in ("* * *", "0 6 * 1 *", "61 * * * *"):
         with pytest.raises(ValueError, match=r"(?i)cron"):
             kpi_pull.parse_cron(bad)
-    assert next(j for j in JOBS if j.id == kpi_pull.JOB_ID) is kpi_pull.SPEC
+    pulled = next(j for j in build_jobs(make_settings()) if j.id == kpi_pull.JOB_ID)
+    assert pulled.cron == kpi_pull.build_spec(kpi_pull.DEFAULT_CRON).cron
+
+
+def _pull_cron(**settings: Any) -> Cron | None:
+    return next(j for j in build_jobs(make_settings(**settings)) if j.id == kpi_pull.JOB_ID).cron
 
 
 def test_cron_comes_from_kpi_pull_cron(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KPI_PULL_CRON", "0 * * * *")
-    assert kpi_pull._spec_from_env().cron == Cron(minute="0", timezone="UTC")
+    assert _pull_cron() == Cron(minute="0", timezone="UTC")
     monkeypatch.setenv("KPI_PULL_CRON", "every now and then")  # refused: the default
-    assert kpi_pull._spec_from_env().cron == Cron(minute="*/15", timezone="UTC")
+    assert _pull_cron() == Cron(minute="*/15", timezone="UTC")
     monkeypatch.delenv("KPI_PULL_CRON")
     monkeypatch.chdir("/")  # no .env here
-    assert kpi_pull._spec_from_env().cron == Cron(minute="*/15", timezone="UTC")
+    assert _pull_cron() == Cron(minute="*/15", timezone="UTC")
 
 
 def test_token_is_not_in_the_config_repr() -> None:
-    from handlers.context import CoreConfig
-
-    assert "s3cret" not in repr(CoreConfig(kpi_source_token="s3cret"))
+    assert "s3cret" not in repr(make_settings(kpi_source_token="s3cret"))
 
 
 async def test_role_is_irrelevant_to_rows(db: Database, source: Source, clock: FakeClock) -> None:

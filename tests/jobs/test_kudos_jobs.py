@@ -7,8 +7,9 @@ import datetime as dt
 
 from sqlmodel import col, select
 
-from handlers.context import HandlerContext
-from handlers.types import Buttons, Reply, Table
+from domain.kpi import KpiRow
+from domain.types import Buttons, Reply, Table
+from handlers.core.context import HandlerContext
 from jobs.kudos_jobs import (
     SUGGESTIONS,
     WEEKLY_DIGEST,
@@ -20,7 +21,7 @@ from jobs.kudos_jobs import (
 from jobs.spec import JobRunInfo
 from storage import kudos as store
 from storage.db import Database
-from storage.kpis import KpiRow, upsert_values
+from storage.kpis import upsert_values
 from storage.models import Goal, KudosSuggestion, Metric, OutboxMessage, Person
 from tests.conftest import FakeClock
 from tests.handlers.test_kudos import Crew, crew, text_of

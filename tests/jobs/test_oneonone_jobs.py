@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
-from handlers.context import HandlerContext
-from handlers.types import Reply
+from domain.types import Reply
+from handlers.core.context import HandlerContext
 from jobs.oneonone_jobs import (
     SWEEP,
     advance_passed,
@@ -18,7 +18,7 @@ from jobs.oneonone_jobs import (
 from jobs.spec import JobRunInfo
 from storage.db import Database
 from storage.models import OneOnOne, OneOnOneOccurrence, OutboxMessage, Person, Team
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, make_settings
 from tests.handlers.test_kudos import text_of
 from tests.handlers.test_oneonone import Pair, at, pair, run
 
@@ -178,9 +178,9 @@ async def test_lapsed_cadence_nudges_the_lead_then_the_manager_once_each(
 async def test_the_sweep_job_is_registered_every_five_minutes(
     db: Database, ctx: HandlerContext, clock: FakeClock
 ) -> None:
-    from jobs.registry import JOBS
+    from jobs.registry import build_jobs
 
-    assert SWEEP in JOBS
+    assert SWEEP in build_jobs(make_settings())
     assert SWEEP.cron is not None
     assert SWEEP.cron.minute == "*/5"
     p = await pair(db)
@@ -191,7 +191,7 @@ async def test_the_sweep_job_is_registered_every_five_minutes(
 
 
 async def _manager(db: Database, team: Team) -> Person:
-    from storage.models import Role
+    from domain.roles import Role
     from tests.conftest import make_person
 
     mgr = await make_person(db, "big.boss", role=Role.manager, team=team)

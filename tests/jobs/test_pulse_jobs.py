@@ -8,17 +8,18 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlmodel import select
 
-from handlers.context import HandlerContext
-from handlers.dispatch import run_action
+from domain.roles import Role
+from domain.types import Action, Reply
+from handlers.core.context import HandlerContext
+from handlers.core.dispatch import run_action
 from handlers.pulse import TOO_FEW, latest_slot, next_slot
-from handlers.types import Action, Reply
 from jobs.pulse_jobs import close_and_summarise, open_scheduled, remind_non_responders
-from jobs.registry import JOBS
+from jobs.registry import build_jobs
 from jobs.spec import JobRunInfo
 from storage import pulse as store
 from storage.db import Database
-from storage.models import OutboxMessage, Person, PulseRound, PulseSchedule, Role, Team
-from tests.conftest import FakeClock, actor_of, command, make_person, make_team
+from storage.models import OutboxMessage, Person, PulseRound, PulseSchedule, Team
+from tests.conftest import FakeClock, actor_of, command, make_person, make_settings, make_team
 
 LONDON = "Europe/London"
 
@@ -54,7 +55,7 @@ async def tap(ctx: HandlerContext, who: Person, value: str) -> Reply:
 
 
 def test_jobs_are_registered() -> None:
-    ids = {j.id for j in JOBS}
+    ids = {j.id for j in build_jobs(make_settings())}
     assert {"pulse.open", "pulse.remind", "pulse.close"} <= ids
 
 
@@ -62,7 +63,7 @@ async def test_scheduled_round_opens_once_at_local_time(
     db: Database, ctx: HandlerContext, clock: FakeClock
 ) -> None:
     _team, lead, _agents = await crew(db, 3)
-    from handlers.dispatch import run_command
+    from handlers.core.dispatch import run_command
 
     reply = await run_command(await command(db, lead, "/pulse schedule weekly fri 15:00"), ctx)
     assert reply.ok
@@ -150,7 +151,7 @@ async def test_dms_are_held_until_working_hours(
     # The outbox never schedules before the real now, so this test lives in the future.
     clock.set(dt.datetime(2030, 11, 22, 16, 30, tzinfo=dt.UTC))  # Friday 16:30 London
     night = await make_person(db, "night.owl", team=_team, work_hours="Mon-Fri 22:00-06:00")
-    from handlers.dispatch import run_command
+    from handlers.core.dispatch import run_command
 
     assert (await run_command(await command(db, lead, "/pulse now"), ctx)).ok
     by_person = {m.recipient_person_id: m for m in await outbox(db)}
@@ -165,7 +166,7 @@ async def test_reminders_only_to_non_responders_within_working_hours(
 ) -> None:
     _team, lead, agents = await crew(db, 4)
     clock.set(dt.datetime(2030, 11, 22, 16, 30, tzinfo=dt.UTC))  # Friday 16:30 London
-    from handlers.dispatch import run_command
+    from handlers.core.dispatch import run_command
 
     assert (await run_command(await command(db, lead, "/pulse now"), ctx)).ok
     rnd = (await rounds(db))[0]
@@ -195,7 +196,7 @@ async def test_no_reminder_when_the_next_shift_is_after_closing(
 ) -> None:
     _team, lead, _agents = await crew(db, 1, work_hours="Mon-Tue 09:00-17:00")
     clock.set(dt.datetime(2026, 11, 17, 10, 0, tzinfo=dt.UTC))  # Tuesday
-    from handlers.dispatch import run_command
+    from handlers.core.dispatch import run_command
 
     assert (await run_command(await command(db, lead, "/pulse now"), ctx)).ok
     clock.set(dt.datetime(2026, 11, 18, 10, 5, tzinfo=dt.UTC))
@@ -208,7 +209,7 @@ async def test_no_reminder_when_the_next_shift_is_after_closing(
 async def _round_with(
     db: Database, ctx: HandlerContext, lead: Person, agents: list[Person], scores: list[int]
 ) -> PulseRound:
-    from handlers.dispatch import run_command
+    from handlers.core.dispatch import run_command
 
     assert (await run_command(await command(db, lead, "/pulse now"), ctx)).ok
     assert lead.team_id is not None
@@ -318,7 +319,7 @@ async def test_agents_off_until_after_closing_are_not_asked(
 ) -> None:
     team, lead, agents = await crew(db, 2)
     weekender = await make_person(db, "weekend.only", team=team, work_hours="Sat-Sun 09:00-17:00")
-    from handlers.dispatch import run_command
+    from handlers.core.dispatch import run_command
 
     reply = await run_command(await command(db, lead, "/pulse now"), ctx)  # Tuesday 10:00
     assert reply.ok
@@ -335,7 +336,7 @@ async def test_now_refused_when_nobody_can_answer_in_time(
     db: Database, ctx: HandlerContext, clock: FakeClock
 ) -> None:
     _team, lead, _agents = await crew(db, 2, work_hours="Sat 09:00-17:00")
-    from handlers.dispatch import run_command
+    from handlers.core.dispatch import run_command
 
     reply = await run_command(await command(db, lead, "/pulse now"), ctx)  # Tuesday
     assert not reply.ok

@@ -7,14 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.context import HandlerContext
+from handlers.core.context import HandlerContext
 from jobs import scheduler as sched
 from jobs.scheduler import Outcome, Runtime, Scheduler, cron_trigger, next_fire_time
 from jobs.spec import Cron, JobRunInfo, JobSpec
 from storage import jobruns, people
 from storage.db import Database
 from storage.models import Team
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, make_ctx
 
 UTC = dt.UTC
 
@@ -94,9 +94,10 @@ def test_previous_fire_time_is_the_scheduled_time() -> None:
 
 
 def test_quiet_hours_push_an_agent_message_to_the_next_working_morning(ctx: HandlerContext) -> None:
-    from handlers.notify import person_message
-    from handlers.types import message
-    from storage.models import Person, Role
+    from domain.roles import Role
+    from domain.types import message
+    from handlers.core.notify import person_message
+    from storage.models import Person
 
     agent = Person(
         id=7,
@@ -137,7 +138,8 @@ class Recorder:
 
 
 def runtime(db: Database, clock: FakeClock, *specs: JobSpec, node: str = "n1") -> Runtime:
-    return Runtime(db=db, clock=clock, jobs={s.id: s for s in specs}, node=node, grace_seconds=600)
+    ctx = make_ctx(db, clock, job_grace_seconds=600)
+    return Runtime(ctx=ctx, jobs={s.id: s for s in specs}, node=node)
 
 
 async def test_two_schedulers_one_fire_time_one_run(any_db: Database, clock: FakeClock) -> None:
@@ -185,27 +187,21 @@ async def test_entry_point_derives_fire_time_from_the_trigger(
     rec = Recorder()
     team = await people.create_team(db, name="Berlin", timezone="Europe/Berlin")
     spec = JobSpec("goal", "g", rec, team_cron=lambda t: nine_am(t.timezone))
-    sched.install(runtime(db, clock, spec))
-    try:
-        # APScheduler calls fire() a little late; the run is for 09:00 Berlin (08:00Z).
-        clock.set(utc(2026, 11, 17, 8, 0, 3))
-        await sched.fire("goal", team.id)
-        clock.set(utc(2026, 11, 17, 8, 0, 9))  # a second scheduler, a bit later still
-        await sched.fire("goal", team.id)
-    finally:
-        sched.install(None)
+    rt = runtime(db, clock, spec)
+    # APScheduler calls fire() a little late; the run is for 09:00 Berlin (08:00Z).
+    clock.set(utc(2026, 11, 17, 8, 0, 3))
+    await sched.fire(rt, "goal", team.id)
+    clock.set(utc(2026, 11, 17, 8, 0, 9))  # a second scheduler, a bit later still
+    await sched.fire(rt, "goal", team.id)
     assert [(r.fire_time, r.team_id) for r in rec.runs] == [(utc(2026, 11, 17, 8), team.id)]
 
 
 async def test_entry_point_ignores_unknown_jobs_and_teams(db: Database, clock: FakeClock) -> None:
     rec = Recorder()
     spec = JobSpec("goal", "g", rec, team_cron=lambda t: nine_am(t.timezone))
-    sched.install(runtime(db, clock, spec))
-    try:
-        await sched.fire("nope")
-        await sched.fire("goal", 999)
-    finally:
-        sched.install(None)
+    rt = runtime(db, clock, spec)
+    await sched.fire(rt, "nope")
+    await sched.fire(rt, "goal", 999)
     assert rec.runs == []
     assert await jobruns.list_runs(db) == []
 

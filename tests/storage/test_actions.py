@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
-from handlers.types import Reply
+from domain.items import ActionStatus
+from domain.kpi import KpiRow
+from domain.roles import Role
+from domain.types import Reply
 from storage import actions as store
 from storage import outbox
 from storage.db import Database
-from storage.kpis import KpiRow, upsert_values
-from storage.models import ActionItem, ActionStatus, Person, Role
+from storage.kpis import upsert_values
+from storage.models import ActionItem, Person
 from storage.outbox import OutboxNew
 from tests.conftest import make_person, make_team
 

@@ -8,13 +8,14 @@ from collections import Counter
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from handlers.privacy import respondent_hash
+from domain.items import ActionStatus
+from domain.privacy import respondent_hash
+from domain.roles import Role
 from storage import demo_seed
 from storage.db import Database
 from storage.models import (
     ActionItem,
     ActionItemEvent,
-    ActionStatus,
     Metric,
     MetricValue,
     OneOnOne,
@@ -23,7 +24,6 @@ from storage.models import (
     PulseResponse,
     PulseRound,
     PulseSchedule,
-    Role,
     Team,
 )
 

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
+from domain.kpi import Aggregation, KpiRow, Sums, combine
+from domain.roles import Role
 from storage import goals, kpis, outbox
 from storage.db import Database
-from storage.kpis import KpiRow, Sums, combine
-from storage.models import Aggregation, Role
 from storage.outbox import OutboxNew
 from tests.conftest import make_person, make_team
 

@@ -8,9 +8,10 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
+from domain.kpi import KpiRow
 from storage.db import Database
 from storage.kpi_import import import_values
-from storage.kpis import KpiRow, count_values, upsert_values
+from storage.kpis import count_values, upsert_values
 from storage.models import MetricValue
 from tests.conftest import make_person, make_team
 

@@ -7,10 +7,11 @@ import datetime as dt
 
 from sqlmodel import select
 
-from handlers.types import message
+from domain.roles import Role
+from domain.types import message
 from storage import kudos as store
 from storage.db import Database
-from storage.models import OutboxMessage, Recognition, Role
+from storage.models import OutboxMessage, Recognition
 from storage.outbox import OutboxNew
 from tests.conftest import make_person, make_team
 

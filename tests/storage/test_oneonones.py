@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from domain.kpi import KpiRow
+from domain.roles import Role
 from storage import oneonones as store
 from storage.db import Database
-from storage.kpis import KpiRow, upsert_values
-from storage.models import Role
+from storage.kpis import upsert_values
 from tests.conftest import make_person, make_team
 
 T0 = dt.datetime(2026, 11, 17, 10, 0, tzinfo=dt.UTC)
@@ -136,8 +137,9 @@ async def test_person_kpis_weighted_with_the_period_before(any_db: Database) -> 
 
 
 async def test_load_prep_reads_since_the_last_held_1on1(any_db: Database) -> None:
+    from domain.items import ActionStatus
     from storage import kudos as kudos_store
-    from storage.models import ActionItem, ActionStatus, Goal, Person
+    from storage.models import ActionItem, Goal, Person
 
     lead, agent = await setup(any_db)
     oid = await new(any_db, lead, agent)

@@ -22,7 +22,7 @@ async def claim(db: Database, now: dt.datetime = NOW, limit: int = 50) -> list[o
 
 
 def texts(claims: list[outbox.Claim]) -> list[str]:
-    from handlers.types import Reply
+    from domain.types import Reply
 
     return [Reply.from_json(c.message.payload).fallback for c in claims]
 
@@ -132,8 +132,8 @@ async def test_dead_listed_and_retried(any_db: Database) -> None:
 
 
 async def test_console_and_unknown_platforms_are_never_claimed(any_db: Database) -> None:
+    from domain.roles import Role
     from storage import people
-    from storage.models import Role
 
     p = await people.upsert_person(
         any_db, email="c@example.com", display_name="C", role=Role.lead, team_id=None

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from handlers.types import Reply
+from domain.types import Reply
 from storage import outbox, people
 from storage.db import Database
 from storage.models import OutboxStatus, utcnow

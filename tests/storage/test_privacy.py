@@ -7,7 +7,8 @@ import json
 
 from sqlmodel import select
 
-from handlers.privacy import respondent_hash
+from domain.privacy import respondent_hash
+from domain.roles import Role
 from storage import privacy
 from storage.db import Database
 from storage.models import (
@@ -20,7 +21,6 @@ from storage.models import (
     PulseResponse,
     PulseRound,
     Recognition,
-    Role,
     Team,
 )
 from storage.outbox import OutboxNew, enqueue

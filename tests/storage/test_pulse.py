@@ -6,10 +6,11 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 
-from handlers.privacy import respondent_hash
+from domain.privacy import respondent_hash
+from domain.roles import Role
 from storage import pulse as store
 from storage.db import Database
-from storage.models import Person, PulseRound, Role
+from storage.models import Person, PulseRound
 from storage.outbox import OutboxNew
 from tests.conftest import make_person, make_team
 

@@ -7,12 +7,12 @@ import hmac
 
 import sqlalchemy as sa
 
-from handlers.context import HandlerContext
-from handlers.dispatch import run_action, run_command
-from handlers.privacy import respondent_hash
-from handlers.types import Action
+from domain.privacy import respondent_hash
+from domain.roles import Role
+from domain.types import Action
+from handlers.core.context import HandlerContext
+from handlers.core.dispatch import run_action, run_command
 from storage.db import Database
-from storage.models import Role
 from tests.conftest import FakeClock, actor_of, command, make_person, make_team
 
 

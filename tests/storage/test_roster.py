@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from domain.roles import Role
 from storage import people
 from storage.db import Database
-from storage.models import Role
 from storage.roster import RosterEntry, apply_roster, people_by_email, teams_by_name
 from tests.conftest import make_person, make_team
 

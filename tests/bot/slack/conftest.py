@@ -15,9 +15,12 @@ import pytest
 from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 
-from bot.config import Settings
+from bot.bootstrap import bootstrap
 from bot.server import build_web_app
 from bot.slack.app import SLACK_BOT_KEY, SlackBot
+from domain.settings import Settings
+from handlers.core.context import Registry
+from handlers.registry import build_registry
 from storage.catalogue import ensure_reference_data
 from storage.db import Database
 from tests.bot.slack.fake_slack import FakeSlack, signed_headers
@@ -165,11 +168,17 @@ class SlackServer:
 
 
 @pytest.fixture
+def slack_registry() -> Registry:
+    """The registry the `slack` server runs with (a test module may add to it)."""
+    return build_registry()
+
+
+@pytest.fixture
 async def slack(
-    fake_slack: FakeSlack, file_db: Database, clock: FakeClock
+    fake_slack: FakeSlack, file_db: Database, clock: FakeClock, slack_registry: Registry
 ) -> AsyncIterator[SlackServer]:
     settings = slack_settings(fake_slack, file_db)
-    app = build_web_app(settings, file_db, clock=clock)
+    app = build_web_app(bootstrap(settings, db=file_db, clock=clock, registry=slack_registry))
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     async with aiohttp.ClientSession() as session:

@@ -3,6 +3,7 @@ a loopback fake Slack Web API receiving what the bot sends."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Iterator
@@ -12,11 +13,10 @@ import pytest
 import sqlalchemy as sa
 
 from bot.slack.render import render_blocks
-from handlers import registry
-from handlers.context import HandlerContext
-from handlers.errors import UserError
-from handlers.spec import ActionSpec, CommandSpec
-from handlers.types import (
+from domain.errors import UserError
+from domain.parsing import Args
+from domain.roles import Role
+from domain.types import (
     Action,
     Button,
     Buttons,
@@ -28,9 +28,11 @@ from handlers.types import (
     UnresolvedMention,
     Visibility,
 )
+from handlers.core.context import ActionSpec, CommandSpec, HandlerContext, Registry
+from handlers.registry import build_registry
 from storage import events, people
 from storage.db import Database
-from storage.models import Person, ProcessedEvent, Role
+from storage.models import Person, ProcessedEvent
 from tests.bot.slack.conftest import SIGNING_SECRET, SlackServer
 from tests.bot.slack.fake_slack import signed_headers
 from tests.conftest import make_person, make_team
@@ -48,7 +50,7 @@ NOTE_FORM = Form(
 )
 
 
-async def _lbtest(cmd: Command, ctx: HandlerContext) -> Reply:
+async def _lbtest(cmd: Command, _args: Args, ctx: HandlerContext) -> Reply:
     COMMANDS_SEEN.append(cmd)
     if cmd.args == ("form",):
         return Reply(form=NOTE_FORM)
@@ -90,14 +92,21 @@ async def _lbtest_action(action: Action, ctx: HandlerContext) -> Reply:
 TEST_COMMAND = CommandSpec("lbtest", "a test command", ("/lbtest",), _lbtest)
 
 
+@pytest.fixture
+def slack_registry() -> Registry:
+    """The real registry plus /lbtest and the `lbtest.*` buttons, registered like features."""
+    base = build_registry()
+    return dataclasses.replace(
+        base,
+        commands=(*base.commands, TEST_COMMAND),
+        actions=(*base.actions, ActionSpec("lbtest", _lbtest_action)),
+    )
+
+
 @pytest.fixture(autouse=True)
-def _fake_feature(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _fake_feature() -> Iterator[None]:
     SEEN.clear()
     COMMANDS_SEEN.clear()
-    monkeypatch.setattr(registry, "COMMANDS", (*registry.COMMANDS, TEST_COMMAND))
-    monkeypatch.setattr(
-        registry, "ACTIONS", (*registry.ACTIONS, ActionSpec("lbtest", _lbtest_action))
-    )
     yield
     SEEN.clear()
 
@@ -140,10 +149,10 @@ async def test_slash_command_acks_empty_then_reply_arrives_at_response_url(
 
 
 async def test_every_registry_command_is_a_slash_command(
-    slack: SlackServer, file_db: Database
+    slack: SlackServer, file_db: Database, slack_registry: Registry
 ) -> None:
     await _person(file_db, "ana.silva", "U1", role=Role.admin)
-    verbs = [c.verb for c in registry.COMMANDS]
+    verbs = [c.verb for c in slack_registry.commands]
     assert "lbtest" in verbs
     assert "leadbot" in verbs
     for verb in verbs:

@@ -19,7 +19,7 @@ from bot.slack.render import (
     render_modal,
     split_action_id,
 )
-from handlers.types import (
+from domain.types import (
     Block,
     Button,
     Buttons,

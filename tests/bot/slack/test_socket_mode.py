@@ -8,6 +8,7 @@ import aiohttp
 from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 
+from bot.bootstrap import bootstrap
 from bot.server import build_web_app
 from storage import people
 from storage.db import Database
@@ -25,7 +26,9 @@ async def test_socket_mode_serves_commands_without_the_http_route(
     settings = slack_settings(
         fake_slack, file_db, slack_app_token=SecretStr("xapp-test"), slack_signing_secret=None
     )
-    server = TestServer(build_web_app(settings, file_db, clock=clock), host="127.0.0.1")
+    server = TestServer(
+        build_web_app(bootstrap(settings, db=file_db, clock=clock)), host="127.0.0.1"
+    )
     await server.start_server()  # connects to the fake's websocket
     try:
         [opened] = await fake_slack.wait_calls("apps.connections.open")

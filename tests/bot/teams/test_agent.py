@@ -25,22 +25,18 @@ from bot.render_text import inline
 from bot.teams.agent import TeamsAgent
 from bot.teams.cards import CARD_CONTENT_TYPE
 from bot.teams.refs import ConversationRef
-from handlers.context import HandlerContext
-from handlers.dispatch import run_command
-from handlers.registry import COMMANDS
+from domain.roles import Role
+from handlers.core.context import HandlerContext
+from handlers.core.dispatch import run_command
+from handlers.registry import build_registry
 from storage import people
 from storage import teams as teams_store
 from storage.db import Database
-from storage.models import (
-    OutboxMessage,
-    Person,
-    ProcessedEvent,
-    PulseResponse,
-    Recognition,
-    Role,
-)
+from storage.models import OutboxMessage, Person, ProcessedEvent, PulseResponse, Recognition
 from tests.bot.teams import fakes
 from tests.conftest import command, make_person, make_team
+
+COMMANDS = build_registry().commands
 
 
 class RecordingAdapter(TestAdapter):
@@ -125,7 +121,9 @@ def agent(ctx: HandlerContext) -> TeamsAgent:
     return TeamsAgent(ctx, fetch_members=False)
 
 
-@pytest.mark.parametrize("spec", COMMANDS, ids=[c.verb for c in COMMANDS])
+@pytest.mark.parametrize(
+    "spec", build_registry().commands, ids=[c.verb for c in build_registry().commands]
+)
 async def test_every_command_answers_on_teams_as_on_the_console(
     spec: Any, db: Database, ctx: HandlerContext, agent: TeamsAgent
 ) -> None:

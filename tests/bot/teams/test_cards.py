@@ -13,7 +13,7 @@ from bot.teams.cards import (
     markdown,
     render_card,
 )
-from handlers.types import (
+from domain.types import (
     Button,
     Buttons,
     Context,

@@ -10,16 +10,17 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlmodel import select
 
-from bot.config import Settings
 from bot.teams.refs import ConversationRef
 from bot.teams.sender import TeamsSender, make_teams_sender, retry_after_seconds
-from handlers.types import Reply, Text
-from handlers.types import message as text_message
+from domain.roles import Role
+from domain.settings import Settings
+from domain.types import Reply, Text
+from domain.types import message as text_message
 from jobs.dispatcher import Dispatcher, DispatcherConfig
 from storage import outbox, people
 from storage import teams as teams_store
 from storage.db import Database
-from storage.models import OutboxMessage, OutboxStatus, Person, Role, Team, utcnow
+from storage.models import OutboxMessage, OutboxStatus, Person, Team, utcnow
 from storage.outbox import OutboxNew
 from tests.bot.teams import fakes
 from tests.conftest import FakeClock, make_person, make_team

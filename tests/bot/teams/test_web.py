@@ -13,19 +13,20 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlmodel import select
 
-from bot.config import Settings
+from bot.bootstrap import bootstrap
 from bot.server import build_web_app
 from bot.teams.refs import ConversationRef
 from bot.teams.sender import TeamsSender
-from handlers.context import CoreConfig, HandlerContext
-from handlers.dispatch import run_command
+from domain.roles import Role
+from domain.settings import Settings
+from handlers.core.dispatch import run_command
 from jobs.dispatcher import Dispatcher, DispatcherConfig
 from storage import people
 from storage import teams as teams_store
 from storage.db import Database
-from storage.models import Person, ProcessedEvent, PulseResponse, Role, utcnow
+from storage.models import Person, ProcessedEvent, PulseResponse, utcnow
 from tests.bot.teams import fakes
-from tests.conftest import FakeClock, command, make_person, make_team
+from tests.conftest import FakeClock, command, make_ctx, make_person, make_team
 
 APP_ID = "6f1c2d3e-1111-2222-3333-444455556666"
 
@@ -43,7 +44,7 @@ async def connector() -> AsyncIterator[tuple[fakes.FakeConnector, str]]:
 
 
 async def serve(s: Settings, db: Database, clock: FakeClock) -> TestServer:
-    server = TestServer(build_web_app(s, db, clock=clock), host="127.0.0.1")
+    server = TestServer(build_web_app(bootstrap(s, db=db, clock=clock)), host="127.0.0.1")
     await server.start_server()
     return server
 
@@ -289,14 +290,14 @@ def test_anonymous_mode_is_logged_as_a_warning_at_start(
     db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level("WARNING"):
-        build_web_app(settings(teams_allow_anonymous=True), db)
+        build_web_app(bootstrap(settings(teams_allow_anonymous=True), db=db))
     assert any(
         r.levelname == "WARNING" and "TEAMS_ALLOW_ANONYMOUS" in r.getMessage()
         for r in caplog.records
     )
     caplog.clear()
     with caplog.at_level("WARNING"):
-        build_web_app(settings(teams_app_id=APP_ID, teams_app_password="s"), db)
+        build_web_app(bootstrap(settings(teams_app_id=APP_ID, teams_app_password="s"), db=db))
     assert not any("TEAMS_ALLOW_ANONYMOUS" in r.getMessage() for r in caplog.records)
 
 
@@ -325,7 +326,7 @@ async def test_pulse_card_sent_by_the_outbox_is_answered_in_place_over_http(
         await teams_store.link_person(
             db, person_id=a.id, teams_user_id=fakes.aad(n), conversation_ref=ref.to_json()
         )
-    ctx = HandlerContext(db=db, clock=clock, config=CoreConfig(secret="s"))
+    ctx = make_ctx(db, clock, leadbot_secret="s")
     clock.set(utcnow())
     assert (await run_command(await command(db, lead, "/pulse now"), ctx)).ok
     sender = TeamsSender(db)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Iterable
 
-from handlers.errors import UsageError
-from handlers.types import Mention, Token, UnresolvedMention
+from domain.errors import UsageError
+from domain.types import Mention, Token, UnresolvedMention
 
 MAX_COMMAND_LENGTH = 4000
 _QUOTES = {'"': '"', "\u201c": "\u201d", "\u201e": "\u201c"}

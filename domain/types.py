@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
-from storage.models import Role
+from domain.roles import Role
 
 
 class Platform(StrEnum):

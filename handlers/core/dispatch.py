@@ -1,14 +1,21 @@
-"""Runs a Command or an Action through the registry and turns every error into a Reply."""
+"""Runs a Command or an Action through the registry and turns every error into a Reply.
+
+A command's words are routed down its declared sub-commands (handlers/core/context.py):
+`help` at any level answers that level's help, an unknown word where only sub-commands
+fit gets the same usage error everywhere, and a UsageError raised by a handler is shown
+with the usage of the sub-command that raised it.
+"""
 
 from __future__ import annotations
 
 import logging
 import secrets
 
-from handlers.context import HandlerContext
-from handlers.errors import NotAllowed, UsageError, UserError
-from handlers.spec import ActionSpec, CommandSpec
-from handlers.types import Action, Command, Context, Reply, Text
+from domain.errors import NotAllowed, UsageError, UserError
+from domain.parsing import Args
+from domain.types import Action, Command, Context, Reply, Text
+from handlers.core.context import CommandSpec, HandlerContext
+from handlers.core.help import HELP_WORDS, command_list, node_help, title
 from storage.db import DatabaseUnavailable, track_writes
 
 log = logging.getLogger(__name__)
@@ -38,35 +45,61 @@ def error_reply(text: str, usage: str | None = None) -> Reply:
     return Reply(blocks=list(blocks), text=fallback, ok=False)
 
 
-def find_command(verb: str) -> CommandSpec | None:
-    from handlers.registry import COMMANDS
+def unknown_subcommand(path: tuple[str, ...], node: CommandSpec, rest: str) -> UsageError:
+    """The one error for words that are none of a command's sub-commands."""
+    options = [f"`{' '.join((*path[1:], s.verb))}`" for s in node.subcommands]
+    say = options[0] if len(options) == 1 else ", ".join(options[:-1]) + " or " + options[-1]
+    return UsageError(f"I don't know `{title(path)} {rest}`. Say {say}.")
 
-    v = verb.lower().lstrip("/")
-    return next((c for c in COMMANDS if c.verb == v), None)
+
+def route(cmd: Command, root: CommandSpec) -> tuple[tuple[str, ...], CommandSpec, Args, bool]:
+    """Follow the command's words down the sub-commands: (path, node, the rest of the
+    arguments, whether the next word asks for help)."""
+    args = Args(cmd.args)
+    path: tuple[str, ...] = (root.verb,)
+    node = root
+    while True:
+        word = args.peek_word()
+        if word is None:
+            return path, node, args, False
+        child = node.child(word)
+        if child is None:
+            if word in HELP_WORDS:  # a command may declare its own `help` (`/leadbot help`)
+                args.next()
+                return path, node, args, True
+            return path, node, args, False
+        args.next()
+        path, node = (*path, child.verb), child
 
 
-def find_action(action_id: str) -> ActionSpec | None:
-    from handlers.registry import ACTIONS
-
-    matches = [a for a in ACTIONS if action_id == a.prefix or action_id.startswith(a.prefix + ".")]
-    return max(matches, key=lambda a: len(a.prefix), default=None)
+async def _answer(
+    cmd: Command, ctx: HandlerContext, path: tuple[str, ...], node: CommandSpec, args: Args
+) -> Reply:
+    if node.handler is None:
+        if args:
+            raise unknown_subcommand(path, node, args.rest_text())
+        return node_help(path, node)
+    return await node.handler(cmd, args, ctx)
 
 
 async def run_command(cmd: Command, ctx: HandlerContext) -> Reply:
     """Answer a command; never raises."""
-    spec = find_command(cmd.verb)
+    spec = ctx.registry.command(cmd.verb)
     if spec is None:
-        from handlers.leadbot import help_reply
-
-        reply = help_reply(intro=f"I don't know the command `/{cmd.verb}`. Here is what I can do:")
+        reply = command_list(
+            ctx.registry, intro=f"I don't know the command `/{cmd.verb}`. Here is what I can do:"
+        )
         reply.ok = False
         return reply
+    path, node, args, wants_help = route(cmd, spec)
+    if wants_help:
+        return node_help(path, node)
     writes: list[int] = []
     try:
         with track_writes() as writes:
-            return await spec.handler(cmd, ctx)
+            return await _answer(cmd, ctx, path, node, args)
     except UsageError as exc:
-        return error_reply(exc.message, spec.usage_text)
+        return error_reply(exc.message, node.usage_text)
     except (NotAllowed, UserError) as exc:
         return error_reply(exc.message)
     except DatabaseUnavailable:
@@ -88,7 +121,7 @@ async def run_command(cmd: Command, ctx: HandlerContext) -> Reply:
 
 async def run_action(action: Action, ctx: HandlerContext) -> Reply:
     """Answer a button press or form submission; never raises."""
-    spec = find_action(action.action_id)
+    spec = ctx.registry.action(action.action_id)
     if spec is None:
         log.warning("unknown action id=%s actor=%s", action.action_id, action.actor.person_id)
         return error_reply("That button is no longer valid.")

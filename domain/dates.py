@@ -25,9 +25,9 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
-from handlers.errors import UsageError
-from handlers.types import Mention, Token, UnresolvedMention
-from handlers.worktime import parse_weekday
+from domain.errors import UsageError
+from domain.shifts import parse_weekday
+from domain.types import Mention, Token, UnresolvedMention
 
 MAX_YEARS_AHEAD = 5
 EXAMPLES = "today, tomorrow, friday, next week, in 3 days or 2026-12-01"

@@ -1,4 +1,4 @@
-"""Shift patterns, working moments and local-time arithmetic (IANA zones, DST correct).
+"""Shift patterns and working moments, in the person's own zone (domain.localtime).
 
 A pattern is `Mon-Fri 09:00-17:00` or `Mon-Thu 07:00-17:30; Sat 10:00-14:00`, in the
 person's own time zone. A shift whose end is before its start runs past midnight.
@@ -10,7 +10,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+
+from domain.localtime import local_to_utc, stored_zone
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -27,21 +29,6 @@ class Shift:
     @property
     def overnight(self) -> bool:
         return self.end <= self.start
-
-
-def zone(name: str) -> ZoneInfo:
-    """The IANA zone, or ValueError with a message a user can act on."""
-    return _zone(name.strip())
-
-
-@lru_cache(maxsize=512)
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"unknown time zone {name!r} (use an IANA name such as Europe/Berlin)"
-        ) from None
 
 
 def parse_time(text: str) -> dt.time:
@@ -104,22 +91,6 @@ def parse_work_hours(text: str) -> tuple[Shift, ...]:
     return tuple(sorted(shifts, key=lambda s: (s.weekday, s.start)))
 
 
-def local_to_utc(day: dt.date, at: dt.time, tz: str | ZoneInfo) -> dt.datetime:
-    """A wall-clock time on a local day, in UTC. A time that DST skips moves forward."""
-    z = zone(tz) if isinstance(tz, str) else tz
-    naive = dt.datetime.combine(day, at)
-    # fold=0 (PEP 495): a repeated time (fall back) is its first occurrence, and a skipped
-    # time (spring forward) takes the offset from before the change, which lands it past
-    # the gap (02:30 -> 03:30). fold=1 would move it back before the gap instead.
-    aware = naive.replace(tzinfo=z, fold=0)
-    return aware.astimezone(dt.UTC)
-
-
-def local_now(now: dt.datetime, tz: str) -> dt.datetime:
-    """`now` seen in the zone `tz`."""
-    return now.astimezone(zone(tz))
-
-
 def _shift_windows(
     shifts: tuple[Shift, ...], tz: ZoneInfo, day: dt.date
 ) -> list[tuple[dt.datetime, dt.datetime]]:
@@ -137,7 +108,7 @@ def _shift_windows(
 def is_working(work_hours: str, tz: str, at: dt.datetime) -> bool:
     """True when `at` falls inside one of the person's shifts."""
     shifts = parse_work_hours(work_hours)
-    z = zone(tz)
+    z = stored_zone(tz)
     local_day = at.astimezone(z).date()
     for day in (local_day - dt.timedelta(days=1), local_day):
         for start, end in _shift_windows(shifts, z, day):
@@ -151,7 +122,7 @@ def next_working_moment(work_hours: str, tz: str, at: dt.datetime) -> dt.datetim
     if is_working(work_hours, tz, at):
         return at
     shifts = parse_work_hours(work_hours)
-    z = zone(tz)
+    z = stored_zone(tz)
     local_day = at.astimezone(z).date()
     for offset in range(0, 15):
         for start, _end in _shift_windows(shifts, z, local_day + dt.timedelta(days=offset)):
@@ -187,5 +158,5 @@ def previous_working_day(work_hours: str, day: dt.date) -> dt.date:
 
 def first_shift_start(work_hours: str, tz: str, day: dt.date) -> dt.datetime | None:
     """When the person's first shift on a local day starts (UTC), or None on a day off."""
-    windows = _shift_windows(parse_work_hours(work_hours), zone(tz), day)
+    windows = _shift_windows(parse_work_hours(work_hours), stored_zone(tz), day)
     return min((s for s, _ in windows), default=None)

@@ -26,8 +26,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from handlers.errors import UsageError
-from handlers.worktime import zone
+from domain.errors import UsageError
+from domain.localtime import zone
 
 PERIOD_WORDS = ("today", "yesterday", "week", "month", "30d")
 MAX_RANGE_DAYS = 366

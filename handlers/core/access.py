@@ -1,22 +1,16 @@
-"""Who may see and do what (DESIGN.md "Roles"): agents themselves, leads their team,
-managers the teams under them, admins configure."""
+"""Who may see what, where the answer needs the store (which teams a manager has).
+
+The rules themselves are in domain/roles.py and docs/architecture.md ("Roles").
+"""
 
 from __future__ import annotations
 
-from handlers.context import HandlerContext
-from handlers.errors import NotAllowed
-from handlers.types import Actor
+from domain.errors import NotAllowed
+from domain.roles import Role
+from domain.types import Actor
+from handlers.core.context import HandlerContext
 from storage import people
-from storage.models import Person, Role, Team
-
-LEADERS = (Role.lead, Role.manager)
-
-
-def require_role(actor: Actor, *roles: Role, doing: str) -> None:
-    """Refuse unless the actor has one of `roles`."""
-    if actor.role not in roles:
-        who = " or ".join(f"{r.value}s" for r in roles)
-        raise NotAllowed(f"Only {who} can {doing}.")
+from storage.models import Person, Team
 
 
 async def visible_team_ids(ctx: HandlerContext, actor: Actor) -> set[int]:

@@ -1,17 +1,16 @@
-"""Settings from the environment and a `.env` file (pydantic-settings).
+"""The one settings class (pydantic-settings): every setting and its default, once.
 
-Every setting is documented in the README's Configuration section.
+Declaring it reads nothing; the bootstrap (bot/bootstrap.py) instantiates it once per
+process, which is when the environment and `.env` are read. Handlers and jobs get it
+through their context. docs/admin/configuration.md is generated from this class.
 """
 
 from __future__ import annotations
 
-from functools import cached_property
-
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from handlers.context import CoreConfig
-from handlers.worktime import zone
+from domain.localtime import zone
 
 
 class Settings(BaseSettings):
@@ -74,25 +73,10 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, v: object) -> object:
         return None if v in ("", "none", "0") else v
 
-    @cached_property
-    def core(self) -> CoreConfig:
-        """The subset handlers and jobs use."""
-        return CoreConfig(
-            secret=self.leadbot_secret.get_secret_value(),
-            pulse_min_responses=self.pulse_min_responses,
-            kudos_daily_limit=self.kudos_daily_limit,
-            action_escalate_after_days=self.action_escalate_after_days,
-            action_evidence_days=self.action_evidence_days,
-            streak_days=self.streak_days,
-            oneonone_reminder_minutes=self.oneonone_reminder_minutes,
-            default_timezone=self.default_timezone,
-            retention_pulse_comments_days=self.retention_pulse_comments_days,
-            retention_outbox_days=self.retention_outbox_days,
-            kpi_source_url=self.kpi_source_url or None,
-            kpi_source_token=(
-                self.kpi_source_token.get_secret_value() if self.kpi_source_token else None
-            ),
-        )
+    @property
+    def secret(self) -> str:
+        """LEADBOT_SECRET's value (keys pulse hashes and signed links)."""
+        return self.leadbot_secret.get_secret_value()
 
     @property
     def slack_enabled(self) -> bool:

@@ -9,11 +9,12 @@ import contextlib
 import datetime as dt
 from collections.abc import Sequence
 
-from handlers.context import HandlerContext
-from handlers.types import Reply
-from handlers.worktime import next_working_moment
+from domain.roles import Role
+from domain.shifts import next_working_moment
+from domain.types import Reply
+from handlers.core.context import HandlerContext
 from storage import outbox
-from storage.models import Person, Role
+from storage.models import Person
 from storage.outbox import OutboxNew
 
 
