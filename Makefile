@@ -16,6 +16,7 @@ demo: $(STAMP)
 	$(BIN)/leadbot demo
 
 test: $(STAMP)
+	$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

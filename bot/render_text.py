@@ -10,12 +10,12 @@ import re
 from dataclasses import dataclass, field
 
 from domain.types import (
+    Block,
     Button,
     Buttons,
     Context,
     Fields,
     Header,
-    Image,
     Reply,
     Table,
     Text,
@@ -117,6 +117,42 @@ def render_buttons(buttons: Buttons, first: int, *, color: bool = False) -> str:
     return "   ".join(out)
 
 
+def _header(block: Header, color: bool) -> str:
+    title = inline(block.text)
+    return (f"{BOLD}{title}{RESET}" if color else title) + "\n" + "═" * len(title)
+
+
+def _context(block: Context, color: bool) -> str:
+    text = _paragraph(block.text, color=False)
+    return f"{DIM}{text}{RESET}" if color else text
+
+
+def _block(block: Block, first_button: int, color: bool) -> str:
+    """One block as text (buttons numbered from `first_button`)."""
+    if isinstance(block, Header):
+        return _header(block, color)
+    if isinstance(block, Text):
+        return _paragraph(block.text, color=color)
+    if isinstance(block, Fields):
+        return render_fields(block, color=color)
+    if isinstance(block, Table):
+        return render_table(block, color=color)
+    if isinstance(block, Buttons):
+        return render_buttons(block, first_button, color=color)
+    if isinstance(block, Context):
+        return _context(block, color)
+    return f"[image: {block.alt}] {block.url}"
+
+
+def _where(reply: Reply) -> str:
+    where = []
+    if reply.visibility is Visibility.channel:
+        where.append("posted in the channel")
+    if reply.replace_original:
+        where.append("replaces the message it answers")
+    return f"({'; '.join(where)})" if where else ""
+
+
 def render(
     reply: Reply, *, first_button: int = 1, color: bool = False, notes: bool = True
 ) -> Rendered:
@@ -128,40 +164,17 @@ def render(
     chunks: list[str] = []
     buttons: list[Button] = []
     for block in reply.blocks:
-        if isinstance(block, Header):
-            title = inline(block.text)
-            chunks.append(
-                f"{BOLD}{title}{RESET}\n" + "═" * len(title)
-                if color
-                else title + "\n" + "═" * len(title)
-            )
-        elif isinstance(block, Text):
-            chunks.append(_paragraph(block.text, color=color))
-        elif isinstance(block, Fields):
-            chunks.append(render_fields(block, color=color))
-        elif isinstance(block, Table):
-            chunks.append(render_table(block, color=color))
-        elif isinstance(block, Buttons):
-            chunks.append(render_buttons(block, first_button + len(buttons), color=color))
+        chunks.append(_block(block, first_button + len(buttons), color))
+        if isinstance(block, Buttons):
             buttons.extend(block.buttons)
-        elif isinstance(block, Context):
-            text = _paragraph(block.text, color=False)
-            chunks.append(f"{DIM}{text}{RESET}" if color else text)
-        elif isinstance(block, Image):
-            chunks.append(f"[image: {block.alt}] {block.url}")
     if not reply.blocks and reply.text:
         chunks.append(_paragraph(reply.text, color=color))
     if reply.errors:
         chunks.append("\n".join(f"! {name}: {msg}" for name, msg in reply.errors.items()))
     if reply.form is not None:
         chunks.append(f"(form: {reply.form.title})")
-    where = []
-    if notes and reply.visibility is Visibility.channel:
-        where.append("posted in the channel")
-    if notes and reply.replace_original:
-        where.append("replaces the message it answers")
-    if where:
-        chunks.append(f"({'; '.join(where)})")
+    if notes:
+        chunks.append(_where(reply))
     return Rendered("\n\n".join(c for c in chunks if c), buttons)
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from domain.errors import UsageError
 from domain.shifts import parse_weekday
@@ -123,50 +123,82 @@ def _calendar_day(words: list[str], today: dt.date) -> dt.date | None:
         raise DateError(f"{' '.join(words)!r} is not a day of the calendar.") from None
 
 
+def _end_of_week(today: dt.date) -> dt.date:
+    return today + dt.timedelta(days=(4 - today.weekday()) % 7)
+
+
+def _end_of_month(today: dt.date) -> dt.date:
+    return today.replace(day=calendar.monthrange(today.year, today.month)[1])
+
+
+def _next_monday(today: dt.date) -> dt.date:
+    return today + dt.timedelta(days=7 - today.weekday())
+
+
+# Fixed phrases and the day each names, seen from today.
+_PHRASES: dict[str, Callable[[dt.date], dt.date]] = {
+    **dict.fromkeys(("today", "tod", "tonight"), lambda t: t),
+    "yesterday": lambda t: t - dt.timedelta(days=1),
+    **dict.fromkeys(("tomorrow", "tmrw", "tmr", "tomorow"), lambda t: t + dt.timedelta(days=1)),
+    **dict.fromkeys(("end of week", "eow", "end of the week"), _end_of_week),
+    **dict.fromkeys(("end of month", "eom", "end of the month"), _end_of_month),
+    "next week": _next_monday,
+    "next month": lambda t: _add_months(t.replace(day=1), 1),
+}
+
+
+def _iso(words: list[str], _today: dt.date) -> dt.date | None:
+    """`2026-12-01`."""
+    text = " ".join(words)
+    m = _ISO_RE.match(text)
+    if not m:
+        return None
+    try:
+        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        raise DateError(f"{text!r} is not a day of the calendar.") from None
+
+
+def _weekday_form(words: list[str], today: dt.date) -> dt.date | None:
+    """`friday` (the next one after today) or `next friday` (in next week)."""
+    if len(words) == 1 and (wd := _weekday(words[0])) is not None:
+        return today + dt.timedelta(days=(wd - today.weekday() - 1) % 7 + 1)
+    if len(words) == 2 and words[0] == "next" and (wd := _weekday(words[1])) is not None:
+        return _next_monday(today) + dt.timedelta(days=wd)
+    return None
+
+
+def _in_form(words: list[str], today: dt.date) -> dt.date | None:
+    """`in 3 days`, `in a week`, `in 2 months`."""
+    if len(words) != 3 or words[0] != "in":
+        return None
+    n = _count(words[1])
+    unit = words[2].rstrip("s")
+    if n is None:
+        return None
+    if unit == "day":
+        return today + dt.timedelta(days=n)
+    if unit == "week":
+        return today + dt.timedelta(weeks=n)
+    if unit == "month":
+        return _add_months(today, n)
+    return None
+
+
+_FORMS = (_iso, _weekday_form, _in_form, _calendar_day)
+
+
 def _parse(words: list[str], today: dt.date) -> dt.date | None:
     if words and words[0] in ("on", "by", "due", "this") and len(words) > 1:
         words = words[1:]
-    text = " ".join(words)
-    if text in ("today", "tod", "tonight"):
-        return today
-    if text == "yesterday":
-        return today - dt.timedelta(days=1)
-    if text in ("tomorrow", "tmrw", "tmr", "tomorow"):
-        return today + dt.timedelta(days=1)
-    if text in ("end of week", "eow", "end of the week"):
-        offset = (4 - today.weekday()) % 7
-        return today + dt.timedelta(days=offset)
-    if text in ("end of month", "eom", "end of the month"):
-        return today.replace(day=calendar.monthrange(today.year, today.month)[1])
-    if text == "next week":
-        return today + dt.timedelta(days=7 - today.weekday())
-    if text == "next month":
-        return _add_months(today.replace(day=1), 1)
-    m = _ISO_RE.match(text)
-    if m:
-        try:
-            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        except ValueError:
-            raise DateError(f"{text!r} is not a day of the calendar.") from None
-    if len(words) == 1:
-        wd = _weekday(words[0])
-        if wd is not None:
-            return today + dt.timedelta(days=(wd - today.weekday() - 1) % 7 + 1)
-    if len(words) == 2 and words[0] == "next":
-        wd = _weekday(words[1])
-        if wd is not None:
-            next_monday = today + dt.timedelta(days=7 - today.weekday())
-            return next_monday + dt.timedelta(days=wd)
-    if len(words) == 3 and words[0] == "in":
-        n = _count(words[1])
-        unit = words[2].rstrip("s")
-        if n is not None and unit in ("day", "week", "month"):
-            if unit == "day":
-                return today + dt.timedelta(days=n)
-            if unit == "week":
-                return today + dt.timedelta(weeks=n)
-            return _add_months(today, n)
-    return _calendar_day(words, today)
+    phrase = _PHRASES.get(" ".join(words))
+    if phrase is not None:
+        return phrase(today)
+    for form in _FORMS:
+        day = form(words, today)
+        if day is not None:
+            return day
+    return None
 
 
 def parse_date(text: str | Sequence[Token], *, today: dt.date, allow_past: bool = False) -> dt.date:
