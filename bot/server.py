@@ -20,11 +20,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from bot import metrics
+from bot import httpguard, metrics
 from bot.bootstrap import App
 from bot.logs import REQUEST_ID
+from bot.slack import edge
 from bot.teams.routes import install_teams
 from domain.settings import Settings
+from storage import events
 from storage.db import Database
 from storage.migrate import upgrade
 
@@ -54,7 +56,11 @@ def _install_slack(app: web.Application, leadbot: App) -> None:
     if not settings.slack_bot_token:
         log.info("Slack is off (SLACK_BOT_TOKEN is not set)")
         return
-    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+    # Imported only when Slack is on: slack-bolt takes about half a second to load.
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response
+    from slack_bolt.context.async_context import AsyncBoltContext
+    from slack_bolt.request.async_internals import build_async_context
+    from slack_bolt.request.async_request import AsyncBoltRequest
 
     from bot.slack.app import SLACK_BOT_KEY, TaskTracker, build_bolt_app
 
@@ -87,9 +93,37 @@ def _install_slack(app: web.Application, leadbot: App) -> None:
         log.error("SLACK_SIGNING_SECRET is not set: /slack/events is not served")
         return
 
+    signing_secret = settings.slack_signing_secret.get_secret_value()
+    db, clock = leadbot.db, leadbot.clock
+
     async def slack_events(request: web.Request) -> web.StreamResponse:
-        # Reading the body enforces client_max_size (413) before anything is parsed.
-        bolt_request = await to_bolt_request(request)
+        # Reading the body enforces client_max_size (413) before anything is parsed; the
+        # signature is checked on those raw bytes before anything is parsed either.
+        raw = await request.read()
+        if not edge.signature_ok(signing_secret, request.headers, raw, time.time()):
+            log.warning("slack: refused a request with a missing, bad or stale signature")
+            return web.json_response({"error": "invalid signature"}, status=401)
+        try:
+            text = raw.decode("utf-8")
+            body = edge.parse_body(text, request.content_type)
+        except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            log.warning("slack: refused a signed body that does not parse (%s)", type(exc).__name__)
+            return web.json_response({"error": "malformed body"}, status=400)
+        problem = edge.payload_problem(body)
+        if problem:
+            log.warning("slack: refused a signed payload: %s", problem)
+            return web.json_response({"error": "malformed payload"}, status=400)
+        signature = request.headers.get("X-Slack-Signature", "")
+        if not await events.first_request(db, key=f"slack:{signature}", now=clock()):
+            # The same signed request again (a replay inside Slack's window): it acted once.
+            log.warning("slack: a replayed request was answered without acting again")
+            return web.Response(status=200, text="")
+        bolt_request = AsyncBoltRequest(
+            body=text, query=request.query_string, headers=dict(request.headers)
+        )
+        if bolt_request.body != body:  # bolt misread it (see edge.parse_body): use ours
+            bolt_request.body = body
+            bolt_request.context = build_async_context(AsyncBoltContext({}), body)
         bolt_response = await bolt.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
@@ -171,13 +205,24 @@ async def run_server(
         await upgrade(db)
         app = build_web_app(leadbot)
         runner = web.AppRunner(
-            app, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE_SECONDS, access_log=None
+            app,
+            handle_signals=False,
+            shutdown_timeout=SHUTDOWN_GRACE_SECONDS,
+            access_log=None,
+            keepalive_timeout=settings.http_idle_timeout_seconds,
         )
         await runner.setup()
         installed: list[signal.Signals] = []
+        undo_quiet = httpguard.quiet_resource_errors(asyncio.get_running_loop())
         try:
             chosen = settings.port if port is None else port
-            site = web.TCPSite(runner, host, chosen)
+            site = httpguard.GuardedSite(
+                runner,
+                host,
+                chosen,
+                max_connections=settings.http_max_connections,
+                header_timeout=settings.http_header_timeout_seconds,
+            )
             await site.start()
             if stop is None:
                 # Our own process: SIGTERM/SIGINT stop it. A caller passing `stop` owns them.
@@ -204,6 +249,7 @@ async def run_server(
             await stop.wait()
             log.info("shutting down: finishing in-flight requests")
         finally:
+            undo_quiet()
             for sig in installed:
                 asyncio.get_running_loop().remove_signal_handler(sig)
             await runner.cleanup()

@@ -24,12 +24,45 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: str = "text"  # text | json
     max_body_bytes: int = 256 * 1024
+    http_header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description=(
+            "A new connection whose request headers have not all arrived within this many "
+            "seconds is closed, so slow or stalled clients can't hold the server's "
+            "connections."
+        ),
+    )
+    http_idle_timeout_seconds: float = Field(
+        default=75.0,
+        gt=0,
+        description=(
+            "A kept-alive connection idle this long between requests is closed. Keep it "
+            "above your load balancer's idle timeout (AWS ALB: 60 s) so the balancer, not "
+            "the server, closes idle connections."
+        ),
+    )
+    http_max_connections: int = Field(
+        default=1000,
+        ge=1,
+        description=(
+            "Open connections the web server accepts at once (kept below the process's "
+            "file-descriptor limit); beyond it new connections get 503 and are closed."
+        ),
+    )
 
     # Slack
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None  # Socket Mode when set
     slack_api_url: str = "https://slack.com/api/"
+    slack_response_url_hosts: str = Field(
+        default="hooks.slack.com,hooks.slack-gov.com",
+        description=(
+            "Comma-separated hosts a Slack response_url may point at; replies to any other "
+            "host are refused (and sent as a DM instead). Only tests add a loopback host."
+        ),
+    )
 
     # Microsoft Teams
     teams_app_id: str | None = None
@@ -77,6 +110,11 @@ class Settings(BaseSettings):
     def secret(self) -> str:
         """LEADBOT_SECRET's value (keys pulse hashes and signed links)."""
         return self.leadbot_secret.get_secret_value()
+
+    @property
+    def slack_reply_hosts(self) -> tuple[str, ...]:
+        """SLACK_RESPONSE_URL_HOSTS as a tuple."""
+        return tuple(h.strip() for h in self.slack_response_url_hosts.split(",") if h.strip())
 
     @property
     def slack_enabled(self) -> bool:

@@ -5,12 +5,13 @@ Old keys are removed by the retention job (storage/privacy.py)."""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 import sqlalchemy as sa
 from sqlmodel import col
 
 from storage.db import Database
-from storage.models import ProcessedEvent, utcnow
+from storage.models import ProcessedEvent, SeenRequest, utcnow
 from storage.outbox import insert_ignore
 
 
@@ -24,6 +25,26 @@ async def record_once(db: Database, *, key: str, now: dt.datetime | None = None)
         )
         result = await s.execute(stmt)
         return bool(getattr(result, "rowcount", 0))
+
+
+REQUEST_WINDOW = dt.timedelta(minutes=10)  # longer than Slack's five-minute signature window
+
+
+async def first_request(db: Database, *, key: str, now: dt.datetime) -> bool:
+    """Record a signed request's key; False when the same request was already seen within
+    REQUEST_WINDOW (a replay). Older keys are pruned as new ones arrive."""
+    async with db.session() as s:
+        stmt = (
+            insert_ignore(db.dialect, SeenRequest.__table__)  # type: ignore[attr-defined]
+            .values(key=key[:120], seen_at=now)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        fresh = bool(getattr(await s.execute(stmt), "rowcount", 0))
+        if fresh and secrets.randbelow(64) == 0:  # now and then, not on every request
+            await s.execute(
+                sa.delete(SeenRequest).where(col(SeenRequest.seen_at) < now - REQUEST_WINDOW)
+            )
+        return fresh
 
 
 async def count(db: Database, *, prefix: str = "") -> int:

@@ -433,6 +433,13 @@ class ProcessedEvent(SQLModel, table=True):
     received_at: dt.datetime = ts_field(default_now=True)
 
 
+class SeenRequest(SQLModel, table=True):
+    """Signed requests already acted on, for their replay window (minutes, then pruned)."""
+
+    key: str = Field(primary_key=True, max_length=120)
+    seen_at: dt.datetime = ts_field(index=True)
+
+
 class Notice(SQLModel, table=True):
     """One-time notices already given (e.g. a hint to a lead), so they are not repeated."""
 

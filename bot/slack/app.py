@@ -32,6 +32,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.bootstrap import App
 from bot.logs import REQUEST_ID
 from bot.metrics import run_action, run_command
+from bot.slack import edge
 from bot.slack.client import make_client
 from bot.slack.render import (
     CONTEXT_TEXT,
@@ -165,7 +166,14 @@ class SlackBot:
     async def respond(
         self, response_url: str, reply: Reply, *, replace_original: bool = False
     ) -> bool:
-        """Post a reply to a response_url (ephemeral or in channel, per the Reply)."""
+        """Post a reply to a response_url (ephemeral or in channel, per the Reply).
+
+        False when it did not arrive (refused host, expired URL, Slack down): the caller
+        then sends it as a DM, so a confirmation is never lost.
+        """
+        if not edge.reply_url_ok(response_url, self.settings.slack_reply_hosts):
+            log.warning("refused a response_url outside SLACK_RESPONSE_URL_HOSTS")
+            return False
         webhook = AsyncWebhookClient(
             response_url,
             timeout=10,
@@ -271,8 +279,8 @@ class SlackBot:
             if await self.open_form(str(body["trigger_id"]), reply.form, meta):
                 return
             reply = error_reply("I couldn't open the form; please try the command again.")
-        if response_url:
-            await self.respond(response_url, reply)
+        if not response_url or not await self.respond(response_url, reply):
+            await self.post_dm(str(body.get("user_id", "")), reply)
 
     async def _command_reply(self, body: dict[str, Any], verb: str, text: str) -> Reply:
         actor, why = await self.users.actor_for(str(body.get("user_id", "")))
@@ -407,9 +415,10 @@ class SlackBot:
             if await self.open_form(trigger_id, reply.form, meta):
                 return
         has_content = bool(reply.blocks or reply.text)
-        if response_url and has_content:
-            await self.respond(response_url, reply, replace_original=reply.replace_original)
-        elif has_content:
+        if has_content and not (
+            response_url
+            and await self.respond(response_url, reply, replace_original=reply.replace_original)
+        ):
             await self.post_dm(user_id, reply)
         if in_home:
             await self.publish_home(user_id)

@@ -141,9 +141,17 @@ def _pack(obj: Any) -> str:
     return base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
 
 
+MAX_UNPACKED = 16 * 1024  # a packed form is a few hundred bytes; never inflate more
+
+
 def _unpack(data: str) -> Any:
+    """A packed value back; ValueError when it inflates past MAX_UNPACKED (a zlib bomb)."""
     padded = data + "=" * (-len(data) % 4)
-    return json.loads(zlib.decompress(base64.urlsafe_b64decode(padded)).decode())
+    inflater = zlib.decompressobj()
+    raw = inflater.decompress(base64.urlsafe_b64decode(padded), MAX_UNPACKED)
+    if inflater.unconsumed_tail or not inflater.eof:
+        raise ValueError("packed value too large or truncated")
+    return json.loads(raw.decode())
 
 
 def form_to_data(form: Form) -> dict[str, Any]:
@@ -191,13 +199,15 @@ def decode_value(raw: str) -> tuple[str, Form | None]:
 
     Raises ValueError for a packed value that does not decode (forged or corrupted).
     """
+    if len(raw) > BUTTON_VALUE:  # Slack never sends more: a forged value
+        raise ValueError("button value too long")
     try:
         if raw.startswith(_PACKED_FORM):
             data = _unpack(raw[len(_PACKED_FORM) :])
             return str(data["v"]), form_from_data(data["form"])
         if raw.startswith(_PACKED_VALUE):
             return str(_unpack(raw[len(_PACKED_VALUE) :])), None
-    except (ValueError, KeyError, TypeError, IndexError, zlib.error) as exc:
+    except (ValueError, KeyError, TypeError, IndexError, zlib.error, RecursionError) as exc:
         raise ValueError("undecodable button value") from exc
     return raw, None
 

@@ -4,6 +4,7 @@ fake Slack, signed slash commands, and a command that fails on purpose."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from storage.db import Database
 from tests.bot.slack.fake_slack import FakeSlack, signed_headers
 from tests.conftest import FakeClock
 
+_TRIGGERS = itertools.count(1)
 BROKEN_MESSAGE = "the broken command blew up on purpose"
 
 
@@ -81,7 +83,7 @@ class Served:
                 "command": f"/{verb}",
                 "text": text,
                 "response_url": self.fake.response_url(f"cmd-{verb}"),
-                "trigger_id": "trigger-1",
+                "trigger_id": f"trigger-{next(_TRIGGERS)}",  # unique, as Slack's are
             }
         )
         signed = signed_headers(
@@ -124,6 +126,7 @@ def slack_settings(fake: FakeSlack, db: Database, **kw: Any) -> Settings:
         "slack_signing_secret": "ops-signing-secret",
         "slack_app_token": None,
         "slack_api_url": fake.api_url,
+        "slack_response_url_hosts": fake.host,
         "max_body_bytes": 64 * 1024,
     }
     values.update(kw)

@@ -99,6 +99,7 @@ def secret_settings(fake: FakeSlack, db: Database, kpi_url: str) -> Settings:
         slack_signing_secret=SECRETS["SLACK_SIGNING_SECRET"],
         slack_app_token=None,
         slack_api_url=fake.api_url,
+        slack_response_url_hosts=fake.host,
         leadbot_secret=SECRETS["LEADBOT_SECRET"],
         teams_app_id=TEAMS_APP_ID,
         teams_app_password=SECRETS["TEAMS_APP_PASSWORD"],
@@ -138,13 +139,14 @@ async def kpi_source() -> AsyncIterator[tuple[str, list[str]]]:
 
 
 async def test_no_secret_in_logs_or_answers_of_a_full_run(
-    db: Database,
+    sqlite_file_db: Database,
     fake_slack: FakeSlack,
     kpi_source: tuple[str, list[str]],
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
     formatted: io.StringIO,
 ) -> None:
+    db = sqlite_file_db  # a file store: the server's sessions and the test's overlap
     kpi_url, kpi_seen = kpi_source
     team = await make_team(db)
     lead = await make_person(db, "lena.lead", team=team)

@@ -148,6 +148,7 @@ async def test_leadbot_run_finishes_in_flight_work_and_exits_0_on_sigterm(
         SLACK_BOT_TOKEN="xoxb-sigterm-test",
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=slow_slack.url + "/api/",
+        SLACK_RESPONSE_URL_HOSTS=slow_slack.url.split("://", 1)[1],
     )
     seen: list[str] = []
     try:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:13:10.414143
+Create Date: 2026-12-02 00:18:48.047906
 """
 from collections.abc import Sequence
 
@@ -56,6 +56,14 @@ def upgrade() -> None:
     sa.Column('received_at', storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('key')
     )
+    op.create_table('seenrequest',
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('seen_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('key')
+    )
+    with op.batch_alter_table('seenrequest', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_seenrequest_seen_at'), ['seen_at'], unique=False)
+
     op.create_table('team',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
@@ -455,6 +463,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_team_lead_id'))
 
     op.drop_table('team')
+    with op.batch_alter_table('seenrequest', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_seenrequest_seen_at'))
+
+    op.drop_table('seenrequest')
     op.drop_table('processedevent')
     op.drop_table('notice')
     op.drop_table('metric')

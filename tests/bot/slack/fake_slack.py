@@ -57,6 +57,11 @@ class FakeSlack:
         return str(self.server.make_url("")).rstrip("/")
 
     @property
+    def host(self) -> str:
+        """`127.0.0.1:PORT`: what SLACK_RESPONSE_URL_HOSTS must allow for this fake."""
+        return self.base.split("://", 1)[1]
+
+    @property
     def api_url(self) -> str:
         return self.base + "/api/"
 
