@@ -31,6 +31,9 @@ from domain.localtime import zone
 
 PERIOD_WORDS = ("today", "yesterday", "week", "month", "30d")
 MAX_RANGE_DAYS = 366
+# No contact center has figures from before this; earlier dates would also run the
+# "period before" off the calendar.
+EARLIEST = dt.date(2000, 1, 1)
 _DATE = r"\d{4}-\d{2}-\d{2}"
 _RANGE_RE = re.compile(rf"^({_DATE})(?:\.\.({_DATE}))?$")
 _ALIASES = {"7d": "week", "last7": "week", "mtd": "month"}
@@ -110,6 +113,8 @@ def make_range(start: dt.date, end: dt.date, today: dt.date) -> Period:
         raise UsageError(f"The range {start}..{end} ends before it starts.")
     if start > today:
         raise UsageError(f"{start} is in the future; there are no figures yet.")
+    if start < EARLIEST:
+        raise UsageError(f"{start} is too long ago: figures start on {EARLIEST}.")
     end = min(end, today)
     n = (end - start).days + 1
     if n > MAX_RANGE_DAYS:
