@@ -27,16 +27,17 @@ from collections import defaultdict
 from domain.dates import format_day
 from domain.fmt import fmt_goal
 from domain.items import ActionStatus
-from domain.localtime import local_now
+from domain.localtime import local_date
 from domain.roles import Role
 from domain.shifts import first_shift_start, is_working, is_working_day, previous_working_day
-from domain.types import Block, Button, Buttons, Context, Fields, Header, Reply, Table, Text
+from domain.types import Block, Context, Fields, Header, Reply, Table, Text
 from handlers.actions import (
     Evidence,
+    close_offer_buttons,
     compute_evidence,
-    dm,
     item_buttons,
-    ref,
+    item_ref,
+    working_hours_dm,
 )
 from handlers.core.context import HandlerContext
 from jobs.spec import Cron, JobRunInfo, JobSpec
@@ -61,10 +62,6 @@ def overdue_working_days(work_hours: str, due: dt.date, today: dt.date) -> int:
             n += 1
         day += dt.timedelta(days=1)
     return n
-
-
-def _local(when: dt.datetime, tz: str) -> dt.datetime:
-    return local_now(when, tz)
 
 
 def _evidence_text(
@@ -94,7 +91,7 @@ def _item_message(
     if buttons:
         blocks.append(buttons)
     reply = Reply(blocks=blocks, text=text.replace("*", ""))
-    return dm(ctx, owner, reply, key=key)
+    return working_hours_dm(ctx, owner, reply, key=key)
 
 
 def _escalation_target(
@@ -140,10 +137,7 @@ async def _item_followups(
         owner = persons.get(item.owner_id or 0)
         if owner is None or item.id is None:
             continue
-        try:
-            today = _local(now, owner.timezone).date()
-        except ValueError:
-            continue
+        today = local_date(now, owner.timezone)
         possible += [f"action:{item.id}:nudge:{today.isoformat()}", f"action:{item.id}:close_offer"]
         if item.due_date is not None:
             possible += [
@@ -180,7 +174,7 @@ def _for_item(
     cfg = ctx.settings
     assert item.id is not None
     tz, wh = owner.timezone, owner.work_hours
-    today = _local(now, tz).date()
+    today = local_date(now, tz)
     working_now = is_working(wh, tz, now)
     evidence: Evidence | None = None
     if item.metric_key is not None and item.metric_op and item.metric_target is not None:
@@ -189,7 +183,7 @@ def _for_item(
             op=item.metric_op,
             target=item.metric_target,
             work_hours=wh,
-            since=_local(item.created_at, tz).date(),
+            since=local_date(item.created_at, tz),
             today=today,
         )
     ev_text = _evidence_text(evidence, item, metrics, today)
@@ -206,7 +200,7 @@ def _for_item(
             key not in sent
             and remind_day <= today < due
             and working_now
-            and _local(due_set, tz).date() < remind_day
+            and local_date(due_set, tz) < remind_day
         ):
             when = (
                 "tomorrow" if due - today == dt.timedelta(days=1) else format_day(due, today=today)
@@ -220,8 +214,8 @@ def _for_item(
                         ctx,
                         item,
                         owner,
-                        header=f"Due {when}: {ref(item)}",
-                        text=f"Reminder: {ref(item)} *{item.title}* is due {when}.",
+                        header=f"Due {when}: {item_ref(item)}",
+                        text=f"Reminder: {item_ref(item)} *{item.title}* is due {when}.",
                         evidence=ev_text,
                         key=key,
                     ),
@@ -241,9 +235,9 @@ def _for_item(
                             ctx,
                             item,
                             owner,
-                            header=f"Overdue: {ref(item)}",
+                            header=f"Overdue: {item_ref(item)}",
                             text=(
-                                f"{ref(item)} *{item.title}* was due "
+                                f"{item_ref(item)} *{item.title}* was due "
                                 f"{format_day(due, today=today)}. Done? Press Done, or ask for "
                                 "help, or agree a new date with whoever assigned it."
                             ),
@@ -264,12 +258,12 @@ def _for_item(
         ):
             target = _escalation_target(item, owner, persons, teams)
             if target is not None:
-                t_today = _local(now, target.timezone).date()
+                t_today = local_date(now, target.timezone)
                 text = (
-                    f"{ref(item)} *{item.title}*, owned by *{owner.display_name}*, is "
+                    f"{item_ref(item)} *{item.title}*, owned by *{owner.display_name}*, is "
                     f"{days_over} working days overdue (due {format_day(due, today=t_today)})."
                 )
-                blocks: list[Block] = [Header(f"Overdue: {ref(item)}"), Text(text)]
+                blocks: list[Block] = [Header(f"Overdue: {item_ref(item)}"), Text(text)]
                 if ev_text:
                     blocks.append(Context(ev_text))
                 buttons = item_buttons(item, for_owner=False)
@@ -286,7 +280,7 @@ def _for_item(
                         item.id,
                         "escalated",
                         f"to {target.display_name}: {days_over} working days overdue",
-                        dm(
+                        working_hours_dm(
                             ctx,
                             target,
                             Reply(blocks=blocks, text=text.replace("*", "")),
@@ -310,19 +304,14 @@ def _for_item(
         goal = fmt_goal(metric.unit, item.metric_op or "", item.metric_target or 0)
         text = (
             f"{owner.display_name}'s {metric.name} has met {goal} for {evidence.streak} "
-            f"working days in a row. Close {ref(item)} *{item.title}* as achieved?"
+            f"working days in a row. Close {item_ref(item)} *{item.title}* as achieved?"
         )
         reply = Reply(
             blocks=[
-                Header(f"Achieved? {ref(item)}"),
+                Header(f"Achieved? {item_ref(item)}"),
                 Text(text),
                 Context(ev_text or ""),
-                Buttons(
-                    (
-                        Button("Close as achieved", "action.achieved", str(item.id), "primary"),
-                        Button("Show the trail", "action.show", str(item.id)),
-                    )
-                ),
+                close_offer_buttons(item),
             ],
             text=text.replace("*", ""),
         )
@@ -332,7 +321,7 @@ def _for_item(
                 "close_offered",
                 f"to {target.display_name}: {metric.name} {goal} "
                 f"for {evidence.streak} working days",
-                dm(ctx, target, reply, key=f"action:{item.id}:close_offer"),
+                working_hours_dm(ctx, target, reply, key=f"action:{item.id}:close_offer"),
                 offer_close=True,
             )
         )
@@ -356,96 +345,134 @@ def _first_working_day_of_week(work_hours: str, today: dt.date) -> bool:
     return True
 
 
-async def _summaries(ctx: HandlerContext, persons: dict[int, Person], team_list: list[Team]) -> int:
-    now = ctx.now()
+def _teams_by_leader(team_list: list[Team]) -> dict[int, set[int]]:
+    """Each lead's and manager's person id, with the ids of the teams they lead or manage."""
     by_leader: dict[int, set[int]] = defaultdict(set)
     for t in team_list:
         for pid in (t.lead_id, t.manager_id):
             if pid is not None and t.id is not None:
                 by_leader[pid].add(t.id)
+    return by_leader
+
+
+def _summary_time(leader: Person, now: dt.datetime) -> bool:
+    """An active lead or manager, on shift on the first working day of their week."""
+    if not leader.active or leader.role not in (Role.lead, Role.manager):
+        return False
+    today = local_date(now, leader.timezone)
+    try:
+        return _first_working_day_of_week(leader.work_hours, today) and is_working(
+            leader.work_hours, leader.timezone, now
+        )
+    except ValueError:  # a bad shift pattern: no summary for them, keep sweeping
+        return False
+
+
+def _overdue_rows(
+    overdue: list[ActionItem], owners: dict[int, Person], today: dt.date
+) -> tuple[tuple[str, str, str, str], ...]:
+    """One row per owner with overdue items, the most overdue items first."""
+    by_owner: dict[int, list[ActionItem]] = defaultdict(list)
+    for i in overdue:
+        by_owner[i.owner_id or 0].append(i)
+    return tuple(
+        (
+            owners[o].display_name if o in owners else "someone who left",
+            str(len(lst)),
+            format_day(min(i.due_date for i in lst if i.due_date), today=today),
+            " ".join(item_ref(i) for i in lst[:8]) + (" …" if len(lst) > 8 else ""),
+        )
+        for o, lst in sorted(by_owner.items(), key=lambda kv: -len(kv[1]))
+    )
+
+
+def _summary_reply(
+    today: dt.date,
+    open_items: list[ActionItem],
+    overdue: list[ActionItem],
+    done: list[ActionItem],
+    rows: tuple[tuple[str, str, str, str], ...],
+    team_text: str,
+) -> Reply:
+    blocks: list[Block] = [
+        Header(f"Action items, week of {format_day(today, today=today)}"),
+        Fields(
+            (
+                ("Open", str(len(open_items))),
+                ("Overdue", str(len(overdue))),
+                ("Done in the last 7 days", str(len(done))),
+                ("Teams", team_text),
+            )
+        ),
+    ]
+    if rows:
+        blocks.append(Text("*Overdue by owner*"))
+        blocks.append(
+            Table(("owner", "overdue", "oldest due", "items"), rows, ("l", "r", "l", "l"))
+        )
+    else:
+        blocks.append(Text("Nothing is overdue. 🎉"))
+    blocks.append(Context("`/action list team` for every open item; `/action list overdue`."))
+    text = (
+        f"Action items this week: {len(open_items)} open, {len(overdue)} overdue, "
+        f"{len(done)} done in the last 7 days."
+    )
+    return Reply(blocks=blocks, text=text)
+
+
+async def _summary(
+    ctx: HandlerContext, leader: Person, team_ids: set[int], team_text: str, key: str
+) -> bool:
+    """Send one leader their weekly summary (unless there is nothing to say); True if sent."""
+    now = ctx.now()
+    today = local_date(now, leader.timezone)
+    open_items = await store.list_items(ctx.db, team_ids=team_ids, limit=5000)
+    done = await store.list_items(
+        ctx.db,
+        team_ids=team_ids,
+        statuses=(ActionStatus.done,),
+        closed_since=now - dt.timedelta(days=7),
+        limit=5000,
+    )
+    if not open_items and not done:
+        return False
+    owners = await people.get_people(
+        ctx.db, person_ids=[i.owner_id for i in open_items if i.owner_id]
+    )
+    overdue = [i for i in open_items if i.due_date is not None and i.due_date < today]
+    rows = _overdue_rows(overdue, owners, today)
+    reply = _summary_reply(today, open_items, overdue, done, rows, team_text)
+    msg = working_hours_dm(ctx, leader, reply, key=key)
+    notes = [
+        (i.id, f"listed as overdue in the weekly summary to {leader.display_name}")
+        for i in overdue
+        if i.id is not None
+    ]
+    return await store.record_summary(ctx.db, message=msg, item_events=notes, now=now)
+
+
+async def _summaries(ctx: HandlerContext, team_list: list[Team]) -> int:
+    """The weekly summaries due now, each once per leader and week; how many were sent."""
+    now = ctx.now()
+    by_leader = _teams_by_leader(team_list)
     leaders = await people.get_people(ctx.db, person_ids=list(by_leader))
-    due: dict[str, Person] = {}
-    for pid, leader in leaders.items():
-        if not leader.active or leader.role not in (Role.lead, Role.manager):
-            continue
-        try:
-            today = _local(now, leader.timezone).date()
-            if not (
-                _first_working_day_of_week(leader.work_hours, today)
-                and is_working(leader.work_hours, leader.timezone, now)
-            ):
-                continue
-        except ValueError:
-            continue
-        due[f"action:summary:{pid}:{_week_key(today)}"] = leader
+    due = {
+        f"action:summary:{pid}:{_week_key(local_date(now, leader.timezone))}": leader
+        for pid, leader in leaders.items()
+        if _summary_time(leader, now)
+    }
     if not due:
         return 0
     done_keys = await store.existing_keys(ctx.db, keys=list(due))
-    sent = 0
     names = {t.id: t.name for t in team_list}
+    sent = 0
     for key, leader in due.items():
         if key in done_keys:
             continue
         assert leader.id is not None
         team_ids = by_leader[leader.id]
-        today = _local(now, leader.timezone).date()
-        open_items = await store.list_items(ctx.db, team_ids=team_ids, limit=5000)
-        done = await store.list_items(
-            ctx.db,
-            team_ids=team_ids,
-            statuses=(ActionStatus.done,),
-            closed_since=now - dt.timedelta(days=7),
-            limit=5000,
-        )
-        if not open_items and not done:
-            continue
-        owners = await people.get_people(
-            ctx.db, person_ids=[i.owner_id for i in open_items if i.owner_id]
-        )
-        overdue = [i for i in open_items if i.due_date is not None and i.due_date < today]
-        by_owner: dict[int, list[ActionItem]] = defaultdict(list)
-        for i in overdue:
-            by_owner[i.owner_id or 0].append(i)
-        rows = tuple(
-            (
-                owners[o].display_name if o in owners else "someone who left",
-                str(len(lst)),
-                format_day(min(i.due_date for i in lst if i.due_date), today=today),
-                " ".join(ref(i) for i in lst[:8]) + (" …" if len(lst) > 8 else ""),
-            )
-            for o, lst in sorted(by_owner.items(), key=lambda kv: -len(kv[1]))
-        )
         team_text = ", ".join(sorted(names.get(t) or "" for t in team_ids))
-        blocks: list[Block] = [
-            Header(f"Action items, week of {format_day(today, today=today)}"),
-            Fields(
-                (
-                    ("Open", str(len(open_items))),
-                    ("Overdue", str(len(overdue))),
-                    ("Done in the last 7 days", str(len(done))),
-                    ("Teams", team_text),
-                )
-            ),
-        ]
-        if rows:
-            blocks.append(Text("*Overdue by owner*"))
-            blocks.append(
-                Table(("owner", "overdue", "oldest due", "items"), rows, ("l", "r", "l", "l"))
-            )
-        else:
-            blocks.append(Text("Nothing is overdue. 🎉"))
-        blocks.append(Context("`/action list team` for every open item; `/action list overdue`."))
-        text = (
-            f"Action items this week: {len(open_items)} open, {len(overdue)} overdue, "
-            f"{len(done)} done in the last 7 days."
-        )
-        msg = dm(ctx, leader, Reply(blocks=blocks, text=text), key=key)
-        notes = [
-            (i.id, f"listed as overdue in the weekly summary to {leader.display_name}")
-            for i in overdue
-            if i.id is not None
-        ]
-        if await store.record_summary(ctx.db, message=msg, item_events=notes, now=now):
+        if await _summary(ctx, leader, team_ids, team_text, key):
             sent += 1
     return sent
 
@@ -469,11 +496,12 @@ async def sweep(ctx: HandlerContext) -> int:
     existing = await store.existing_keys(ctx.db, keys=[f.message.dedupe_key for f in followups])
     pending = [f for f in followups if f.message.dedupe_key not in existing]
     recorded = await store.record_followups(ctx.db, followups=pending, now=now)
-    recorded += await _summaries(ctx, persons, team_list)
+    recorded += await _summaries(ctx, team_list)
     return recorded
 
 
 async def run(ctx: HandlerContext, info: JobRunInfo) -> None:
+    """One sweep per fire (every 5 minutes)."""
     n = await sweep(ctx)
     if n:
         log.info("action follow-ups: %d recorded (fire time %s)", n, info.fire_time.isoformat())

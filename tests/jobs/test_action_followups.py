@@ -14,7 +14,7 @@ from domain.items import ActionStatus
 from domain.kpi import KpiRow
 from domain.roles import Role
 from domain.types import Action, Buttons, Reply, Table
-from handlers.actions import action_button
+from handlers.actions.buttons import action_button
 from handlers.core.context import HandlerContext
 from handlers.core.dispatch import run_command
 from jobs import action_followups as job

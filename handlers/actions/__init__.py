@@ -1,0 +1,128 @@
+"""`/action`: owned action items with a due date, a trail, follow-ups and evidence.
+
+Every item has exactly one owner. A lead or manager assigns items within the teams they
+lead or manage; anyone may create items for themselves. Only the owner, the person who
+assigned it, and the owner's lead or manager may change an item. An item may be linked
+to a metric (`metric aht <= 300s`): once the owner meets it for enough working days in a
+row, whoever assigned it is offered a one-click close.
+
+Modules: commands.py and listing.py (the sub-commands), buttons.py (every `action.*`
+button and form), service.py (create and show), changes.py (every later change),
+permissions.py (who may), targets.py (metric links), evidence.py, render.py,
+notices.py (DMs held until working hours), text.py (titles, notes, item numbers),
+home.py.
+
+Public surface:
+- COMMAND, BUTTONS, home_section: registered in handlers/registry.py.
+- create_item, MetricLink: create an item from other code.
+- For the follow-up job (jobs/action_followups.py): Evidence and compute_evidence (the
+  owner's streak on target), item_buttons and close_offer_buttons (the buttons its
+  messages carry), item_ref (`#12`), working_hours_dm (a DM held until the recipient's
+  shift).
+Other features put a "Create action item" button on their cards through
+handlers/core/followups.py; this package answers it (`action.create`).
+"""
+
+from __future__ import annotations
+
+from handlers.actions.buttons import action_button
+from handlers.actions.commands import (
+    accept_command,
+    cancel_command,
+    create,
+    done,
+    due,
+    reassign_command,
+    show,
+)
+from handlers.actions.evidence import Evidence, compute_evidence
+from handlers.actions.home import home_section
+from handlers.actions.listing import list_items
+from handlers.actions.notices import working_hours_dm
+from handlers.actions.render import close_offer_buttons, item_buttons, item_ref
+from handlers.actions.service import create_item
+from handlers.actions.targets import MetricLink
+from handlers.core.context import ActionSpec, CommandSpec
+from handlers.core.followups import create_button
+
+__all__ = [
+    "BUTTONS",
+    "COMMAND",
+    "Evidence",
+    "MetricLink",
+    "close_offer_buttons",
+    "compute_evidence",
+    "create_button",  # kept for features not yet on the seam; remove after merge
+    "create_item",
+    "home_section",
+    "item_buttons",
+    "item_ref",
+    "working_hours_dm",
+]
+
+COMMAND = CommandSpec(
+    verb="action",
+    summary="Action items: assign, follow up and close owned work",
+    usage=("/action @owner TEXT [due DATE] [metric METRIC OP TARGET]",),
+    handler=create,
+    subcommands=(
+        CommandSpec(
+            verb="list",
+            summary="Open items: yours, your teams', overdue, done lately, assigned, a person's",
+            usage=("/action list [mine|team|overdue|done|assigned|@person]",),
+            handler=list_items,
+            aliases=("ls",),
+            examples=("/action list overdue", "/action list @maria.lopez"),
+        ),
+        CommandSpec(
+            verb="show",
+            summary="One item with its whole trail",
+            usage=("/action show ID",),
+            handler=show,
+            examples=("/action show 12",),
+        ),
+        CommandSpec(
+            verb="accept",
+            summary="Accept an item you own",
+            usage=("/action accept ID",),
+            handler=accept_command,
+            examples=("/action accept 12",),
+        ),
+        CommandSpec(
+            verb="done",
+            summary="Close an item as done, with an optional note",
+            usage=("/action done ID [note]",),
+            handler=done,
+            examples=("/action done 12 called, resolved",),
+        ),
+        CommandSpec(
+            verb="due",
+            summary="Move an item's due date, or clear it with `none`",
+            usage=("/action due ID DATE|none",),
+            handler=due,
+            examples=("/action due 12 next friday", "/action due 12 none"),
+        ),
+        CommandSpec(
+            verb="reassign",
+            summary="Hand an item to someone else",
+            usage=("/action reassign ID @person",),
+            handler=reassign_command,
+            examples=("/action reassign 12 @sam.agent",),
+        ),
+        CommandSpec(
+            verb="cancel",
+            summary="Cancel an item, with an optional reason",
+            usage=("/action cancel ID [reason]",),
+            handler=cancel_command,
+            examples=("/action cancel 12 customer closed the account",),
+        ),
+    ),
+    examples=(
+        "/action @maria.lopez call back the Smith account due tomorrow",
+        "/action @maria.lopez shorten wrap-up due next week metric aht <= 300s",
+        "/action list overdue",
+        "/action done 12 called, resolved",
+    ),
+)
+
+BUTTONS = ActionSpec(prefix="action", handler=action_button)
