@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from domain.fmt import fmt_goal, fmt_value
 from domain.localtime import stored_zone
@@ -18,7 +19,7 @@ from jobs.spec import Cron, JobRunInfo, JobSpec
 from storage import kudos as store
 from storage import people
 from storage.catalogue import list_value_tags
-from storage.models import Goal, Metric, Person, Recognition, Team
+from storage.models import Goal, Metric, Person, Recognition, Team, ValueTag
 from storage.outbox import OutboxNew
 
 log = logging.getLogger(__name__)
@@ -285,6 +286,22 @@ def find_suggestions(
     return out
 
 
+_KIND_VALUE = {"streak": "ownership", "personal_best": "action", "improvement": "planning"}
+
+
+@dataclass(frozen=True)
+class _Round:
+    """What one team's suggestion run proposes from, and to whom."""
+
+    team_id: int
+    team: Team
+    lead: Person
+    agents: dict[int | None, Person]
+    value_tags: dict[str, ValueTag]
+    yesterday: dt.date
+    now: dt.datetime
+
+
 async def suggestions(ctx: HandlerContext, run: JobRunInfo) -> None:
     """Find streaks, personal bests and big improvements; propose each once to the lead."""
     if run.team_id is None:
@@ -301,57 +318,62 @@ async def suggestions(ctx: HandlerContext, run: JobRunInfo) -> None:
     leader = _leader_of(team, by_id)
     if leader is None:
         return
-    lead: Person = leader
     agents = {p.id: p for p in await store.team_agents(ctx.db, team_id=run.team_id)}
-    tz = stored_zone(team.timezone)
-    yesterday = run.fire_time.astimezone(tz).date() - dt.timedelta(days=1)
+    yesterday = run.fire_time.astimezone(stored_zone(team.timezone)).date() - dt.timedelta(days=1)
     since = (yesterday.replace(day=1) - dt.timedelta(days=65)).replace(day=1)
     since = min(since, yesterday - dt.timedelta(days=120))
-    values_tags = {v.key: v for v in await list_value_tags(ctx.db)}
-    kind_value = {"streak": "ownership", "personal_best": "action", "improvement": "planning"}
-    now = ctx.now()
+    value_tags = {v.key: v for v in await list_value_tags(ctx.db)}
+    r = _Round(run.team_id, team, leader, agents, value_tags, yesterday, ctx.now())
     made = 0
     for goal, metric in goals:
         data = await store.daily_values(
             ctx.db, team_id=run.team_id, metric_key=metric.key, since=since, until=yesterday
         )
-        for pid, values in data.items():
-            person = agents.get(pid)
-            if person is None:
-                continue
-            for key, kind, detail in find_suggestions(
-                person, goal, metric, values, yesterday, ctx.settings.streak_days
-            ):
-                tag = values_tags.get(kind_value[kind])
-
-                def build(
-                    sid: int, person: Person = person, detail: str = detail, kind: str = kind
-                ) -> list[OutboxNew]:
-                    reply = suggestion_reply(
-                        sid,
-                        person.display_name,
-                        detail,
-                        values_tags.get(kind_value[kind]),
-                        team.name,
-                    )
-                    return [
-                        notify.person_message(ctx, lead, reply, dedupe_key=f"kudos:suggest:{sid}")
-                    ]
-
-                sid = await store.create_suggestion(
-                    ctx.db,
-                    key=key,
-                    team_id=run.team_id,
-                    person_id=pid,
-                    kind=kind,
-                    detail=detail,
-                    value_tag=tag.key if tag else None,
-                    at=now,
-                    messages=build,
-                )
-                made += sid is not None
+        made += await _propose(ctx, r, goal, metric, data)
     if made:
         log.info("kudos suggestions team=%s new=%d", run.team_id, made)
+
+
+async def _propose(
+    ctx: HandlerContext,
+    r: _Round,
+    goal: Goal,
+    metric: Metric,
+    data: dict[int, dict[dt.date, tuple[float, float]]],
+) -> int:
+    """Record each suggestion the team's agents earn on one goal (each key once) and DM
+    the new ones to the lead; how many were new."""
+    made = 0
+    for pid, values in data.items():
+        person = r.agents.get(pid)
+        if person is None:
+            continue
+        for key, kind, detail in find_suggestions(
+            person, goal, metric, values, r.yesterday, ctx.settings.streak_days
+        ):
+            tag = r.value_tags.get(_KIND_VALUE[kind])
+
+            def build(
+                sid: int, person: Person = person, detail: str = detail, tag: ValueTag | None = tag
+            ) -> list[OutboxNew]:
+                reply = suggestion_reply(sid, person.display_name, detail, tag, r.team.name)
+                return [
+                    notify.person_message(ctx, r.lead, reply, dedupe_key=f"kudos:suggest:{sid}")
+                ]
+
+            sid = await store.create_suggestion(
+                ctx.db,
+                key=key,
+                team_id=r.team_id,
+                person_id=pid,
+                kind=kind,
+                detail=detail,
+                value_tag=tag.key if tag else None,
+                at=r.now,
+                messages=build,
+            )
+            made += sid is not None
+    return made
 
 
 WEEKLY_DIGEST = JobSpec(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 
 from domain.localtime import local_date, local_now, local_to_utc, zone_name
 from domain.shifts import (
@@ -14,15 +15,10 @@ from domain.shifts import (
     parse_work_hours,
     previous_working_day,
 )
-from domain.types import Block, Button, Buttons, Context, Reply, Text
+from domain.types import Block, Buttons, Context, Reply, Text
 from handlers.core import notify
 from handlers.core.context import HandlerContext
-from handlers.oneonone import (
-    due_since,
-    following_slot,
-    lapse_state,
-    prep_card,
-)
+from handlers.oneonone import due_since, following_slot, lapse_state, prep_button, prep_card
 from jobs.spec import Cron, JobRunInfo, JobSpec
 from storage import oneonones as store
 from storage import people
@@ -77,10 +73,41 @@ async def advance_passed(ctx: HandlerContext, now: dt.datetime) -> int:
     return moved
 
 
+@dataclass(frozen=True)
+class _Due:
+    """One reminder to send: to `person`, about their 1:1 `o` with `other`."""
+
+    o: OneOnOne
+    person: Person
+    other: Person
+    is_lead: bool
+    kind: str  # "daybefore" or "soon"
+    key: str  # the outbox dedupe key
+
+
+def _due_reminders(
+    upcoming: list[OneOnOne], by_id: dict[int, Person], now: dt.datetime, soon: dt.timedelta
+) -> list[_Due]:
+    """The reminders whose time has come, to both people of each upcoming 1:1."""
+    due: list[_Due] = []
+    for o in upcoming:
+        assert o.next_at is not None
+        lead, agent = by_id.get(o.lead_id), by_id.get(o.agent_id)
+        if lead is None or agent is None or not agent.active:
+            continue
+        base = f"1on1:{o.id}:{o.next_at:%Y%m%dT%H%M}"
+        for person, other, is_lead in ((lead, agent, True), (agent, lead, False)):
+            if day_before_at(person, o.next_at) <= now < o.next_at - soon:
+                key = f"{base}:daybefore:{person.id}"
+                due.append(_Due(o, person, other, is_lead, "daybefore", key))
+            if o.next_at - soon <= now:
+                due.append(_Due(o, person, other, is_lead, "soon", f"{base}:soon:{person.id}"))
+    return due
+
+
 async def send_reminders(ctx: HandlerContext, now: dt.datetime) -> int:
     """Day-before and short reminders that are due now, to the lead and the person."""
     minutes = ctx.settings.oneonone_reminder_minutes
-    soon = dt.timedelta(minutes=minutes)
     upcoming = [
         o
         for o in await store.list_active(ctx.db, due_before=now + LOOKAHEAD)
@@ -90,36 +117,22 @@ async def send_reminders(ctx: HandlerContext, now: dt.datetime) -> int:
         return 0
     ids = {o.lead_id for o in upcoming} | {o.agent_id for o in upcoming}
     by_id = await people.get_people(ctx.db, person_ids=list(ids))
-    due: list[tuple[OneOnOne, Person, Person, bool, str, str]] = []
-    for o in upcoming:
-        assert o.next_at is not None
-        lead, agent = by_id.get(o.lead_id), by_id.get(o.agent_id)
-        if lead is None or agent is None or not agent.active:
-            continue
-        base = f"1on1:{o.id}:{o.next_at:%Y%m%dT%H%M}"
-        for person, other, is_lead in ((lead, agent, True), (agent, lead, False)):
-            if day_before_at(person, o.next_at) <= now < o.next_at - soon:
-                due.append(
-                    (o, person, other, is_lead, "daybefore", f"{base}:daybefore:{person.id}")
-                )
-            if o.next_at - soon <= now:
-                due.append((o, person, other, is_lead, "soon", f"{base}:soon:{person.id}"))
+    due = _due_reminders(upcoming, by_id, now, dt.timedelta(minutes=minutes))
     # Building a prep card is a few queries: skip the reminders sent on earlier sweeps.
-    sent = await store.existing_keys(ctx.db, keys=[d[5] for d in due])
+    sent = await store.existing_keys(ctx.db, keys=[d.key for d in due])
     msgs: list[OutboxNew] = []
-    for o, person, other, is_lead, kind, key in due:
-        assert o.next_at is not None
-        if key in sent:
+    for d in due:
+        if d.key in sent:
             continue
-        if kind == "daybefore":
-            reply = await _day_before(ctx, o, person, other, is_lead)
-            msgs.append(notify.person_message(ctx, person, reply, dedupe_key=key))
+        if d.kind == "daybefore":
+            reply = await _day_before(ctx, d.o, d.person, d.other, d.is_lead)
+            msgs.append(notify.person_message(ctx, d.person, reply, dedupe_key=d.key))
             continue
-        msg = notify.person_message(
-            ctx, person, _soon(o, person, other, is_lead, minutes), dedupe_key=key
-        )
+        reply = _soon(d.o, d.person, d.other, d.is_lead, minutes)
+        msg = notify.person_message(ctx, d.person, reply, dedupe_key=d.key)
         # Outside their shift the message would wait past the meeting: drop it.
-        if msg.not_before is None or msg.not_before < o.next_at:
+        assert d.o.next_at is not None
+        if msg.not_before is None or msg.not_before < d.o.next_at:
             msgs.append(msg)
     return await notify.send(ctx, msgs)
 
@@ -151,7 +164,7 @@ def _soon(o: OneOnOne, person: Person, other: Person, is_lead: bool, minutes: in
     text = f"⏰ Your 1:1 with *{other.display_name}* starts in {minutes} minutes ({when})."
     blocks: list[Block] = [Text(text)]
     if is_lead:
-        blocks.append(Buttons((Button("Prep card", "oneonone.prep", str(o.id)),)))
+        blocks.append(Buttons((prep_button(o),)))
     return Reply(blocks=blocks, text=f"Your 1:1 with {other.display_name} starts at {when}.")
 
 

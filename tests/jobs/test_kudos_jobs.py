@@ -24,7 +24,7 @@ from storage.db import Database
 from storage.kpis import upsert_values
 from storage.models import Goal, KudosSuggestion, Metric, OutboxMessage, Person
 from tests.conftest import FakeClock
-from tests.handlers.test_kudos import Crew, crew, text_of
+from tests.handlers.kudos.helpers import Crew, crew, text_of
 
 UTC = dt.UTC
 FRIDAY_4PM = dt.datetime(2026, 11, 20, 16, 0, tzinfo=UTC)  # London is on GMT

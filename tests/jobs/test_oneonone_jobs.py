@@ -19,8 +19,8 @@ from jobs.spec import JobRunInfo
 from storage.db import Database
 from storage.models import OneOnOne, OneOnOneOccurrence, OutboxMessage, Person, Team
 from tests.conftest import FakeClock, make_settings
-from tests.handlers.test_kudos import text_of
-from tests.handlers.test_oneonone import Pair, at, pair, run
+from tests.handlers.kudos.helpers import text_of
+from tests.handlers.oneonone.helpers import Pair, at, pair, run
 
 
 async def messages(db: Database) -> list[OutboxMessage]:
