@@ -84,7 +84,8 @@ def by_line(errors: Iterable[RowError]) -> list[RowError]:
 
 
 def read_rows(text: str, columns: Columns) -> tuple[list[Row], list[RowError]]:
-    """The non-blank rows of `text` (values stripped), or the header's errors."""
+    """The non-blank rows of `text` (values stripped) and the lines that could not be
+    read; a bad header gives its errors and no rows."""
     text = text.lstrip("\ufeff")
     if not text.strip():
         expected = ",".join(columns.required)
