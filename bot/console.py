@@ -40,7 +40,7 @@ from handlers.core.context import HandlerContext
 from handlers.core.dispatch import TRY_AGAIN
 from storage import outbox, people
 from storage.db import Database, DatabaseUnavailable
-from storage.demo_seed import DEFAULT_USER_EMAIL
+from storage.demo import DEFAULT_USER_EMAIL
 from storage.migrate import upgrade
 from storage.models import OutboxMessage, Person
 

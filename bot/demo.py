@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from domain.privacy import respondent_hash
 from handlers.core.context import HandlerContext
-from storage import demo_seed
+from storage import demo
 
 
 async def seed_and_describe(ctx: HandlerContext) -> str:
@@ -14,9 +14,9 @@ async def seed_and_describe(ctx: HandlerContext) -> str:
     def hasher(round_id: int, person_id: int) -> str:
         return respondent_hash(secret, round_id=round_id, person_id=person_id)
 
-    created = await demo_seed.seed_demo(ctx.db, now=ctx.now(), hasher=hasher)
-    counts = await demo_seed.table_counts(ctx.db)
+    created = await demo.seed(ctx.db, now=ctx.now(), hasher=hasher)
+    counts = await demo.table_counts(ctx.db)
     head = "Seeded the demo contact center" if created else "The demo contact center is ready"
-    teams = ", ".join(t.name for t in demo_seed.TEAMS)
+    teams = ", ".join(t.name for t in demo.TEAMS)
     summary = ", ".join(f"{n:,} {name}" for name, n in counts.items())
-    return f"{head}: {teams} (lead of Billing: {demo_seed.DEFAULT_USER_EMAIL}).\nRows: {summary}."
+    return f"{head}: {teams} (lead of Billing: {demo.DEFAULT_USER_EMAIL}).\nRows: {summary}."

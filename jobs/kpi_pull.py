@@ -19,7 +19,7 @@
   minus detractors/responses for NPS, ...). No other keys (a new field means version 2).
 - The payload is checked completely before anything is written: one bad row (unknown
   email or metric, wrong type, out of range, a duplicate) refuses the whole payload.
-  The checks are the CSV import's (handlers/imports.py), so both sources agree.
+  The checks are the CSV import's (handlers.imports), so both sources agree.
 - Values already stored for the same person (or team), metric and day are updated, not
   duplicated, so pulling the same payload again changes nothing.
 - Timeouts, and retries with exponential backoff on 5xx, 429 and network errors; 4xx
@@ -113,6 +113,15 @@ def _is_number(x: object) -> bool:
 
 def parse_payload(body: bytes) -> list[dict[str, Any]]:
     """The rows of a version-1 payload, type-checked; PayloadError lists every problem."""
+    rows = _rows(body)
+    problems = [f"rows[{i}]: {p}" for i, row in enumerate(rows) for p in _row_problems(row)]
+    if problems:
+        raise PayloadError(f"{len(problems)} problem(s) in the rows", problems)
+    return rows
+
+
+def _rows(body: bytes) -> list[Any]:
+    """The payload's `rows`, once the envelope (JSON, version, a list, its size) is right."""
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -127,33 +136,47 @@ def parse_payload(body: bytes) -> list[dict[str, Any]]:
         raise PayloadError('"rows" is missing or not a list')
     if len(rows) > MAX_ROWS:
         raise PayloadError(f"{len(rows)} rows is more than the {MAX_ROWS} a pull may carry")
-    problems: list[str] = []
-    for i, row in enumerate(rows):
-        where = f"rows[{i}]"
-        if not isinstance(row, dict):
-            problems.append(f"{where}: not an object")
-            continue
-        missing = [k for k in REQUIRED if k not in row]
-        if missing:
-            problems.append(f"{where}: missing {', '.join(missing)}")
-        unknown = sorted(k for k in row if k not in REQUIRED + OPTIONAL)
-        if unknown:
-            problems.append(f"{where}: unknown field {', '.join(map(str, unknown))}")
-        for k in ("date", "metric", "email", "team"):
-            if k in row and row[k] is not None and not isinstance(row[k], str):
-                problems.append(f"{where}: {k} must be a string")
-        if not row.get("email") and not row.get("team"):
-            problems.append(f"{where}: give an email (a person) or a team (a team's value)")
-        if row.get("email") and row.get("team"):
-            problems.append(f"{where}: give an email or a team, not both")
-        if "value" in row and not _is_number(row["value"]):
-            problems.append(f"{where}: value must be a number, not {row['value']!r}")
-        for k in ("contacts", "numerator", "denominator"):
-            if row.get(k) is not None and not _is_number(row[k]):
-                problems.append(f"{where}: {k} must be a number, not {row[k]!r}")
-    if problems:
-        raise PayloadError(f"{len(problems)} problem(s) in the rows", problems)
     return rows
+
+
+def _row_problems(row: object) -> list[str]:
+    """What is wrong with one row, in the order the checks report it."""
+    if not isinstance(row, dict):
+        return ["not an object"]
+    return _field_problems(row) + _target_problems(row) + _number_problems(row)
+
+
+def _field_problems(row: dict[Any, Any]) -> list[str]:
+    problems: list[str] = []
+    missing = [k for k in REQUIRED if k not in row]
+    if missing:
+        problems.append(f"missing {', '.join(missing)}")
+    unknown = sorted(k for k in row if k not in REQUIRED + OPTIONAL)
+    if unknown:
+        problems.append(f"unknown field {', '.join(map(str, unknown))}")
+    for k in ("date", "metric", "email", "team"):
+        if k in row and row[k] is not None and not isinstance(row[k], str):
+            problems.append(f"{k} must be a string")
+    return problems
+
+
+def _target_problems(row: dict[Any, Any]) -> list[str]:
+    # A value is a person's (email) or a team's own (team): exactly one of them.
+    if not row.get("email") and not row.get("team"):
+        return ["give an email (a person) or a team (a team's value)"]
+    if row.get("email") and row.get("team"):
+        return ["give an email or a team, not both"]
+    return []
+
+
+def _number_problems(row: dict[Any, Any]) -> list[str]:
+    problems: list[str] = []
+    if "value" in row and not _is_number(row["value"]):
+        problems.append(f"value must be a number, not {row['value']!r}")
+    for k in ("contacts", "numerator", "denominator"):
+        if row.get(k) is not None and not _is_number(row[k]):
+            problems.append(f"{k} must be a number, not {row[k]!r}")
+    return problems
 
 
 def rows_to_csv(rows: list[dict[str, Any]]) -> str:

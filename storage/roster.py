@@ -112,19 +112,50 @@ async def apply_roster(
 async def _apply(
     s: AsyncSession, entries: Sequence[RosterEntry], default_tz: str, out: RosterOutcome
 ) -> None:
+    # Check everything first (nothing is written on a conflict), then teams, people,
+    # managers and team roles, each step flushed so the next one sees the new ids.
     existing = await _people_by_email(s, [e.email for e in entries])
-    manager_emails = [e.manager_email for e in entries if e.manager_email]
-    managers = await _people_by_email(s, manager_emails)
+    managers = await _people_by_email(s, [e.manager_email for e in entries if e.manager_email])
+    conflicts = _unknown_managers(entries, managers) + await _taken_platform_ids(s, entries)
+    if conflicts:
+        raise _Conflict(sorted(conflicts))
+    teams = await _create_teams(s, entries, default_tz, out)
+    await s.flush()
+    before: dict[str, tuple[object, ...]] = {}
+    people = dict(managers)
+    for e in entries:
+        found = existing.get(e.email)
+        if found is not None:
+            before[e.email] = _snapshot(found)
+        home = teams[name_key(e.team)] if e.team else None
+        people[e.email] = _write_person(s, e, found, home, default_tz)
+    await s.flush()
+    for e in entries:
+        if e.manager_email:
+            people[e.email].manager_id = people[e.manager_email].id
+    await _drop_stale_team_roles(s, {people[e.email].id: people[e.email] for e in entries})
+    _set_team_roles(entries, people, teams)
+    await s.flush()
+    _count(entries, people, before, out)
+
+
+def _unknown_managers(
+    entries: Sequence[RosterEntry], managers: dict[str, Person]
+) -> list[tuple[int, str]]:
+    known = {e.email for e in entries} | set(managers)
+    return [
+        (e.line, f"manager_email {e.manager_email} is neither in this file nor on the roster")
+        for e in entries
+        if e.manager_email and e.manager_email not in known
+    ]
+
+
+async def _taken_platform_ids(
+    s: AsyncSession, entries: Sequence[RosterEntry]
+) -> list[tuple[int, str]]:
+    """Slack or Teams ids of the file that belong to someone stored who is not in it."""
     file_emails = {e.email for e in entries}
     conflicts: list[tuple[int, str]] = []
-    for e in entries:
-        if e.manager_email and e.manager_email not in file_emails | set(managers):
-            conflicts.append(
-                (
-                    e.line,
-                    f"manager_email {e.manager_email} is neither in this file nor on the roster",
-                )
-            )
     for attr, label in (("slack_user_id", "Slack user id"), ("teams_user_id", "Teams user id")):
         ids = {getattr(e, attr): e for e in entries if getattr(e, attr)}
         if not ids:
@@ -137,10 +168,14 @@ async def _apply(
                 conflicts.append(
                     (e.line, f"{label} {getattr(p, attr)} already belongs to {p.email}")
                 )
-    if conflicts:
-        raise _Conflict(sorted(conflicts))
+    return conflicts
 
-    # Teams: create the missing ones, in the lead's zone (else the first member's).
+
+async def _create_teams(
+    s: AsyncSession, entries: Sequence[RosterEntry], default_tz: str, out: RosterOutcome
+) -> dict[str, Team]:
+    """Every team of the file by name key; the missing ones are created in the lead's
+    zone (else the first member's)."""
     teams = await _teams_by_name(s, [e.team for e in entries if e.team])
     for e in sorted(entries, key=lambda x: (x.role is not Role.lead, x.line)):
         if e.team and name_key(e.team) not in teams:
@@ -152,42 +187,38 @@ async def _apply(
             s.add(team)
             teams[team.name_key] = team
             out.teams_created += 1
-    await s.flush()
+    return teams
 
-    before: dict[str, tuple[object, ...]] = {}
-    people: dict[str, Person] = dict(managers)
-    for e in entries:
-        home = teams[name_key(e.team)] if e.team else None
-        found = existing.get(e.email)
-        if found is None:
-            p = Person(email=e.email, display_name=e.name, role=e.role)
-            p.timezone = home.timezone if home else default_tz
-            p.work_hours = DEFAULT_WORK_HOURS
-            s.add(p)
-        else:
-            p = found
-            before[e.email] = _snapshot(p)
-        p.display_name = e.name
-        p.role = e.role
-        p.team_id = home.id if home else None
-        p.active = True
-        if e.timezone:
-            p.timezone = e.timezone
-        if e.work_hours:
-            p.work_hours = e.work_hours
-        if e.slack_user_id:
-            p.slack_user_id = e.slack_user_id
-        if e.teams_user_id:
-            p.teams_user_id = e.teams_user_id
-        people[e.email] = p
-    await s.flush()
 
-    for e in entries:
-        p = people[e.email]
-        if e.manager_email:
-            p.manager_id = people[e.manager_email].id
-    # Leads and managers of teams, from roles and from manager emails.
-    in_file = {people[e.email].id: people[e.email] for e in entries}
+def _write_person(
+    s: AsyncSession, e: RosterEntry, found: Person | None, home: Team | None, default_tz: str
+) -> Person:
+    """The stored person updated from `e`, or a new one (added to the session)."""
+    if found is None:
+        p = Person(email=e.email, display_name=e.name, role=e.role)
+        p.timezone = home.timezone if home else default_tz
+        p.work_hours = DEFAULT_WORK_HOURS
+        s.add(p)
+    else:
+        p = found
+    p.display_name = e.name
+    p.role = e.role
+    p.team_id = home.id if home else None
+    p.active = True
+    # An empty optional column keeps what is stored.
+    if e.timezone:
+        p.timezone = e.timezone
+    if e.work_hours:
+        p.work_hours = e.work_hours
+    if e.slack_user_id:
+        p.slack_user_id = e.slack_user_id
+    if e.teams_user_id:
+        p.teams_user_id = e.teams_user_id
+    return p
+
+
+async def _drop_stale_team_roles(s: AsyncSession, in_file: dict[int | None, Person]) -> None:
+    """A team's lead or manager from the file who no longer is one stops being it."""
     for t in (await s.execute(select(Team))).scalars():
         lead = in_file.get(t.lead_id)
         if lead is not None and (lead.role is not Role.lead or lead.team_id != t.id):
@@ -195,10 +226,16 @@ async def _apply(
         boss = in_file.get(t.manager_id)
         if boss is not None and boss.role is not Role.manager:
             t.manager_id = None
+
+
+def _set_team_roles(
+    entries: Sequence[RosterEntry], people: dict[str, Person], teams: dict[str, Team]
+) -> None:
+    """Leads and managers of teams, from roles and from manager emails."""
     for e in entries:
-        p = people[e.email]
         if not e.team:
             continue
+        p = people[e.email]
         own = teams[name_key(e.team)]
         if e.role is Role.lead:
             own.lead_id = p.id
@@ -208,13 +245,18 @@ async def _apply(
             boss = people[e.manager_email]
             if boss.role is Role.manager:
                 own.manager_id = boss.id
-    await s.flush()
 
+
+def _count(
+    entries: Sequence[RosterEntry],
+    people: dict[str, Person],
+    before: dict[str, tuple[object, ...]],
+    out: RosterOutcome,
+) -> None:
     for e in entries:
-        p = people[e.email]
         if e.email not in before:
             out.people_created += 1
-        elif before[e.email] != _snapshot(p):
+        elif before[e.email] != _snapshot(people[e.email]):
             out.people_updated += 1
         else:
             out.people_unchanged += 1

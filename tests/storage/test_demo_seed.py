@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from domain.items import ActionStatus
 from domain.privacy import respondent_hash
 from domain.roles import Role
-from storage import demo_seed
+from storage import demo
 from storage.db import Database
 from storage.models import (
     ActionItem,
@@ -36,20 +36,18 @@ def _hasher(round_id: int, person_id: int) -> str:
 
 
 async def test_seed_is_idempotent(any_db: Database) -> None:
-    assert await demo_seed.seed_demo(any_db, now=NOW, hasher=_hasher) is True
-    counts = await demo_seed.table_counts(any_db)
-    assert (
-        await demo_seed.seed_demo(any_db, now=NOW + dt.timedelta(days=3), hasher=_hasher) is False
-    )
-    assert await demo_seed.table_counts(any_db) == counts
-    assert await demo_seed.is_seeded(any_db)
+    assert await demo.seed(any_db, now=NOW, hasher=_hasher) is True
+    counts = await demo.table_counts(any_db)
+    assert await demo.seed(any_db, now=NOW + dt.timedelta(days=3), hasher=_hasher) is False
+    assert await demo.table_counts(any_db) == counts
+    assert await demo.is_seeded(any_db)
     assert counts["teams"] == 3
     assert counts["people"] == 3 * 13 + 2
     assert counts["KPI values"] > 10_000
 
 
 async def test_seeded_center_is_realistic(any_db: Database) -> None:
-    await demo_seed.seed_demo(any_db, now=NOW, hasher=_hasher)
+    await demo.seed(any_db, now=NOW, hasher=_hasher)
     async with any_db.session() as s:
         teams = list((await s.execute(select(Team))).scalars())
         persons = list((await s.execute(select(Person))).scalars())
@@ -78,8 +76,8 @@ async def test_seeded_center_is_realistic(any_db: Database) -> None:
         next_1on1 = list((await s.execute(sa.select(col(OneOnOne.next_at)))).scalars())
         schedules = int(await s.scalar(sa.select(sa.func.count()).select_from(PulseSchedule)) or 0)
     by_email = {p.email: p for p in persons}
-    lead = by_email[demo_seed.DEFAULT_USER_EMAIL]
-    maria = by_email[f"maria.lopez@{demo_seed.DOMAIN}"]
+    lead = by_email[demo.DEFAULT_USER_EMAIL]
+    maria = by_email[f"maria.lopez@{demo.DOMAIN}"]
     billing = next(t for t in teams if t.name == "Billing")
     assert lead.role is Role.lead
     assert billing.lead_id == lead.id
@@ -100,7 +98,7 @@ async def test_seeded_center_is_realistic(any_db: Database) -> None:
 
 
 async def test_pulse_answers_are_anonymous_and_numerous(any_db: Database) -> None:
-    await demo_seed.seed_demo(any_db, now=NOW, hasher=_hasher)
+    await demo.seed(any_db, now=NOW, hasher=_hasher)
     async with any_db.session() as s:
         rounds = list((await s.execute(select(PulseRound))).scalars())
         deliveries = list((await s.execute(select(PulseDelivery))).scalars())

@@ -1,50 +1,15 @@
-"""Roster and KPI CSV imports: all or nothing, line numbers, idempotent re-imports."""
+"""The roster import: teams, people, leads and managers; every row check; all or nothing."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 import pytest
 
 from domain.roles import Role
 from handlers.core.context import HandlerContext
-from handlers.imports import ImportResult, import_kpis, import_roster, parse_roster
+from handlers.imports import import_roster, parse_roster
 from storage import people
-from storage.kpis import count_values
 from tests.conftest import make_person, make_team
-
-# A roster as people write them: mixed case, extra spaces, optional columns left empty.
-ROSTER = """\
-email,name,role,team,timezone,work_hours,manager_email,slack_user_id
-ana.boss@acme.test,Ana Boss,manager,,Europe/Madrid,,,
-lee.lead@acme.test,Lee Lead,lead,Billing,Europe/London,,ana.boss@acme.test,U0LEAD01
-Maria.Lopez@ACME.test, Maria  Lopez ,agent,billing,,"Mon-Thu 07:00-17:30; Sat 10:00-14:00",\
-lee.lead@acme.test,
-tom.night@acme.test,Tom Night,agent,Tech Support,America/New_York,Sun-Thu 22:00-06:00,,
-"""
-
-KPIS = """\
-date,email,metric,value,contacts
-2026-11-16,maria.lopez@acme.test,aht,290,40
-2026-11-16,maria.lopez@acme.test,csat,91.5,12
-2026-11-16,tom.night@acme.test,aht,340,35
-2026-11-17,tom.night@acme.test,nps,-12,8
-"""
-
-
-async def _counts(ctx: HandlerContext) -> tuple[int, int, int]:
-    return (
-        len(await people.list_people(ctx.db)),
-        len(await people.list_teams(ctx.db)),
-        await count_values(ctx.db),
-    )
-
-
-def _lines(result: ImportResult) -> list[tuple[int, str]]:
-    return [(e.line, e.message) for e in result.errors]
-
-
-# --- roster ------------------------------------------------------------------------------
+from tests.handlers.imports.sample import ROSTER, count_rows, error_lines
 
 
 async def test_roster_import_creates_teams_people_leads_and_managers(ctx: HandlerContext) -> None:
@@ -80,10 +45,10 @@ async def test_roster_import_creates_teams_people_leads_and_managers(ctx: Handle
 
 async def test_roster_reimport_changes_nothing(ctx: HandlerContext) -> None:
     await import_roster(ctx, ROSTER)
-    before = await _counts(ctx)
+    before = await count_rows(ctx)
     again = await import_roster(ctx, ROSTER)
     assert (again.created, again.updated, again.unchanged, again.teams_created) == (0, 0, 4, 0)
-    assert await _counts(ctx) == before
+    assert await count_rows(ctx) == before
 
 
 async def test_roster_update_is_counted_and_default_hours_apply(ctx: HandlerContext) -> None:
@@ -109,9 +74,9 @@ async def test_bad_row_imports_nothing_and_names_the_line(ctx: HandlerContext) -
     bad = ROSTER + "x@acme.test,X,boss,Billing,,,,\n"
     result = await import_roster(ctx, bad)
     assert not result.ok
-    assert _lines(result) == [(6, "role 'boss' is not one of agent, lead, manager, admin")]
+    assert error_lines(result) == [(6, "role 'boss' is not one of agent, lead, manager, admin")]
     assert result.summary().startswith("Nothing was imported: 1 problem in the file.\nline 6:")
-    assert await _counts(ctx) == (0, 0, 0)
+    assert await count_rows(ctx) == (0, 0, 0)
 
 
 @pytest.mark.parametrize(
@@ -141,23 +106,7 @@ async def test_each_roster_validation(ctx: HandlerContext, row: str, message: st
     result = await import_roster(ctx, header + "ok@acme.test,Ok,agent,Billing\n" + row + "\n")
     assert [e.line for e in result.errors] == [3]
     assert message in result.errors[0].message
-    assert await _counts(ctx) == (0, 0, 0)
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("", "the file is empty"),
-        ("email,name,role\n", "the header lacks team"),
-        ("email,name,role,team,shoe_size\n", "unknown column shoe_size"),
-        ("email,name,role,team,team\n", "column team appears twice"),
-        ("email,name,role,team\n\n", "the file has a header but no people"),
-    ],
-)
-async def test_roster_file_level_errors(ctx: HandlerContext, text: str, message: str) -> None:
-    result = await import_roster(ctx, text)
-    assert not result.ok
-    assert message in result.errors[0].message
+    assert await count_rows(ctx) == (0, 0, 0)
 
 
 async def test_duplicates_within_the_file(ctx: HandlerContext) -> None:
@@ -190,11 +139,11 @@ async def test_conflicts_with_the_stored_roster_import_nothing(ctx: HandlerConte
         "b@acme.test,B,agent,Billing,ghost@acme.test,\n"
     )
     result = await import_roster(ctx, text)
-    assert _lines(result) == [
+    assert error_lines(result) == [
         (2, "Slack user id U0TAKEN already belongs to old.hand@example.com"),
         (3, "manager_email ghost@acme.test is neither in this file nor on the roster"),
     ]
-    assert await _counts(ctx) == (1, 1, 0)
+    assert await count_rows(ctx) == (1, 1, 0)
 
 
 async def test_manager_email_may_name_someone_already_on_the_roster(ctx: HandlerContext) -> None:
@@ -208,98 +157,3 @@ async def test_manager_email_may_name_someone_already_on_the_roster(ctx: Handler
     retention = await people.get_team_by_name(ctx.db, name="Retention")
     assert retention
     assert retention.manager_id == boss.id
-
-
-# --- KPIs --------------------------------------------------------------------------------
-
-
-async def test_kpi_import_and_reimport(ctx: HandlerContext) -> None:
-    await import_roster(ctx, ROSTER)
-    first = await import_kpis(ctx, KPIS)
-    assert first.ok, first.summary()
-    assert (first.created, first.updated, first.unchanged) == (4, 0, 0)
-    assert first.summary() == "Imported 4 KPI values: 4 new, 0 updated, 0 unchanged."
-    again = await import_kpis(ctx, KPIS)
-    assert (again.created, again.updated, again.unchanged) == (0, 0, 4)
-    assert await count_values(ctx.db) == 4
-    changed = await import_kpis(ctx, KPIS.replace("aht,290,40", "aht,295,40"))
-    assert (changed.created, changed.updated, changed.unchanged) == (0, 1, 3)
-    assert await count_values(ctx.db) == 4
-
-
-async def test_kpi_team_rows_and_counts(ctx: HandlerContext) -> None:
-    await import_roster(ctx, ROSTER)
-    text = (
-        "date,email,metric,value,contacts,team,numerator,denominator\n"
-        "2026-11-16,,service_level,81.5,400,Billing,326,400\n"
-        "2026-11-16,maria.lopez@acme.test,fcr,75%,40,,30,40\n"
-    )
-    result = await import_kpis(ctx, text)
-    assert result.ok, result.summary()
-    assert result.created == 2
-    assert (await import_kpis(ctx, text)).unchanged == 2
-
-
-async def test_kpi_bad_row_imports_nothing(ctx: HandlerContext) -> None:
-    await import_roster(ctx, ROSTER)
-    result = await import_kpis(ctx, KPIS + "2026-11-16,maria.lopez@acme.test,csat,101,5\n")
-    assert _lines(result) == [(6, "csat 101 is above its maximum 100")]
-    assert await count_values(ctx.db) == 0
-
-
-@pytest.mark.parametrize(
-    ("row", "message"),
-    [
-        ("2026-02-30,maria.lopez@acme.test,aht,300,1", "date '2026-02-30' is not a date"),
-        ("yesterday,maria.lopez@acme.test,aht,300,1", "date 'yesterday' is not a date"),
-        ("2026-11-19,maria.lopez@acme.test,aht,300,1", "date 2026-11-19 is in the future"),
-        ("2026-11-16,nobody@acme.test,aht,300,1", "nobody@acme.test is not on the roster"),
-        ("2026-11-16,maria.lopez@acme.test,happiness,3,1", "unknown metric 'happiness'"),
-        ("2026-11-16,maria.lopez@acme.test,aht,fast,1", "value 'fast' is not a number"),
-        ("2026-11-16,maria.lopez@acme.test,aht,nan,1", "value 'nan' is not a number"),
-        ("2026-11-16,maria.lopez@acme.test,aht,-5,1", "aht -5 is below its minimum 0"),
-        ("2026-11-16,maria.lopez@acme.test,nps,-101,1", "nps -101 is below its minimum -100"),
-        ("2026-11-16,maria.lopez@acme.test,aht,300,-3", "contacts -3 is negative"),
-        ("2026-11-16,maria.lopez@acme.test,aht,300,many", "contacts 'many' is not a number"),
-        ("2026-11-16,,aht,300,1,", "the email is empty"),
-        ("2026-11-16,,asa,30,1,Nowhere", "there is no team called 'Nowhere'"),
-        ("2026-11-16,maria.lopez@acme.test,csat,90,10,,9,", "give both numerator and denominator"),
-        ("2026-11-16,maria.lopez@acme.test,csat,90,10,,9,0", "denominator must be more than 0"),
-        (
-            "2026-11-15,maria.lopez@acme.test,aht,290,40",
-            "the same person, metric and date as line 2",
-        ),
-    ],
-)
-async def test_each_kpi_validation(ctx: HandlerContext, row: str, message: str) -> None:
-    await import_roster(ctx, ROSTER)
-    header = "date,email,metric,value,contacts,team,numerator,denominator\n"
-    text = header + "2026-11-15,maria.lopez@acme.test,aht,290,40\n" + row + "\n"
-    result = await import_kpis(ctx, text)
-    assert [e.line for e in result.errors] == [3], result.errors
-    assert message in result.errors[0].message
-    assert await count_values(ctx.db) == 0
-
-
-async def test_kpi_file_level_errors(ctx: HandlerContext) -> None:
-    assert (
-        "the header lacks value"
-        in (await import_kpis(ctx, "date,email,metric\n")).errors[0].message
-    )
-    assert "no values" in (await import_kpis(ctx, "date,email,metric,value\n")).errors[0].message
-
-
-async def test_many_errors_are_capped_in_the_summary(ctx: HandlerContext) -> None:
-    text = "date,email,metric,value\n" + "".join(f"bad,{i}@x.test,aht,1\n" for i in range(40))
-    result = await import_kpis(ctx, text)
-    assert len(result.errors) == 80
-    lines = result.summary().splitlines()
-    assert lines[0] == "Nothing was imported: 80 problems in the file."
-    assert lines[-1] == "... and 30 more"
-
-
-async def test_future_dates_are_judged_by_the_clock(ctx: HandlerContext) -> None:
-    await import_roster(ctx, ROSTER)
-    assert ctx.now().date() == dt.date(2026, 11, 17)
-    ok = await import_kpis(ctx, "date,email,metric,value\n2026-11-18,tom.night@acme.test,aht,300\n")
-    assert ok.ok  # tomorrow in UTC is already today in Kiritimati
