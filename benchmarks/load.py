@@ -30,7 +30,7 @@ until the reply arrives at the fake Slack's response_url (a separate process too
 server, the load generator and the fake Slack share the machine's cores (no pinning), for
 the floor and for leadbot alike. leadbot turns slash commands away with a "busy" ack
 once its work queue is full (bot/slack/app.py TaskTracker.busy); those are counted apart.
-RSS is sampled from /proc/PID/status of the server process. Figures: the README, "Performance".
+RSS is sampled from /proc/PID/status of the server process. Figures: docs/performance.md.
 """
 
 from __future__ import annotations

@@ -16,14 +16,51 @@ from domain.localtime import zone
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
-    # repr=False: a PostgreSQL URL carries its password.
-    database_url: str = Field(default="sqlite+aiosqlite:///leadbot.db", repr=False)
-    leadbot_secret: SecretStr = SecretStr("dev-secret-change-me")
-    default_timezone: str = "UTC"
-    port: int = 3000
-    log_level: str = "INFO"
-    log_format: str = "text"  # text | json
-    max_body_bytes: int = 256 * 1024
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///leadbot.db",
+        repr=False,  # a PostgreSQL URL carries its password
+        description=(
+            "The database. The default is a SQLite file, `leadbot.db`, in the working "
+            "directory. `postgresql://user:pass@host/db` (or `postgres://`) uses PostgreSQL "
+            "through asyncpg, which a production install with several processes should use. "
+            "Never printed or logged, since the URL carries the password."
+        ),
+    )
+    leadbot_secret: SecretStr = Field(
+        default=SecretStr("dev-secret-change-me"),
+        description=(
+            "The server secret that keys the anonymous pulse respondent hashes (HMAC-SHA256). "
+            "Set a long random value in production (leadbot starts with a public development "
+            "default when it is unset) and keep it stable: changing it cuts the link between "
+            "people and their past pulse answers (`/pulse mine`)."
+        ),
+    )
+    default_timezone: str = Field(
+        default="UTC",
+        description=(
+            "IANA time zone (`Europe/London`) of teams and people created without one, by the "
+            "roster import or `/leadbot team create`. An unknown zone stops the process at start."
+        ),
+    )
+    port: int = Field(
+        default=3000,
+        description="HTTP port of `leadbot serve` and `leadbot run`; `--port N` overrides it.",
+    )
+    log_level: str = Field(default="INFO", description="`DEBUG`, `INFO`, `WARNING` or `ERROR`.")
+    log_format: str = Field(  # text | json
+        default="text",
+        description=(
+            "`text`: one line per record. `json`: one JSON object per line, for a log shipper."
+        ),
+    )
+    max_body_bytes: int = Field(
+        default=256 * 1024,
+        description=(
+            "Largest request body the web server accepts. A larger one is refused with 413 "
+            "from its `Content-Length` before anything reads it, and a body without one stops "
+            "being read at the limit (`/slack/events` and `/api/messages` alike)."
+        ),
+    )
     http_header_timeout_seconds: float = Field(
         default=10.0,
         gt=0,
@@ -46,55 +83,203 @@ class Settings(BaseSettings):
         default=1000,
         ge=1,
         description=(
-            "Open connections the web server accepts at once (kept below the process's "
-            "file-descriptor limit); beyond it new connections get 503 and are closed."
+            "Open connections the web server accepts at once (never more than the process's "
+            "file-descriptor limit leaves); beyond it a new connection gets 503 and is closed."
         ),
     )
 
     # Slack
-    slack_bot_token: SecretStr | None = None
-    slack_signing_secret: SecretStr | None = None
-    slack_app_token: SecretStr | None = None  # Socket Mode when set
-    slack_api_url: str = "https://slack.com/api/"
+    slack_bot_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "The Slack bot token (`xoxb-...`). Slack is on when it is set together with "
+            "`SLACK_SIGNING_SECRET` (HTTP mode) or `SLACK_APP_TOKEN` (Socket Mode)."
+        ),
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Verifies that HTTP requests come from Slack (HTTP mode; not needed in Socket Mode)."
+        ),
+    )
+    slack_app_token: SecretStr | None = Field(  # Socket Mode when set
+        default=None,
+        description=(
+            "An app-level token (`xapp-...`, scope `connections:write`). When it is set, "
+            "leadbot connects to Slack over Socket Mode instead of serving `/slack/events`."
+        ),
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/",
+        description=(
+            "Base URL of the Slack Web API. Tests and benchmarks point it at a local fake; "
+            "leave it as it is."
+        ),
+    )
     slack_response_url_hosts: str = Field(
         default="hooks.slack.com,hooks.slack-gov.com",
         description=(
-            "Comma-separated hosts a Slack response_url may point at; replies to any other "
-            "host are refused (and sent as a DM instead). Only tests add a loopback host."
+            "Comma-separated hosts a Slack `response_url` may point at (HTTPS). A reply to any "
+            "other host is refused and sent to the person as a DM instead. Only tests add a "
+            "loopback host; leave it as it is."
         ),
     )
 
     # Microsoft Teams
-    teams_app_id: str | None = None
-    teams_app_password: SecretStr | None = None
-    teams_tenant_id: str | None = None
-    teams_allow_anonymous: bool = False
+    teams_app_id: str | None = Field(
+        default=None,
+        description=(
+            "The Microsoft App ID of the Azure Bot. Teams is on when it is set together with "
+            "`TEAMS_APP_PASSWORD`; without them (and without `TEAMS_ALLOW_ANONYMOUS`) "
+            "`/api/messages` answers 401 and the dispatcher has no Teams sender."
+        ),
+    )
+    teams_app_password: SecretStr | None = Field(
+        default=None,
+        description="A client secret of that app (its Value, shown once in the Azure portal).",
+    )
+    teams_tenant_id: str | None = Field(
+        default=None,
+        description=(
+            "The app's tenant ID (the App Tenant ID in the Azure portal); required for "
+            "single-tenant bots, which new registrations are."
+        ),
+    )
+    teams_allow_anonymous: bool = Field(
+        default=False,
+        description=(
+            "Accept Teams requests without a Bot Framework token: for the local Agents "
+            "Playground or the Bot Framework Emulator only. leadbot logs a warning at start "
+            "while it is on; never use it on a server reachable from the internet."
+        ),
+    )
 
     # KPIs
-    kpi_source_url: str | None = None
-    kpi_source_token: SecretStr | None = None
-    kpi_pull_cron: str = "*/15 * * * *"
+    kpi_source_url: str | None = Field(
+        default=None,
+        description=(
+            "HTTP endpoint that KPI values are pulled from, as JSON, by the scheduled pull "
+            "(`kpis.pull`) and by `leadbot import kpis --from-url`. Nothing is pulled while it "
+            "is unset. Logged without its query string."
+        ),
+    )
+    kpi_source_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token sent to `KPI_SOURCE_URL` in the `Authorization` header.",
+    )
+    kpi_pull_cron: str = Field(
+        default="*/15 * * * *",
+        description=(
+            "When the scheduler pulls KPIs: a 5-field cron expression, in UTC. An invalid one "
+            "is logged at start and the default is used."
+        ),
+    )
 
     # Product rules
-    pulse_min_responses: int = Field(default=5, ge=3)
-    kudos_daily_limit: int | None = Field(default=None, ge=1)
-    action_escalate_after_days: int = Field(default=2, ge=1)
-    action_evidence_days: int = Field(default=5, ge=1)
-    streak_days: int = Field(default=5, ge=2)
-    oneonone_reminder_minutes: int = Field(default=15, ge=0)
+    pulse_min_responses: int = Field(
+        default=5,
+        ge=3,
+        description=(
+            "Fewest answers before any figure of a pulse round is shown (never below 3). "
+            "Raise it for more cover on small teams."
+        ),
+    )
+    kudos_daily_limit: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Most kudos a person may give per day, each receiver counting as one; the "
+            "allowance resets at midnight in the giver's time zone. Empty, `none` or `0`: "
+            "no limit."
+        ),
+    )
+    action_escalate_after_days: int = Field(
+        default=2,
+        ge=1,
+        description=(
+            "Working days an action item may be overdue before its assigner (for items people "
+            "set themselves: their lead or manager) is told."
+        ),
+    )
+    action_evidence_days: int = Field(
+        default=5,
+        ge=1,
+        description=(
+            "Working days in a row on target before a metric-linked action item is offered "
+            'to its assigner for closing ("Close as achieved").'
+        ),
+    )
+    streak_days: int = Field(
+        default=5,
+        ge=2,
+        description=(
+            "Working days on target in a row that make a streak: it earns a ★ in the daily "
+            "goal update and a kudos suggestion to the lead."
+        ),
+    )
+    oneonone_reminder_minutes: int = Field(
+        default=15,
+        ge=0,
+        description=(
+            "How long before a 1:1 the short reminder (with the prep card button for the "
+            "lead) goes out; 0 turns it off."
+        ),
+    )
 
     # Retention
-    retention_pulse_comments_days: int = Field(default=365, ge=1)
-    retention_outbox_days: int = Field(default=30, ge=1)
+    retention_pulse_comments_days: int = Field(
+        default=365,
+        ge=1,
+        description=(
+            "Pulse comments of rounds closed longer ago than this are deleted (the scores "
+            "stay for the trend)."
+        ),
+    )
+    retention_outbox_days: int = Field(
+        default=30,
+        ge=1,
+        description=(
+            "Sent and dead outbox messages, processed-event keys and job-run records older "
+            "than this are deleted."
+        ),
+    )
 
     # Scheduler
-    scheduler_timezone: str = "UTC"
-    job_grace_seconds: int = Field(default=3600, ge=1)
+    scheduler_timezone: str = Field(
+        default="UTC",
+        description=(
+            "The scheduler's own time zone. Every job carries its own zone (global jobs run "
+            "on UTC, team jobs in each team's zone), so this moves no job."
+        ),
+    )
+    job_grace_seconds: int = Field(
+        default=3600,
+        ge=1,
+        description=(
+            "How late a missed scheduled run (downtime, a busy loop) may still be made up, "
+            "once; older misses are skipped, never replayed as a burst."
+        ),
+    )
 
     # Delivery (the outbox dispatcher; other platform limits are in jobs/dispatcher.py)
-    slack_rate_per_second: float = Field(default=20.0, gt=0)  # workspace-wide budget
-    slack_channel_rate_per_second: float = Field(default=1.0, gt=0)
-    outbox_max_attempts: int = Field(default=11, ge=1)
+    slack_rate_per_second: float = Field(  # workspace-wide budget
+        default=20.0,
+        gt=0,
+        description="Messages per second the dispatcher sends to one Slack workspace.",
+    )
+    slack_channel_rate_per_second: float = Field(
+        default=1.0,
+        gt=0,
+        description="Messages per second the dispatcher sends to one Slack channel or DM.",
+    )
+    outbox_max_attempts: int = Field(
+        default=11,
+        ge=1,
+        description=(
+            "Failed tries (5xx, timeouts, network errors) before a message is marked dead; "
+            "429s do not count. With 11, about 23 to 47 minutes of continuous failure."
+        ),
+    )
 
     @field_validator("default_timezone", "scheduler_timezone")
     @classmethod

@@ -8,7 +8,7 @@
   `max_attempts` the message is dead with its last error (`leadbot outbox retry ID`).
 - A message is marked sent right after the platform accepts it. A process killed in the
   gap between the platform's answer and that write leaves a claimed row whose lease runs
-  out; the next claim sends it again (at-least-once, see the README, "Scheduler and delivery").
+  out; the next claim sends it again (at-least-once: docs/operations/scheduler.md).
 """
 
 from __future__ import annotations

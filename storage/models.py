@@ -1,4 +1,4 @@
-"""SQLModel tables for the whole leadbot domain (see shared DESIGN.md).
+"""SQLModel tables for the whole leadbot domain (docs/architecture.md, "Domain").
 
 Every datetime column is stored in UTC and is timezone-aware in Python; `UTCDateTime`
 makes SQLite give aware datetimes back the way PostgreSQL does.

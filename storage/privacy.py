@@ -1,7 +1,7 @@
 """Privacy controls: export what is stored about a person, forget them, and retention.
 
 Pulse answers are never exported or linked: a response carries only a keyed hash, and even
-whether someone answered is not shown to anyone (DESIGN.md, pulse privacy).
+whether someone answered is not shown to anyone (docs/privacy.md, "Pulse answers").
 """
 
 from __future__ import annotations

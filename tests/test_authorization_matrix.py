@@ -1,4 +1,4 @@
-"""Every command and button family x every role, against the rules in DESIGN.md.
+"""Every command and button family x every role, against docs/architecture.md's rules.
 
 Roles: an agent of Billing, Billing's lead, the lead of another team, Billing's manager,
 an admin. Agents see their own figures only, leads their team, managers the teams under
