@@ -24,14 +24,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from domain.fmt import fmt_change, fmt_goal, fmt_value, goal_met, is_flat, mark
-from domain.kpi import ZERO, Sums, combine
+from domain.kpi import DaySums, Sums, combine
 from domain.localtime import local_today
-from domain.periods import day_text, make_period
+from domain.periods import Period, day_text, make_period
 from domain.shifts import DAYS, parse_time, parse_work_hours
 from domain.types import Block, Context, Header, Reply, Table, Text, Visibility
 from handlers.core import notify
 from handlers.core.context import HandlerContext
-from handlers.stats import SPARK_DAYS, metric_catalogue, short_name, team_per_day
+from handlers.core.metrics import SPARK_DAYS, metric_catalogue, short_name, sum_days, team_per_day
 from jobs.spec import Cron, JobRunInfo, JobSpec
 from storage import goals, kpis, people
 from storage.models import Goal, Metric, Team
@@ -98,14 +98,6 @@ def streak_of(metric: Metric, goal: Goal, per_day: dict[dt.date, Sums], last: dt
         else:
             break
     return n
-
-
-def _sum(per_day: dict[dt.date, Sums], start: dt.date, end: dt.date) -> Sums:
-    total = ZERO
-    for d, s in per_day.items():
-        if start <= d <= end:
-            total = total + s
-    return total
 
 
 @dataclass(frozen=True)
@@ -181,7 +173,7 @@ async def biggest_movers(
 async def build_update(ctx: HandlerContext, team: Team, today: dt.date) -> Reply | None:
     """The post for `today` (a local date), or None when there is nothing to say."""
     assert team.id is not None
-    metrics = await metric_catalogue(ctx)
+    metrics = await metric_catalogue(ctx.db)
     by_key = {m.key: m for m in metrics}
     team_goals = [
         g for g in await goals.list_goals(ctx.db, team_ids=[team.id]) if g.metric_key in by_key
@@ -203,121 +195,144 @@ async def build_update(ctx: HandlerContext, team: Team, today: dt.date) -> Reply
     if not team_goals and not recent:
         return None
 
-    results: list[GoalResult] = []
-    for g in team_goals:
-        m = by_key[g.metric_key]
-        per_day = team_per_day(ds, m.key)
-        if g.period == "weekly":
-            value, scope, streak = (
-                combine(m.aggregation, _sum(per_day, week.start, week.end)),
-                "last 7 days",
-                None,
-            )
-        elif g.period == "monthly":
-            value, scope, streak = (
-                combine(m.aggregation, _sum(per_day, month.start, month.end)),
-                month.label,
-                None,
-            )
-        else:
-            s = per_day.get(last)
-            value = combine(m.aggregation, s) if s else None
-            scope = day_text(last)
-            streak = streak_of(m, g, per_day, last)
-        results.append(
-            GoalResult(g, m, value, goal_met(g.op, g.target, value, unit=m.unit), streak, scope)
-        )
-
-    title = f"{team.name} · daily goals · {day_text(today)}"
-    blocks: list[Block] = [Header(title)]
-    lines = [title]
-    judged = [r for r in results if r.hit is not None]
+    results = [
+        _goal_result(g, by_key[g.metric_key], team_per_day(ds, g.metric_key), week, month, last)
+        for g in team_goals
+    ]
+    post = _Post(f"{team.name} · daily goals · {day_text(today)}")
     if results:
-        daily = [r for r in judged if r.goal.period == "daily"]
-        if daily:
-            won = sum(1 for r in daily if r.hit)
-            head = f"*{won} of {len(daily)}* daily goals hit on {day_text(last)}"
-            head += "." if won < len(daily) else ". Great work, everyone!"
-        elif judged:
-            won = sum(1 for r in judged if r.hit)
-            head = f"*{won} of {len(judged)}* goals on target."
-        else:
-            head = f"No results for {day_text(last)} yet."
-        blocks.append(Text(head))
-        lines.append(head.replace("*", ""))
-        rows: list[tuple[str, ...]] = []
-        for r in results:
-            streak_text = ""
-            if r.streak:
-                streak_text = (
-                    f"{r.streak} day"
-                    + ("s" if r.streak != 1 else "")
-                    + (" ★" if r.streak >= ctx.settings.streak_days else "")
-                )
-            rows.append(
-                (
-                    short_name(r.metric),
-                    fmt_value(r.metric.unit, r.value)
-                    + (f" {mark(r.hit)}" if r.hit is not None else ""),
-                    fmt_goal(r.metric.unit, r.goal.op, r.goal.target),
-                    r.scope,
-                    streak_text,
-                )
-            )
-            lines.append(f"{rows[-1][0]}: {rows[-1][1]} (goal {rows[-1][2]}, {r.scope})")
-        blocks.append(
-            Table(
-                ("goal", "result", "target", "over", "streak"),
-                tuple(rows),
-                ("l", "r", "r", "l", "l"),
-            )
-        )
+        post.add(Text(_headline(results, last)))
+        _results_table(post, results, ctx.settings.streak_days)
     goal_keys = {g.metric_key for g in team_goals}
+    others = _other_figures([m for m in metrics if m.key not in goal_keys], ds, last)
+    if others:
+        label = "Also" if results else f"Results for {day_text(last)}"
+        post.add(Text(f"*{label}:* {others}"), f"{label}: {others}")
+    mover_metrics = [by_key[k] for k in sorted(goal_keys)] or list(metrics)
+    movers = await biggest_movers(ctx, team, mover_metrics, last)
+    if movers:
+        post.add(Text(_movers_text(movers)))
+    _closing(post, team_goals, by_key)
+    return Reply(blocks=post.blocks, text="\n".join(post.lines), visibility=Visibility.channel)
+
+
+class _Post:
+    """The blocks of the post and, line by line, its text fallback."""
+
+    def __init__(self, title: str) -> None:
+        self.blocks: list[Block] = [Header(title)]
+        self.lines: list[str] = [title]
+
+    def add(self, block: Text, line: str | None = None) -> None:
+        self.blocks.append(block)
+        self.lines.append(block.text.replace("*", "") if line is None else line)
+
+
+def _goal_result(
+    g: Goal, m: Metric, per_day: dict[dt.date, Sums], week: Period, month: Period, last: dt.date
+) -> GoalResult:
+    """A goal judged over its period: the last working day (with the streak), the 7 days
+    ending yesterday, or the month to date."""
+    if g.period == "weekly":
+        value, scope, streak = (
+            combine(m.aggregation, sum_days(per_day, week.start, week.end)),
+            "last 7 days",
+            None,
+        )
+    elif g.period == "monthly":
+        value, scope, streak = (
+            combine(m.aggregation, sum_days(per_day, month.start, month.end)),
+            month.label,
+            None,
+        )
+    else:
+        s = per_day.get(last)
+        value = combine(m.aggregation, s) if s else None
+        scope = day_text(last)
+        streak = streak_of(m, g, per_day, last)
+    return GoalResult(g, m, value, goal_met(g.op, g.target, value, unit=m.unit), streak, scope)
+
+
+def _headline(results: Sequence[GoalResult], last: dt.date) -> str:
+    judged = [r for r in results if r.hit is not None]
+    daily = [r for r in judged if r.goal.period == "daily"]
+    if daily:
+        won = sum(1 for r in daily if r.hit)
+        head = f"*{won} of {len(daily)}* daily goals hit on {day_text(last)}"
+        return head + ("." if won < len(daily) else ". Great work, everyone!")
+    if judged:
+        won = sum(1 for r in judged if r.hit)
+        return f"*{won} of {len(judged)}* goals on target."
+    return f"No results for {day_text(last)} yet."
+
+
+def _streak_text(streak: int | None, star_from: int) -> str:
+    if not streak:
+        return ""
+    return f"{streak} day" + ("s" if streak != 1 else "") + (" ★" if streak >= star_from else "")
+
+
+def _results_table(post: _Post, results: Sequence[GoalResult], star_from: int) -> None:
+    rows: list[tuple[str, ...]] = []
+    for r in results:
+        row = (
+            short_name(r.metric),
+            fmt_value(r.metric.unit, r.value) + (f" {mark(r.hit)}" if r.hit is not None else ""),
+            fmt_goal(r.metric.unit, r.goal.op, r.goal.target),
+            r.scope,
+            _streak_text(r.streak, star_from),
+        )
+        rows.append(row)
+        post.lines.append(f"{row[0]}: {row[1]} (goal {row[2]}, {r.scope})")
+    post.blocks.append(
+        Table(
+            ("goal", "result", "target", "over", "streak"),
+            tuple(rows),
+            ("l", "r", "r", "l", "l"),
+        )
+    )
+
+
+def _other_figures(metrics: Sequence[Metric], ds: DaySums, last: dt.date) -> str:
+    """The last working day's figures of the metrics without a goal, in one line."""
     others = []
     for m in metrics:
-        if m.key in goal_keys:
-            continue
         s = team_per_day(ds, m.key).get(last)
         v = combine(m.aggregation, s) if s else None
         if v is not None:
             others.append(f"{short_name(m)} {fmt_value(m.unit, v)}")
-    if others:
-        label = "Also" if results else f"Results for {day_text(last)}"
-        blocks.append(Text(f"*{label}:* " + " · ".join(others)))
-        lines.append(f"{label}: " + " · ".join(others))
+    return " · ".join(others)
 
-    mover_metrics = [by_key[k] for k in sorted(goal_keys)] or [m for m in metrics]
-    movers = await biggest_movers(ctx, team, mover_metrics, last)
-    if movers:
-        text = "*Biggest movers* 🚀\n" + "\n".join(
-            f"• {mv.name}: {short_name(mv.metric)} {fmt_value(mv.metric.unit, mv.before)} → "
-            f"{fmt_value(mv.metric.unit, mv.after)} "
-            f"({fmt_change(mv.metric.unit, mv.after - mv.before)})"
-            for mv in movers
-        )
-        blocks.append(Text(text))
-        lines.append(text.replace("*", ""))
 
-    if team_goals:
-        today_goals = " · ".join(
-            f"{short_name(m)} {fmt_goal(m.unit, g.op, g.target)}"
-            + ("" if g.period == "daily" else f" ({g.period})")
-            for g in team_goals
-            for m in (by_key[g.metric_key],)
-        )
-        blocks.append(Text(f"*Today's goals:* {today_goals}"))
-        lines.append(f"Today's goals: {today_goals}")
-        blocks.append(
-            Context(
-                "Movers: best improvement vs their previous 7 days · streak: days with figures "
-                "in a row on target · `/stats` for the details"
-            )
-        )
-    else:
-        blocks.append(
+def _movers_text(movers: Sequence[Mover]) -> str:
+    return "*Biggest movers* 🚀\n" + "\n".join(
+        f"• {mv.name}: {short_name(mv.metric)} {fmt_value(mv.metric.unit, mv.before)} → "
+        f"{fmt_value(mv.metric.unit, mv.after)} "
+        f"({fmt_change(mv.metric.unit, mv.after - mv.before)})"
+        for mv in movers
+    )
+
+
+def _closing(post: _Post, team_goals: Sequence[Goal], by_key: dict[str, Metric]) -> None:
+    """Today's goals and the legend; without goals, how to set one."""
+    if not team_goals:
+        post.blocks.append(
             Context("No goals yet: a lead can set one, e.g. `/goal set aht <= 300s daily`.")
         )
-    return Reply(blocks=blocks, text="\n".join(lines), visibility=Visibility.channel)
+        return
+    today_goals = " · ".join(
+        f"{short_name(m)} {fmt_goal(m.unit, g.op, g.target)}"
+        + ("" if g.period == "daily" else f" ({g.period})")
+        for g in team_goals
+        for m in (by_key[g.metric_key],)
+    )
+    post.add(Text(f"*Today's goals:* {today_goals}"), f"Today's goals: {today_goals}")
+    post.blocks.append(
+        Context(
+            "Movers: best improvement vs their previous 7 days · streak: days with figures "
+            "in a row on target · `/stats` for the details"
+        )
+    )
 
 
 def hint_reply(team: Team) -> Reply:

@@ -14,7 +14,7 @@ from jobs.spec import Cron, JobRunInfo
 from storage import goals, kpis, outbox, people
 from storage.models import OutboxMessage, Team
 from tests.conftest import make_person, make_settings, make_team
-from tests.handlers.test_stats import TODAY, World, make_world, text_of
+from tests.handlers.stats.world import TODAY, World, make_world, text_of
 
 
 def at_nine(day: dt.date) -> dt.datetime:

@@ -1,0 +1,114 @@
+"""What `/goal` answers: the confirmation of a new goal, and the goals of some teams with
+their current figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from domain.fmt import OPS_TEXT, fmt_goal, fmt_value, goal_met, mark
+from domain.kpi import combine
+from domain.localtime import local_today
+from domain.periods import make_period
+from domain.types import Block, Context, Header, Reply, Table, Text
+from handlers.core.context import HandlerContext
+from handlers.core.metrics import short_name, sum_days, team_per_day
+from handlers.goals.targets import NewGoal, direction_warning
+from storage import kpis
+from storage.models import Goal, Metric, Person, Team
+
+
+def set_reply(team: Team, new: NewGoal, old: Goal | None) -> Reply:
+    """The goal set, what it replaced, and a warning when it asks for worse figures."""
+    metric = new.metric
+    text = (
+        f"Goal set for *{team.name}*: {metric.name} "
+        f"{fmt_goal(metric.unit, new.op, new.target)} {new.period}."
+    )
+    blocks: list[Block] = [Text(text)]
+    if old is not None:
+        blocks.append(
+            Context(f"It replaces {fmt_goal(metric.unit, old.op, old.target)} {old.period}.")
+        )
+    warning = direction_warning(metric, new.op)
+    if warning:
+        blocks.append(Text("⚠ " + warning))
+    blocks.append(Context("The team sees it in the daily goal update; `/goal list` shows all."))
+    return Reply(blocks=blocks, text=text + (f"\n{warning}" if warning else ""))
+
+
+async def current_values(
+    ctx: HandlerContext, team: Team, goals_: Sequence[Goal], metrics: dict[str, Metric]
+) -> dict[int, float | None]:
+    """Each goal's current figure: yesterday (daily), last 7 days (weekly), month to date."""
+    assert team.id is not None
+    today = local_today(ctx.now(), team.timezone)
+    periods = {p: make_period(w, today) for p, w in (("daily", "yesterday"), ("weekly", "week"))}
+    periods["monthly"] = make_period("month", today)
+    start = min(p.start for p in periods.values())
+    keys = sorted({g.metric_key for g in goals_})
+    ds = await kpis.team_day_sums(
+        ctx.db, team_id=team.id, metric_keys=keys, start=start, end=today - dt.timedelta(days=1)
+    )
+    out: dict[int, float | None] = {}
+    for g in goals_:
+        p = periods.get(g.period, periods["daily"])
+        total = sum_days(team_per_day(ds, g.metric_key), p.start, p.end)
+        out[g.id or 0] = combine(metrics[g.metric_key].aggregation, total)
+    return out
+
+
+async def list_reply(
+    ctx: HandlerContext,
+    teams: Sequence[Team],
+    all_goals: Sequence[Goal],
+    metrics: dict[str, Metric],
+    setters: dict[int, Person],
+) -> Reply:
+    """Every team's goals with the current figure, on target or not, and who set them."""
+    blocks: list[Block] = [Header("Goals")]
+    lines: list[str] = []
+    for team in teams:
+        tg = [g for g in all_goals if g.team_id == team.id]
+        if not tg:
+            blocks.append(Text(f"*{team.name}*: no goals yet."))
+            lines.append(f"{team.name}: no goals yet")
+            continue
+        now = await current_values(ctx, team, tg, metrics)
+        rows = [_goal_row(g, metrics[g.metric_key], now.get(g.id or 0), setters) for g in tg]
+        lines += [
+            f"{team.name}: {g.metric_key} {OPS_TEXT[g.op]} {g.target:g} {g.period}" for g in tg
+        ]
+        if len(teams) > 1:
+            blocks.append(Text(f"*{team.name}*"))
+        blocks.append(
+            Table(
+                ("metric", "goal", "period", "now", "set"),
+                tuple(rows),
+                ("l", "r", "l", "r", "l"),
+            )
+        )
+    blocks.append(
+        Context(
+            "now: yesterday for daily goals, the last 7 days for weekly, the month to date "
+            "for monthly · `/goal set METRIC OP TARGET [daily|weekly|monthly]`"
+        )
+    )
+    title = f"Goals of {teams[0].name}" if len(teams) == 1 else "Goals"
+    blocks[0] = Header(title)
+    return Reply(blocks=blocks, text=title + "\n" + "\n".join(lines))
+
+
+def _goal_row(
+    g: Goal, m: Metric, value: float | None, setters: dict[int, Person]
+) -> tuple[str, ...]:
+    hit = goal_met(g.op, g.target, value, unit=m.unit)
+    who = setters.get(g.set_by_id or 0)
+    since = g.since.astimezone(dt.UTC).date()
+    return (
+        short_name(m),
+        fmt_goal(m.unit, g.op, g.target),
+        g.period,
+        (fmt_value(m.unit, value) + (f" {mark(hit)}" if hit is not None else "")),
+        f"{since:%d %b}" + (f" by {who.display_name}" if who else ""),
+    )

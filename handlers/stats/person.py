@@ -1,0 +1,171 @@
+"""One person's figures (`/stats me`, `/stats @person`), judged by their team's goals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from domain.errors import NotFound
+from domain.fmt import fmt_value, mark
+from domain.kpi import combine
+from domain.localtime import local_today
+from domain.periods import Period, day_range_text, day_text, make_period
+from domain.types import Actor, Block, Context, Header, Reply, Table, Text
+from handlers.core.access import require_person_view
+from handlers.core.context import HandlerContext
+from handlers.core.metrics import SPARK_DAYS, goal_text, goals_first
+from handlers.stats.figures import (
+    Figure,
+    PerDay,
+    by_metric,
+    delta_cell,
+    judge,
+    latest_day,
+    make_figure,
+    value_cell,
+    window,
+)
+from handlers.stats.render import no_data, notes, overview_row, period_reply
+from handlers.stats.request import StatsRequest
+from storage import goals, kpis, people
+from storage.models import Goal, Metric, Person
+
+
+async def person_stats(
+    ctx: HandlerContext, actor: Actor, req: StatsRequest, metrics: Sequence[Metric]
+) -> Reply:
+    """The asker's own figures (`me`) or someone's they may see: every metric, or one."""
+    person = req.person if req.person is not None else await _myself(ctx, actor)
+    await require_person_view(ctx, actor, person)
+    today = local_today(ctx.now(), person.timezone)
+    team_goals = await _team_goals(ctx, person)
+    if req.metric is not None:
+        period = req.period or make_period("week", today)
+        return await _person_metric(ctx, person, req.metric, period, team_goals)
+    ordered = goals_first(metrics, team_goals)
+    return await _person_overview(ctx, person, ordered, req.period, today, team_goals)
+
+
+async def _myself(ctx: HandlerContext, actor: Actor) -> Person:
+    person = await people.get_person(ctx.db, person_id=actor.person_id)
+    if person is None:
+        raise NotFound("I can't find you on the roster; ask your admin to add you.")
+    return person
+
+
+async def _team_goals(ctx: HandlerContext, person: Person) -> list[Goal]:
+    team = await people.get_team(ctx.db, team_id=person.team_id) if person.team_id else None
+    return await goals.list_goals(ctx.db, team_ids=[team.id]) if team and team.id else []
+
+
+async def _person_figures(
+    ctx: HandlerContext, person: Person, metrics: Sequence[Metric], start: dt.date, end: dt.date
+) -> dict[str, PerDay]:
+    assert person.id is not None
+    raw = await kpis.person_day_sums(
+        ctx.db, person_id=person.id, metric_keys=[m.key for m in metrics], start=start, end=end
+    )
+    return by_metric(raw)
+
+
+async def _person_overview(
+    ctx: HandlerContext,
+    person: Person,
+    metrics: Sequence[Metric],
+    period: Period | None,
+    today: dt.date,
+    team_goals: Sequence[Goal],
+) -> Reply:
+    if period is not None:
+        return await _person_period(ctx, person, metrics, period, team_goals)
+    yesterday = make_period("yesterday", today)
+    week = make_period("week", today)
+    start = today - dt.timedelta(days=SPARK_DAYS)
+    data = await _person_figures(ctx, person, metrics, start, yesterday.end)
+    yesterday, day_head = latest_day(yesterday, [d for per in data.values() for d in per])
+    rows: list[tuple[str, ...]] = []
+    figs: list[Figure] = []
+    for m in metrics:
+        if m.key not in data:
+            continue
+        fy = make_figure(m, data[m.key], yesterday, team_goals)
+        fw = make_figure(m, data[m.key], week, team_goals)
+        figs.append(fw)
+        rows.append(overview_row(fy, fw))
+    if not figs:
+        return no_data(person.display_name, start)
+    title = f"{person.display_name} · {day_text(yesterday.end)} and last 7 days"
+    blocks: list[Block] = [
+        Header(title),
+        Table(
+            ("metric", day_head, "7 days", "Δ prior 7d", "team goal", "14 days"),
+            tuple(rows),
+            ("l", "r", "r", "r", "r", "l"),
+        ),
+        notes(figs, "the 7 days before"),
+    ]
+    text = title + "\n" + "\n".join(f"{r[0]}: {r[1]} / {r[2]} ({r[3]})" for r in rows)
+    return Reply(blocks=blocks, text=text)
+
+
+async def _person_period(
+    ctx: HandlerContext,
+    person: Person,
+    metrics: Sequence[Metric],
+    period: Period,
+    team_goals: Sequence[Goal],
+) -> Reply:
+    start, end = window(period)
+    data = await _person_figures(ctx, person, metrics, start, end)
+    pfigs = [make_figure(m, data[m.key], period, team_goals) for m in metrics if m.key in data]
+    pfigs = [f for f in pfigs if f.value is not None or f.prev is not None]
+    return period_reply(f"{person.display_name} · {period.label}", period, pfigs)
+
+
+async def _person_metric(
+    ctx: HandlerContext,
+    person: Person,
+    metric: Metric,
+    period: Period,
+    team_goals: Sequence[Goal],
+) -> Reply:
+    """One person, one metric: the period's figure and its days (or weeks)."""
+    start, end = window(period)
+    data = (await _person_figures(ctx, person, [metric], start, end)).get(metric.key, {})
+    f = make_figure(metric, data, period, team_goals)
+    if f.value is None and f.prev is None:
+        return no_data(f"{person.display_name} ({metric.name})", period.start)
+    title = f"{person.display_name} · {metric.name} · {period.label}"
+    summary = (
+        f"*{value_cell(f)}* over {period.range_text}"
+        + (f" (goal {goal_text(metric, f.goal)})" if f.goal else "")
+        + f", {delta_cell(f)} vs {day_range_text(period.prev_start, period.prev_end)}."
+    )
+    rows = _day_rows(metric, data, period, f.goal) if period.days <= 31 else []
+    blocks: list[Block] = [Header(title), Text(summary)]
+    if rows:
+        blocks.append(Table(("day", metric.key, "contacts"), tuple(rows), ("l", "r", "r")))
+    blocks.append(Context(f"trend {f.spark} · {metric.description}"))
+    return Reply(blocks=blocks, text=f"{title}: {fmt_value(metric.unit, f.value)}")
+
+
+def _day_rows(
+    metric: Metric, data: PerDay, period: Period, goal: Goal | None
+) -> list[tuple[str, ...]]:
+    """A row a day: the figure (judged when the goal is a daily one) and its contacts."""
+    daily = goal if goal and goal.period == "daily" else None
+    rows: list[tuple[str, ...]] = []
+    d = period.start
+    while d <= period.end:
+        s = data.get(d)
+        v = combine(metric.aggregation, s) if s else None
+        hit = judge(daily, v, metric)
+        rows.append(
+            (
+                day_text(d),
+                fmt_value(metric.unit, v) + (f" {mark(hit)}" if hit is not None else ""),
+                f"{s.w:,.0f}" if s else "",
+            )
+        )
+        d += dt.timedelta(days=1)
+    return rows

@@ -1,0 +1,171 @@
+"""A team's figures (`/stats`, `/stats team NAME`, with a period or a metric), for the
+leads and managers who may see them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from domain.errors import NotFound
+from domain.localtime import local_today
+from domain.periods import Period, day_text, make_period
+from domain.roles import Role
+from domain.types import Block, Command, Context, Header, Reply, Table, Text
+from handlers.core.access import require_team_view, visible_team_ids
+from handlers.core.context import HandlerContext
+from handlers.core.metrics import SPARK_DAYS, goals_first, team_per_day
+from handlers.stats.breakdown import breakdown
+from handlers.stats.figures import Figure, latest_day, make_figure, window
+from handlers.stats.manager import manager_overview, side_by_side_teams
+from handlers.stats.render import no_data, notes, overview_row, period_reply
+from handlers.stats.request import StatsRequest
+from storage import goals, kpis, people
+from storage.models import Goal, Metric, Team
+
+
+async def team_stats(
+    ctx: HandlerContext, cmd: Command, req: StatsRequest, metrics: Sequence[Metric]
+) -> Reply:
+    """A team's overview, its figures over a period, or its agents on one metric."""
+    if req.team is None and cmd.actor.role is Role.manager and req.metric is None:
+        teams = await side_by_side_teams(ctx, cmd)
+        if teams is not None:
+            return await manager_overview(ctx, teams, metrics, req.period)
+    extra: list[str] = []
+    if req.team is None:
+        team, extra = await _default_team(ctx, cmd)
+    else:
+        team = req.team
+        await require_team_view(ctx, cmd.actor, team)
+    assert team.id is not None
+    today = local_today(ctx.now(), team.timezone)
+    team_goals = await goals.list_goals(ctx.db, team_ids=[team.id])
+    reply = await _team_view(ctx, team, req, metrics, today, team_goals)
+    if extra:
+        reply.blocks.append(Context(" ".join(extra)))
+    return reply
+
+
+async def _default_team(ctx: HandlerContext, cmd: Command) -> tuple[Team, list[str]]:
+    """The lead's own team; for a manager their home team or the first they manage.
+    Also a note naming the asker's other teams, if any."""
+    visible = await visible_team_ids(ctx, cmd.actor)
+    if not visible:
+        raise NotFound(
+            "You aren't the lead or manager of a team yet; ask your admin "
+            "(`/leadbot team add @you TEAM as lead`)."
+        )
+    preferred = cmd.channel_team_id if cmd.channel_team_id in visible else None
+    if preferred is None and cmd.actor.team_id in visible:
+        preferred = cmd.actor.team_id
+    teams = [t for t in await people.list_teams(ctx.db) if t.id in visible]
+    team = next((t for t in teams if t.id == preferred), teams[0])
+    others = [t.name for t in teams if t.id != team.id]
+    extra = [f"Your other teams: {', '.join(others)} (`/stats team NAME`)."] if others else []
+    return team, extra
+
+
+async def _team_view(
+    ctx: HandlerContext,
+    team: Team,
+    req: StatsRequest,
+    metrics: Sequence[Metric],
+    today: dt.date,
+    team_goals: Sequence[Goal],
+) -> Reply:
+    if req.metric is not None:
+        period = req.period or make_period("week", today)
+        return await breakdown(ctx, team, req.metric, period, team_goals)
+    if req.period is not None:
+        return await _team_period(ctx, team, metrics, req.period, team_goals)
+    return await _team_overview(ctx, team, metrics, today, team_goals)
+
+
+async def _team_overview(
+    ctx: HandlerContext,
+    team: Team,
+    metrics: Sequence[Metric],
+    today: dt.date,
+    team_goals: Sequence[Goal],
+) -> Reply:
+    """Yesterday (or the last day with figures) and the last 7 days, against the goals."""
+    assert team.id is not None
+    yesterday = make_period("yesterday", today)
+    week = make_period("week", today)
+    start = today - dt.timedelta(days=SPARK_DAYS)
+    ds = await kpis.team_day_sums(
+        ctx.db,
+        team_id=team.id,
+        metric_keys=[m.key for m in metrics],
+        start=start,
+        end=yesterday.end,
+    )
+    goal_keys = {g.metric_key for g in team_goals}
+    yesterday, day_head = latest_day(yesterday, [d for (_k, d) in (*ds.team, *ds.people)])
+    rows: list[tuple[str, ...]] = []
+    figs: list[Figure] = []
+    for m in goals_first(metrics, team_goals):
+        per_day = team_per_day(ds, m.key)
+        if not per_day and m.key not in goal_keys:
+            continue
+        fy = make_figure(m, per_day, yesterday, team_goals)
+        fw = make_figure(m, per_day, week, team_goals)
+        figs.append(fw)
+        rows.append(overview_row(fy, fw))
+    if not figs:
+        return no_data(team.name, start)
+    return _overview_reply(team, yesterday, day_head, rows, figs)
+
+
+def _overview_reply(
+    team: Team,
+    day: Period,
+    day_head: str,
+    rows: list[tuple[str, ...]],
+    figs: Sequence[Figure],
+) -> Reply:
+    hits = [f for f in figs if f.hit is not None]
+    title = f"{team.name} · {day_text(day.end)} and last 7 days"
+    blocks: list[Block] = [Header(title)]
+    if hits:
+        won = sum(1 for f in hits if f.hit)
+        blocks.append(Text(f"*{won} of {len(hits)}* goals on target over the last 7 days."))
+    blocks.append(
+        Table(
+            ("metric", day_head, "7 days", "Δ prior 7d", "goal", "14 days"),
+            tuple(rows),
+            ("l", "r", "r", "r", "r", "l"),
+        )
+    )
+    blocks.append(notes(figs, "the 7 days before"))
+    blocks.append(
+        Context(
+            "Per agent: `/stats aht week` · one person: `/stats @name` · periods: "
+            "today, yesterday, week, month, 30d, YYYY-MM-DD..YYYY-MM-DD"
+        )
+    )
+    text = title + "\n" + "\n".join(f"{r[0]}: {r[1]} / {r[2]} ({r[3]}) {r[4]}" for r in rows)
+    return Reply(blocks=blocks, text=text)
+
+
+async def _team_period(
+    ctx: HandlerContext,
+    team: Team,
+    metrics: Sequence[Metric],
+    period: Period,
+    team_goals: Sequence[Goal],
+) -> Reply:
+    assert team.id is not None
+    start, end = window(period)
+    ds = await kpis.team_day_sums(
+        ctx.db, team_id=team.id, metric_keys=[m.key for m in metrics], start=start, end=end
+    )
+    figs = [
+        make_figure(m, team_per_day(ds, m.key), period, team_goals)
+        for m in goals_first(metrics, team_goals)
+    ]
+    goal_keys = {g.metric_key for g in team_goals}
+    figs = [
+        f for f in figs if f.value is not None or f.prev is not None or f.metric.key in goal_keys
+    ]
+    return period_reply(f"{team.name} · {period.label}", period, figs)
