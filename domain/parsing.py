@@ -6,7 +6,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterable
 
 from domain.errors import UsageError
-from domain.types import Mention, Token, UnresolvedMention
+from domain.types import Mention, Quoted, Token, UnresolvedMention
 
 MAX_COMMAND_LENGTH = 4000
 _QUOTES = {'"': '"', "\u201c": "\u201d", "\u201e": "\u201c"}
@@ -15,7 +15,8 @@ _MENTION_RE = re.compile(r"^(<@[A-Z0-9]+(?:\|[^>]*)?>|@[\w.\-']+)([,.!?;:]*)$", 
 
 
 def split_words(text: str) -> list[str]:
-    """Split on white space; "double quotes" group words. Apostrophes are just letters."""
+    """Split on white space; "double quotes" group words (and mark them Quoted).
+    Apostrophes are just letters."""
     words: list[str] = []
     buf: list[str] = []
     close: str | None = None
@@ -31,13 +32,18 @@ def split_words(text: str) -> list[str]:
             quoted = True
         elif ch.isspace():
             if buf or quoted:
-                words.append("".join(buf))
+                words.append(_word(buf, quoted))
                 buf, quoted = [], False
         else:
             buf.append(ch)
     if buf or quoted:
-        words.append("".join(buf))
+        words.append(_word(buf, quoted))
     return words
+
+
+def _word(chars: list[str], quoted: bool) -> str:
+    text = "".join(chars)
+    return Quoted(text) if quoted else text
 
 
 def mention_candidate(word: str) -> tuple[str, str] | None:

@@ -59,6 +59,12 @@ class UnresolvedMention:
         return self.text
 
 
+class Quoted(str):
+    """A word the user put in quotes: always plain text, never a sub-command or `help`."""
+
+    __slots__ = ()
+
+
 Token = str | Mention | UnresolvedMention
 
 

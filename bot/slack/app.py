@@ -60,6 +60,7 @@ from domain.types import (
     Form,
     Header,
     Platform,
+    Quoted,
     Reply,
     Text,
     Visibility,
@@ -550,8 +551,9 @@ def _plain_refs(text: str) -> str:
 
 
 def _unescape(word: str) -> str:
-    """Slack sends &, < and > as entities."""
-    return word.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    """Slack sends &, < and > as entities (a quoted word stays quoted)."""
+    plain = word.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return Quoted(plain) if isinstance(word, Quoted) else plain
 
 
 SLACK_BOT_KEY = web.AppKey("leadbot.slack_bot", SlackBot)

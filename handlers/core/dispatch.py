@@ -13,7 +13,7 @@ import secrets
 
 from domain.errors import NotAllowed, UsageError, UserError
 from domain.parsing import Args
-from domain.types import Action, Command, Context, Reply, Text
+from domain.types import Action, Command, Context, Quoted, Reply, Text
 from handlers.core.context import CommandSpec, HandlerContext
 from handlers.core.help import HELP_WORDS, command_list, node_help, title
 from storage.db import DatabaseUnavailable, track_writes
@@ -60,7 +60,7 @@ def route(cmd: Command, root: CommandSpec) -> tuple[tuple[str, ...], CommandSpec
     node = root
     while True:
         word = args.peek_word()
-        if word is None:
+        if word is None or isinstance(args.peek(), Quoted):  # quoted words are text
             return path, node, args, False
         child = node.child(word)
         if child is None:

@@ -1,13 +1,13 @@
 """`/pulse`: quick ESAT surveys in chat, private by design.
 
 Leads set a team's schedule (or open a round at once); agents answer in one tap from a
-DM; leads and managers read aggregated results only. The privacy rules (DESIGN.md):
+DM; leads and managers read aggregated results only. The privacy rules (docs/privacy.md):
 
 - a response holds a keyed hash of its respondent, never an id, and no timestamp;
 - results are shown per round, and a round with fewer than `min_responses` answers is
   hidden everywhere (its count is all that is said), so no window or slice gets under it;
 - a manager's totals are computed over shown rounds only, and are withheld when exactly
-  one team has a hidden round (complementary suppression, see the README, "Pulse");
+  one team has a hidden round (complementary suppression, docs/privacy.md, "Pulse answers");
 - nothing says who answered or what any one person answered, except to that person.
 
 Every view with figures, and so every rule above but the first, is in `results.py`.
@@ -23,8 +23,6 @@ and the texts DEFAULT_QUESTION and TOO_FEW.
 """
 
 from __future__ import annotations
-
-import dataclasses
 
 from domain.parsing import Args
 from domain.types import Command, Reply
@@ -68,23 +66,6 @@ async def _status_by_default(cmd: Command, args: Args, ctx: HandlerContext) -> R
     return await pulse_status(cmd, args, ctx)
 
 
-async def _question_mark(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
-    """`/pulse question ?`: every word after `question` is the question, `?` included."""
-    return await pulse_question(cmd, Args(cmd.args[1:]), ctx)
-
-
-@dataclasses.dataclass(frozen=True)
-class _QuestionSpec(CommandSpec):
-    """`question` takes free text, and dispatch reads a `?` word anywhere as a help
-    request: here `?` is a (too short) question, refused with the usage, as it always was
-    (`/pulse question "?"`; the quotes are gone once the text is split into words)."""
-
-    def child(self, word: str) -> CommandSpec | None:
-        if word == "?":
-            return dataclasses.replace(self, verb="?", handler=_question_mark)
-        return super().child(word)
-
-
 COMMAND = CommandSpec(
     verb="pulse",
     summary="Quick anonymous ESAT pulse: schedule, open, read results, see your own answers",
@@ -114,7 +95,7 @@ COMMAND = CommandSpec(
             handler=pulse_now,
             examples=("/pulse now", "/pulse now team Billing"),
         ),
-        _QuestionSpec(
+        CommandSpec(
             verb="question",
             summary="Show or set the 1-5 question the next rounds ask (`default` to reset)",
             usage=('/pulse question "TEXT" [team NAME]   (or `default`)',),

@@ -13,7 +13,7 @@ from domain.parsing import (
     token_text,
     tokenize,
 )
-from domain.types import Mention, UnresolvedMention
+from domain.types import Mention, Quoted, UnresolvedMention
 
 
 async def _resolve(text: str) -> Mention | UnresolvedMention:
@@ -102,3 +102,9 @@ def test_token_text() -> None:
     assert token_text(Mention(1, "Maria Lopez")) == "@Maria Lopez"
     assert token_text(UnresolvedMention("@ghost")) == "@ghost"
     assert token_text("word") == "word"
+
+
+def test_quoted_words_are_marked_so_they_stay_text() -> None:
+    words = split_words('question "help" ?  “set it” plain')
+    assert words == ["question", "help", "?", "set it", "plain"]
+    assert [isinstance(w, Quoted) for w in words] == [False, True, False, True, False]
