@@ -17,6 +17,7 @@ import signal
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -57,11 +58,6 @@ def _install_slack(app: web.Application, leadbot: App) -> None:
         log.info("Slack is off (SLACK_BOT_TOKEN is not set)")
         return
     # Imported only when Slack is on: slack-bolt takes about half a second to load.
-    from slack_bolt.adapter.aiohttp import to_aiohttp_response
-    from slack_bolt.context.async_context import AsyncBoltContext
-    from slack_bolt.request.async_internals import build_async_context
-    from slack_bolt.request.async_request import AsyncBoltRequest
-
     from bot.slack.app import SLACK_BOT_KEY, TaskTracker, build_bolt_app
 
     tracker = TaskTracker()
@@ -93,7 +89,27 @@ def _install_slack(app: web.Application, leadbot: App) -> None:
         log.error("SLACK_SIGNING_SECRET is not set: /slack/events is not served")
         return
 
-    signing_secret = settings.slack_signing_secret.get_secret_value()
+    app.router.add_post("/slack/events", _slack_events(leadbot, bolt))
+    app.cleanup_ctx.append(work_finished)
+
+
+class _Bolt(Protocol):
+    """What /slack/events needs of the bolt app (typed here: bolt loads only with Slack)."""
+
+    async def async_dispatch(self, req: Any) -> Any: ...
+
+
+def _slack_events(leadbot: App, bolt: _Bolt) -> Handler:
+    """POST /slack/events: signature first, then shape, then replays, then bolt."""
+    # Imported only when Slack is on: slack-bolt takes about half a second to load.
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response
+    from slack_bolt.context.async_context import AsyncBoltContext
+    from slack_bolt.request.async_internals import build_async_context
+    from slack_bolt.request.async_request import AsyncBoltRequest
+
+    secret = leadbot.settings.slack_signing_secret
+    assert secret is not None
+    signing_secret = secret.get_secret_value()
     db, clock = leadbot.db, leadbot.clock
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
@@ -127,8 +143,7 @@ def _install_slack(app: web.Application, leadbot: App) -> None:
         bolt_response = await bolt.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
-    app.router.add_post("/slack/events", slack_events)
-    app.cleanup_ctx.append(work_finished)
+    return slack_events
 
 
 _REQUEST_ID_OK = re.compile(r"[A-Za-z0-9._:-]{1,64}")

@@ -48,3 +48,44 @@ def test_neutral_layers_import_no_platform_code() -> None:
         if (hits := forbidden_imports(f.read_text(encoding="utf-8")))
     }
     assert bad == {}
+
+
+def function_level_imports(source: str) -> list[str]:
+    """Modules imported inside a function (a cycle dodged, or a module loaded lazily)."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Import):
+                    found += [a.name for a in inner.names]
+                elif isinstance(inner, ast.ImportFrom) and inner.module:
+                    found.append(inner.module)
+    return found
+
+
+# The only imports inside functions: the platform SDKs (about a second each to import),
+# loaded when that platform is on rather than by every CLI command (docs/architecture.md).
+LAZY_SDK_LOADS = {
+    "bot/senders.py": ["bot.slack.sender", "bot.teams.sender"],
+    "bot/server.py": [
+        "bot.slack.app",
+        "slack_bolt.adapter.socket_mode.aiohttp",
+        "slack_bolt.adapter.aiohttp",
+        "slack_bolt.context.async_context",
+        "slack_bolt.request.async_internals",
+        "slack_bolt.request.async_request",
+    ],
+    "bot/teams/routes.py": ["bot.teams.web"],
+}
+
+
+def test_no_import_inside_a_function_but_the_lazy_sdk_loads() -> None:
+    layers = ("bot", "domain", "handlers", "jobs", "storage")
+    files = [f for layer in layers for f in sorted((ROOT / layer).rglob("*.py"))]
+    found = {
+        str(f.relative_to(ROOT)): hits
+        for f in files
+        if "migrations" not in f.parts
+        and (hits := function_level_imports(f.read_text(encoding="utf-8")))
+    }
+    assert found == LAZY_SDK_LOADS

@@ -43,7 +43,6 @@ from handlers.actions.render import close_offer_buttons, item_buttons, item_ref
 from handlers.actions.service import create_item
 from handlers.actions.targets import MetricLink
 from handlers.core.context import ActionSpec, CommandSpec
-from handlers.core.followups import create_button
 
 __all__ = [
     "BUTTONS",
@@ -52,7 +51,6 @@ __all__ = [
     "MetricLink",
     "close_offer_buttons",
     "compute_evidence",
-    "create_button",  # kept for features not yet on the seam; remove after merge
     "create_item",
     "home_section",
     "item_buttons",

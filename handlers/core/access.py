@@ -5,7 +5,7 @@ The rules themselves are in domain/roles.py and docs/architecture.md ("Roles").
 
 from __future__ import annotations
 
-from domain.errors import NotAllowed
+from domain.errors import NotAllowed, NotFound
 from domain.roles import Role
 from domain.types import Actor
 from handlers.core.context import HandlerContext
@@ -50,3 +50,25 @@ async def require_person_view(ctx: HandlerContext, actor: Actor, person: Person)
         if actor.role is Role.agent:
             raise NotAllowed("Agents can see their own figures only.")
         raise NotAllowed(f"{person.display_name} isn't in a team of yours.")
+
+
+NO_TEAM_YET = (
+    "You aren't the lead or manager of a team yet; ask your admin "
+    "(`/leadbot team add @you TEAM as lead`)."
+)
+
+
+async def default_team(
+    ctx: HandlerContext, actor: Actor, channel_team_id: int | None
+) -> tuple[Team, list[Team]]:
+    """The team a leader means without naming one, and their other teams: the channel's
+    team when it is one of theirs, else their home team, else the first they manage."""
+    visible = await visible_team_ids(ctx, actor)
+    if not visible:
+        raise NotFound(NO_TEAM_YET)
+    preferred = channel_team_id if channel_team_id in visible else None
+    if preferred is None and actor.team_id in visible:
+        preferred = actor.team_id
+    teams = [t for t in await people.list_teams(ctx.db) if t.id in visible]
+    team = next((t for t in teams if t.id == preferred), teams[0])
+    return team, [t for t in teams if t.id != team.id]

@@ -12,7 +12,7 @@ from domain.fmt import fmt_goal
 from domain.parsing import Args
 from domain.roles import Role, require_role
 from domain.types import Command, Reply, Text
-from handlers.core.access import require_team_view, visible_team_ids
+from handlers.core.access import default_team, require_team_view, visible_team_ids
 from handlers.core.context import HandlerContext
 from handlers.goals.render import list_reply, set_reply
 from handlers.goals.targets import (
@@ -102,22 +102,8 @@ async def _target_team(ctx: HandlerContext, cmd: Command, team_words: list[str])
     if cmd.actor.role is Role.manager and len(visible) > 1 and cmd.actor.team_id not in visible:
         names = ", ".join(t.name for t in await people.list_teams(ctx.db) if t.id in visible)
         raise UsageError(f"Say which team: add `team NAME` ({names}).")
-    return await _own_team(ctx, cmd, visible)
-
-
-async def _own_team(ctx: HandlerContext, cmd: Command, visible: set[int]) -> Team:
-    """The team a leader means without naming one: the channel's, else their home team,
-    else the first they manage (as `/stats` picks it)."""
-    if not visible:
-        raise NotFound(
-            "You aren't the lead or manager of a team yet; ask your admin "
-            "(`/leadbot team add @you TEAM as lead`)."
-        )
-    preferred = cmd.channel_team_id if cmd.channel_team_id in visible else None
-    if preferred is None and cmd.actor.team_id in visible:
-        preferred = cmd.actor.team_id
-    teams = [t for t in await people.list_teams(ctx.db) if t.id in visible]
-    return next((t for t in teams if t.id == preferred), teams[0])
+    team, _others = await default_team(ctx, cmd.actor, cmd.channel_team_id)
+    return team
 
 
 async def _listed_teams(ctx: HandlerContext, cmd: Command, team_words: list[str]) -> list[Team]:

@@ -6,12 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from domain.errors import NotFound
 from domain.localtime import local_today
 from domain.periods import Period, day_text, make_period
 from domain.roles import Role
 from domain.types import Block, Command, Context, Header, Reply, Table, Text
-from handlers.core.access import require_team_view, visible_team_ids
+from handlers.core.access import default_team, require_team_view
 from handlers.core.context import HandlerContext
 from handlers.core.metrics import SPARK_DAYS, goals_first, team_per_day
 from handlers.stats.breakdown import breakdown
@@ -19,7 +18,7 @@ from handlers.stats.figures import Figure, latest_day, make_figure, window
 from handlers.stats.manager import manager_overview, side_by_side_teams
 from handlers.stats.render import no_data, notes, overview_row, period_reply
 from handlers.stats.request import StatsRequest
-from storage import goals, kpis, people
+from storage import goals, kpis
 from storage.models import Goal, Metric, Team
 
 
@@ -47,22 +46,10 @@ async def team_stats(
 
 
 async def _default_team(ctx: HandlerContext, cmd: Command) -> tuple[Team, list[str]]:
-    """The lead's own team; for a manager their home team or the first they manage.
-    Also a note naming the asker's other teams, if any."""
-    visible = await visible_team_ids(ctx, cmd.actor)
-    if not visible:
-        raise NotFound(
-            "You aren't the lead or manager of a team yet; ask your admin "
-            "(`/leadbot team add @you TEAM as lead`)."
-        )
-    preferred = cmd.channel_team_id if cmd.channel_team_id in visible else None
-    if preferred is None and cmd.actor.team_id in visible:
-        preferred = cmd.actor.team_id
-    teams = [t for t in await people.list_teams(ctx.db) if t.id in visible]
-    team = next((t for t in teams if t.id == preferred), teams[0])
-    others = [t.name for t in teams if t.id != team.id]
-    extra = [f"Your other teams: {', '.join(others)} (`/stats team NAME`)."] if others else []
-    return team, extra
+    """The team the leader means, and a note naming their other teams, if any."""
+    team, others = await default_team(ctx, cmd.actor, cmd.channel_team_id)
+    names = ", ".join(t.name for t in others)
+    return team, [f"Your other teams: {names} (`/stats team NAME`)."] if others else []
 
 
 async def _team_view(

@@ -17,6 +17,7 @@ from handlers.core.context import ActionSpec, CommandSpec, HandlerContext, Regis
 from handlers.core.notify import notify_person, send, team_message
 from storage import outbox
 from storage.db import Database
+from storage.demo import DEFAULT_USER_EMAIL
 from storage.models import OutboxStatus, Person
 from tests.conftest import FakeClock, make_ctx, make_person, make_team
 
@@ -263,8 +264,6 @@ async def test_default_actor_prefers_the_demo_lead_then_admin(db: Database) -> N
     assert (await default_actor(db)).person_id == agent.id
     admin = await make_person(db, "ada.admin", role=Role.admin)
     assert (await default_actor(db)).person_id == admin.id
-    from storage.demo_seed import DEFAULT_USER_EMAIL
-
     sam = await make_person(db, DEFAULT_USER_EMAIL.split("@")[0], role=Role.lead, team=team)
     assert (await default_actor(db)).person_id == sam.id
 
