@@ -67,6 +67,8 @@ log = logging.getLogger(__name__)
 
 Turn = TurnContextProtocol[Activity]
 
+ROSTER_PAGE_SIZE = 500  # the most Teams hands out per page
+ROSTER_MAX_PAGES = 200
 CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 
@@ -465,15 +467,32 @@ class TeamsAgent(ActivityHandler):
             await turn_context.send_activity(outbound.message_activity(message(text)))
 
     async def _roster(self, turn_context: Turn) -> list[ChannelAccount]:
+        """Everyone in the conversation, page by page (GET .../pagedmembers: the unpaged
+        members list is being retired)."""
         connector = _connector(turn_context) if self.fetch_members else None
         conv = turn_context.activity.conversation
         if connector is None or conv is None:
             return []
+        members: list[ChannelAccount] = []
+        token: str | None = None
+        seen: set[str] = set()
         try:
-            return list(await connector.conversations.get_conversation_members(conv.id))
+            for _ in range(ROSTER_MAX_PAGES):
+                page = await connector.conversations.get_conversation_paged_members(
+                    conv.id, page_size=ROSTER_PAGE_SIZE, continuation_token=token
+                )
+                members.extend(page.members or [])
+                token = page.continuation_token
+                if not token or token in seen:
+                    break
+                seen.add(token)
+            else:
+                log.warning(
+                    "teams: roster longer than %d pages; the rest is not read", ROSTER_MAX_PAGES
+                )
         except Exception as exc:
             log.warning("teams: roster lookup failed: %s", type(exc).__name__)
-            return []
+        return members
 
     async def _remember_member(self, ref: ConversationRef, member: ChannelAccount) -> None:
         if not member.id:
