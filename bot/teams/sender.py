@@ -36,7 +36,9 @@ from bot.teams.auth import (
     service_host_validator,
     single_flight_msal,
 )
+from bot.teams.cards import Pager
 from bot.teams.connector import client_session
+from bot.teams.paging import OUTBOX_KEY
 from bot.teams.refs import ConversationRef
 from domain.settings import Settings
 from domain.types import Reply
@@ -143,11 +145,13 @@ class TeamsSender:
             return client
 
     async def send(self, message: OutboxMessage, reply: Reply) -> SendResult:
+        # A reply too long for one card pages; its More button shows the stored payload.
+        pager = Pager({OUTBOX_KEY: message.id}) if message.id is not None else None
         try:
             if message.recipient_team_id is not None:
-                return await self._to_team(message.recipient_team_id, reply)
+                return await self._to_team(message.recipient_team_id, reply, pager)
             if message.recipient_person_id is not None:
-                return await self._to_person(message.recipient_person_id, reply)
+                return await self._to_person(message.recipient_person_id, reply, pager)
         except aiohttp.ClientResponseError as exc:
             return self._classify(exc, message)
         except HostNotAllowed:
@@ -175,14 +179,14 @@ class TeamsSender:
             )
         return SendResult.failed(f"Teams refused the message ({exc.status})")
 
-    async def _to_team(self, team_id: int, reply: Reply) -> SendResult:
+    async def _to_team(self, team_id: int, reply: Reply, pager: Pager | None) -> SendResult:
         team = await people.get_team(self.db, team_id=team_id)
         ref = ConversationRef.from_json(team.teams_channel_ref if team else None)
         if team is None or ref is None or not ref.conversation_id:
             return SendResult.failed("this team has no Teams channel linked to leadbot")
-        return await self._post(ref, ref.conversation_id, reply)
+        return await self._post(ref, ref.conversation_id, reply, pager)
 
-    async def _to_person(self, person_id: int, reply: Reply) -> SendResult:
+    async def _to_person(self, person_id: int, reply: Reply, pager: Pager | None) -> SendResult:
         found = await store.person_with_team(self.db, person_id=person_id)
         if found is None:
             return SendResult.failed("that person is no longer on the roster")
@@ -190,7 +194,7 @@ class TeamsSender:
         ref = ConversationRef.from_json(person.teams_conversation_ref)
         if ref is not None and ref.conversation_id:
             try:
-                return await self._post(ref, ref.conversation_id, reply)
+                return await self._post(ref, ref.conversation_id, reply, pager)
             except aiohttp.ClientResponseError as exc:
                 if exc.status in (403, 404):
                     # They removed the app (or the chat is gone): their lead should know.
@@ -217,7 +221,7 @@ class TeamsSender:
         assert person.id is not None
         await store.set_person_ref(self.db, person_id=person.id, conversation_ref=chat.to_json())
         log.info("teams: opened a 1:1 chat with person %s", person.id)
-        return await self._post(chat, created.id, reply)
+        return await self._post(chat, created.id, reply, pager)
 
     def _chat_target(
         self, person: Person, ref: ConversationRef | None, team: Team | None
@@ -238,9 +242,12 @@ class TeamsSender:
             bot_name=channel.bot_name,
         )
 
-    async def _post(self, ref: ConversationRef, conversation_id: str, reply: Reply) -> SendResult:
+    async def _post(
+        self, ref: ConversationRef, conversation_id: str, reply: Reply, pager: Pager | None
+    ) -> SendResult:
         client = await self._client(ref.service_url)
-        activity = outbound.addressed(outbound.message_activity(reply), ref, conversation_id)
+        card = outbound.message_activity(reply, pager=pager)
+        activity = outbound.addressed(card, ref, conversation_id)
         sent = await client.conversations.send_to_conversation(conversation_id, activity)
         return SendResult.sent(sent.id or None)
 

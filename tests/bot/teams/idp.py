@@ -165,6 +165,11 @@ class FakeMicrosoftLogin:
             self._proxy.close()
         if self._runner is not None:
             await self._runner.cleanup()
+        # Tunnels clients left open (keep-alive) end with the service.
+        rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in rest:
+            task.cancel()
+        await asyncio.gather(*rest, return_exceptions=True)
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
