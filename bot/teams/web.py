@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from microsoft_agents.hosting.aiohttp import CloudAdapter, jwt_authorization_middleware
 from microsoft_agents.hosting.core import (
@@ -39,6 +40,7 @@ from bot.teams.auth import (
     single_flight_msal,
 )
 from bot.teams.connector import ConnectorClientFactory
+from bot.teams.sender import UNAUTHORIZED
 from bot.teams.trust import InboundTrust
 from domain.settings import Settings
 from domain.types import message
@@ -68,7 +70,17 @@ def make_adapter(
     )
     adapter = CloudAdapter(channel_service_client_factory=factory, host_validator=host_validator)
 
+    refused_once = False
+
     async def on_turn_error(context: TurnContext, error: Exception) -> None:
+        nonlocal refused_once
+        if isinstance(error, aiohttp.ClientResponseError) and error.status == 401:
+            # The connector refuses the bot itself: telling the user would be refused too,
+            # and every turn would say the same thing again.
+            if not refused_once:
+                refused_once = True
+                log.error("teams: %s; replies fail until that is fixed", UNAUTHORIZED)
+            return
         ref = secrets.token_hex(3)
         log.error(
             "teams turn failed ref=%s type=%s",

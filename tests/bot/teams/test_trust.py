@@ -379,3 +379,34 @@ def test_production_defaults_allow_only_teams_service_hosts() -> None:
     s = Settings(_env_file=None)
     assert s.teams_allowed_service_hosts == TEAMS_SERVICE_HOSTS
     assert not any("localhost" in h or "127." in h for h in s.teams_allowed_service_hosts)
+
+
+async def test_a_connector_refusing_the_bot_is_logged_once_and_not_answered(
+    db: Database,
+    clock: FakeClock,
+    login: FakeMicrosoftLogin,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A 401 from the Bot Connector (the bot is not registered): no 'sorry' reply that
+    would be refused as well, and one clear error, not one per message."""
+    fake = fakes.FakeConnector(tls=pki().server_context(), unauthorized=True)
+    url = await fake.start()
+    try:
+        await lead_with_a_chat(db, url)
+        server = await serve(secured(), db, clock)
+        token = sign(bot_framework_claims(APP_ID, url), pki().bot_framework)
+        try:
+            with caplog.at_level(logging.ERROR):
+                for _ in range(3):
+                    status, _ = await post(
+                        server, fakes.message("leadbot whoami", service_url=url), token
+                    )
+                    assert status == 202
+        finally:
+            await server.close()
+    finally:
+        await fake.close()
+    assert len(fake.requests) == 3  # the reply of each turn, nothing after it
+    logged = [r for r in caplog.records if "refused the bot's credentials" in r.getMessage()]
+    assert len(logged) == 1
+    assert not any("teams turn failed" in r.getMessage() for r in caplog.records)
