@@ -173,5 +173,6 @@ async def test_every_form_of_every_command_fits_teams(world: World, spec: Comman
 
 async def test_the_sweep_paged_the_big_tables(world: World) -> None:
     """The sweep above is only worth something if the big replies did page."""
-    for line in ("/stats aht week", "/action list team", "/1on1 list"):
-        assert world.paged.get(line, 0) >= 2, (line, world.paged)
+    assert world.paged.get("/stats aht week", 0) >= 2, world.paged  # the case Teams refused
+    for verb in ("/action ", "/1on1"):
+        assert any(line.startswith(verb) for line in world.paged), (verb, world.paged)
