@@ -7,10 +7,28 @@ through their context. docs/admin/configuration.md is generated from this class.
 
 from __future__ import annotations
 
+import re
+from typing import Annotated
+
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.localtime import zone
+
+# The Teams service hosts (public cloud, GCC, GCC High, DoD) Teams names as serviceUrl.
+TEAMS_SERVICE_HOSTS = (
+    "smba.trafficmanager.net",
+    "smba.infra.gcc.teams.microsoft.com",
+    "smba.infra.gov.teams.microsoft.us",
+    "smba.infra.dod.teams.microsoft.us",
+)
+
+
+def _words(v: object) -> object:
+    """A comma- or space-separated setting as a tuple of words (lists pass through)."""
+    if isinstance(v, str):
+        return tuple(w for w in re.split(r"[\s,]+", v) if w)
+    return v
 
 
 class Settings(BaseSettings):
@@ -141,8 +159,9 @@ class Settings(BaseSettings):
     teams_tenant_id: str | None = Field(
         default=None,
         description=(
-            "The app's tenant ID (the App Tenant ID in the Azure portal); required for "
-            "single-tenant bots, which new registrations are."
+            "The app's tenant ID (the App Tenant ID in the Azure portal). Required when Teams "
+            "credentials are set: only activities from this tenant (and "
+            "TEAMS_ALLOWED_TENANT_IDS) are accepted, every other gets 401."
         ),
     )
     teams_allow_anonymous: bool = Field(
@@ -151,6 +170,23 @@ class Settings(BaseSettings):
             "Accept Teams requests without a Bot Framework token: for the local Agents "
             "Playground or the Bot Framework Emulator only. leadbot logs a warning at start "
             "while it is on; never use it on a server reachable from the internet."
+        ),
+    )
+    teams_allowed_tenant_ids: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description=(
+            "Further Entra tenant ids (comma-separated) whose Teams activities are accepted, "
+            "besides TEAMS_TENANT_ID. With credentials set and no tenant at all, every "
+            "activity is refused (401)."
+        ),
+    )
+    teams_allowed_service_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=TEAMS_SERVICE_HOSTS,
+        description=(
+            "The Bot Connector hosts (comma-separated; a host allows its sub-domains) an "
+            "activity's serviceUrl may name, and so the only hosts replies and proactive "
+            "messages (with the bot's token) are sent to. Only https is ever allowed. The "
+            "default is Teams' public, GCC, GCC High and DoD service hosts."
         ),
     )
 
@@ -286,6 +322,16 @@ class Settings(BaseSettings):
     def _valid_zone(cls, v: str) -> str:
         return zone(v).key
 
+    @field_validator("teams_allowed_tenant_ids", "teams_allowed_service_hosts", mode="before")
+    @classmethod
+    def _split_words(cls, v: object) -> object:
+        return _words(v)
+
+    @field_validator("teams_allowed_tenant_ids")
+    @classmethod
+    def _lower_tenants(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(t.strip().lower() for t in v if t.strip())
+
     @field_validator("kudos_daily_limit", mode="before")
     @classmethod
     def _empty_is_none(cls, v: object) -> object:
@@ -306,6 +352,16 @@ class Settings(BaseSettings):
         return bool(self.slack_bot_token and self.slack_signing_secret) or bool(
             self.slack_bot_token and self.slack_app_token
         )
+
+    @property
+    def teams_tenants(self) -> tuple[str, ...]:
+        """Every tenant whose Teams activities are accepted (TEAMS_TENANT_ID first)."""
+        found: list[str] = []
+        for t in (self.teams_tenant_id, *self.teams_allowed_tenant_ids):
+            key = (t or "").strip().lower()
+            if key and key not in found:
+                found.append(key)
+        return tuple(found)
 
     @property
     def teams_enabled(self) -> bool:

@@ -8,6 +8,10 @@ Adaptive Cards out.
 - A card button (`Action.Execute`) arrives as an `adaptiveCard/action` invoke; we answer
   with the updated card (replace_original) or a short message, and never with an error
   page. The `Action.Submit` fallback arrives as a message with the same data.
+- A reply too long for one card pages (bot/teams/cards.py); its More button carries the
+  line that produced it (bot/teams/paging.py), and a press runs it again as the presser
+  and answers with the next page in place (privately, when the card is in a channel and
+  the page is not for everyone).
 - Every activity refreshes the stored conversation reference of the person (personal
   chat) or team (channel), so the outbox can message them later.
 """
@@ -17,6 +21,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from microsoft_agents.activity import (
@@ -37,10 +42,22 @@ from bot.teams.cards import (
     ACTION_KEY,
     FORM_KEY,
     INPUT_PREFIX,
+    PAGE_ACTION,
+    PAGE_KEY,
     VALUE_KEY,
+    Pager,
     form_from_json,
     plain_text,
     render_card,
+)
+from bot.teams.paging import (
+    OUTBOX_KEY,
+    TEAM_KEY,
+    Typed,
+    pager_data,
+    typed,
+    typed_from,
+    verify_team,
 )
 from bot.teams.refs import ConversationRef, conversation_type, from_activity, member_ref
 from domain.parsing import split_words, tokenize
@@ -58,7 +75,7 @@ from domain.types import (
     message,
 )
 from handlers.core.context import HandlerContext
-from storage import people
+from storage import outbox, people
 from storage import teams as store
 from storage.db import Database
 from storage.models import Person, Team
@@ -67,6 +84,8 @@ log = logging.getLogger(__name__)
 
 Turn = TurnContextProtocol[Activity]
 
+ROSTER_PAGE_SIZE = 500  # the most Teams hands out per page
+ROSTER_MAX_PAGES = 200
 CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 
@@ -261,23 +280,27 @@ class TeamsAgent(ActivityHandler):
         team = await self.remember(activity, person)
         if isinstance(activity.value, dict) and ACTION_KEY in activity.value:
             # The Action.Submit fallback of a card button.
-            await self._submit(turn_context, person, email, activity.value)
+            await self._submit(turn_context, person, email, activity.value, team)
             return
         if person is None:
             await self.deliver(turn_context, None, message(unknown_user_text(email)))
             return
-        cmd = await self.command_of(activity, person, team)
+        line = typed(activity)
+        cmd = await self.parse(line, activity.recipient, person, team)
         reply = await run_command(cmd, self.ctx)
-        await self.deliver(turn_context, person, reply)
+        await self.deliver(turn_context, person, reply, pager=self.pager_of(line, team))
 
     async def command_of(self, activity: Activity, person: Person, team: Team | None) -> Command:
         """The Command a Teams message asks for."""
-        text = activity.text or ""
-        bot = activity.recipient
-        mentions = [m for m in activity.get_mentions() if m.mentioned is not None]
-        if bot is not None and bot.id:
-            text = activity.remove_recipient_mention()
-        text = clean_text(text)
+        return await self.parse(typed(activity), activity.recipient, person, team)
+
+    async def parse(
+        self, line: Typed, bot: ChannelAccount | None, person: Person, team: Team | None
+    ) -> Command:
+        """The Command a typed line asks for, as `person` (a message, or a More press
+        making a reply again)."""
+        mentions = list(line.mentions)
+        text = clean_text(line.text)
         entities: list[ChannelAccount] = []
         bot_name = (bot.name or "").lower() if bot is not None else ""
 
@@ -285,10 +308,9 @@ class TeamsAgent(ActivityHandler):
             inner = clean_text(m.group(1))
             entity = next(
                 (
-                    e.mentioned
-                    for e in mentions
-                    if e.mentioned is not None
-                    and (clean_text(_AT_RE.sub(r"\1", e.text or "")) == inner)
+                    who
+                    for shown, who in mentions
+                    if clean_text(_AT_RE.sub(r"\1", shown or "")) == inner
                 ),
                 None,
             )
@@ -359,9 +381,14 @@ class TeamsAgent(ActivityHandler):
         if ACTION_KEY not in data and invoke_value.action.verb:
             data[ACTION_KEY] = invoke_value.action.verb
         person, email = await self.identify(turn_context)
-        await self.remember(turn_context.activity, person)
+        team = await self.remember(turn_context.activity, person)
         if person is None:
             return _message_response(unknown_user_text(email))
+        if data.get(ACTION_KEY) == PAGE_ACTION:
+            wanted = await self.page_of(turn_context, person, team, data)
+            if not wanted.in_place:
+                return await self._page_privately(turn_context, person, wanted)
+            return _card_response(render_card(wanted.reply, page=wanted.page, pager=wanted.pager))
         reply, form, values = await self._run_action(person, data)
         if reply.errors or reply.form is not None or reply.replace_original:
             return _card_response(render_card(reply, form=form, values=values))
@@ -399,22 +426,113 @@ class TeamsAgent(ActivityHandler):
         person: Person | None,
         email: str | None,
         data: dict[str, Any],
+        team: Team | None = None,
     ) -> None:
         """The Action.Submit fallback: same handlers; the card is replaced when asked."""
         if person is None:
             await self.deliver(turn_context, None, message(unknown_user_text(email)))
             return
-        reply, form, values = await self._run_action(person, data)
+        pager: Pager | None = None
+        page = 1
+        form: Form | None = None
+        values: dict[str, str] = {}
+        if data.get(ACTION_KEY) == PAGE_ACTION:
+            wanted = await self.page_of(turn_context, person, team, data)
+            if not wanted.in_place:  # as a message is answered: privately
+                await self.deliver(
+                    turn_context, person, wanted.reply, pager=wanted.pager, page=wanted.page
+                )
+                return
+            reply, pager, page = wanted.reply, wanted.pager, wanted.page
+            reply.replace_original = True  # the next page replaces the card it was asked on
+        else:
+            reply, form, values = await self._run_action(person, data)
         original = turn_context.activity.reply_to_id
         if original and (reply.replace_original or reply.errors or reply.form is not None):
-            updated = outbound.message_activity(reply, form=form, values=values)
+            updated = outbound.message_activity(
+                reply, form=form, values=values, pager=pager, page=page
+            )
             updated.id = original
             try:
                 await turn_context.update_activity(updated)
                 return
             except Exception as exc:
                 log.warning("teams: could not update card %s: %s", original, type(exc).__name__)
-        await self.deliver(turn_context, person, reply, form=form, values=values)
+        await self.deliver(
+            turn_context, person, reply, form=form, values=values, pager=pager, page=page
+        )
+
+    # --- paging: More / Previous -------------------------------------------------------------
+
+    def pager_of(self, line: Typed, team: Team | None) -> Pager:
+        """What a reply's More button carries: the line that produced it (and the channel's
+        team, signed), so a press can make the same reply again, as whoever pressed."""
+        team_id = team.id if team is not None else None
+        return Pager(pager_data(line, team_id, self.ctx.settings.secret))
+
+    async def page_of(
+        self, turn_context: Turn, person: Person, team: Team | None, data: dict[str, Any]
+    ) -> PageWanted:
+        """The reply a More/Previous press asks a page of, made again now.
+
+        A command's reply: its line is parsed and run again as the presser, so their
+        current role decides what they see (the data comes from the client and is treated
+        as typed text, nothing more). In a channel or group chat that page replaces the
+        card (for everyone) only when the reply is meant for everyone; otherwise it goes
+        to the presser alone. A proactive message's: its stored payload, for its
+        recipient only (the person, or a press from the team's channel).
+        """
+        page = data.get(PAGE_KEY)
+        page = page if isinstance(page, int) and page >= 1 else 1
+        if OUTBOX_KEY in data:
+            message_id = data.get(OUTBOX_KEY)
+            reply = await self._outbox_page(person, team, message_id)
+            return PageWanted(reply, Pager({OUTBOX_KEY: message_id}), page, in_place=True)
+        line = typed_from(data)
+        if line is None:
+            return PageWanted(message("That button is no longer valid."), None, 1, in_place=True)
+        if team is None:
+            team_id = verify_team(self.ctx.settings.secret, data.get(TEAM_KEY))
+            team = await people.get_team(self.db, team_id=team_id) if team_id else None
+        cmd = await self.parse(line, turn_context.activity.recipient, person, team)
+        reply = await run_command(cmd, self.ctx)
+        shared = conversation_type(turn_context.activity) != "personal"
+        in_place = not shared or reply.visibility is Visibility.channel
+        return PageWanted(reply, self.pager_of(line, team), page, in_place=in_place)
+
+    async def _page_privately(
+        self, turn_context: Turn, person: Person, wanted: PageWanted
+    ) -> AdaptiveCardInvokeResponse:
+        """A page only the presser may see, asked for on a shared card: to their 1:1 chat
+        (the card stays as it is for everyone else)."""
+        if not wanted.reply.ok:
+            return _message_response(plain_text(wanted.reply)[:200] or "Not allowed.")
+        activity = outbound.message_activity(wanted.reply, pager=wanted.pager, page=wanted.page)
+        if await self._send_privately(turn_context, person, activity):
+            return _message_response("I've sent that page to our 1:1 chat.")
+        return _message_response(
+            "That answer is private. Open a chat with leadbot (Apps > leadbot) and ask there."
+        )
+
+    async def _outbox_page(self, person: Person, team: Team | None, message_id: Any) -> Reply:
+        gone = message("That message is no longer available.")
+        if not isinstance(message_id, int):
+            return gone
+        sent = await outbox.get_message(self.db, message_id=message_id)
+        if sent is None or sent.platform != "teams":
+            return gone
+        mine = sent.recipient_person_id is not None and sent.recipient_person_id == person.id
+        ours = (
+            sent.recipient_team_id is not None
+            and team is not None
+            and team.id == sent.recipient_team_id
+        )
+        if not (mine or ours):
+            return gone
+        try:
+            return Reply.from_json(sent.payload)
+        except (ValueError, KeyError, TypeError):
+            return gone
 
     # --- installs ------------------------------------------------------------------------------
 
@@ -465,15 +583,32 @@ class TeamsAgent(ActivityHandler):
             await turn_context.send_activity(outbound.message_activity(message(text)))
 
     async def _roster(self, turn_context: Turn) -> list[ChannelAccount]:
+        """Everyone in the conversation, page by page (GET .../pagedmembers: the unpaged
+        members list is being retired)."""
         connector = _connector(turn_context) if self.fetch_members else None
         conv = turn_context.activity.conversation
         if connector is None or conv is None:
             return []
+        members: list[ChannelAccount] = []
+        token: str | None = None
+        seen: set[str] = set()
         try:
-            return list(await connector.conversations.get_conversation_members(conv.id))
+            for _ in range(ROSTER_MAX_PAGES):
+                page = await connector.conversations.get_conversation_paged_members(
+                    conv.id, page_size=ROSTER_PAGE_SIZE, continuation_token=token
+                )
+                members.extend(page.members or [])
+                token = page.continuation_token
+                if not token or token in seen:
+                    break
+                seen.add(token)
+            else:
+                log.warning(
+                    "teams: roster longer than %d pages; the rest is not read", ROSTER_MAX_PAGES
+                )
         except Exception as exc:
             log.warning("teams: roster lookup failed: %s", type(exc).__name__)
-            return []
+        return members
 
     async def _remember_member(self, ref: ConversationRef, member: ChannelAccount) -> None:
         if not member.id:
@@ -506,10 +641,14 @@ class TeamsAgent(ActivityHandler):
         *,
         form: Form | None = None,
         values: dict[str, str] | None = None,
+        pager: Pager | None = None,
+        page: int = 1,
     ) -> None:
         """Answer in this conversation; a private answer to a channel question goes to the
         person's 1:1 chat, and the channel only hears where it went."""
-        activity = outbound.message_activity(reply, form=form, values=values)
+        activity = outbound.message_activity(
+            reply, form=form, values=values, pager=pager, page=page
+        )
         ctype = conversation_type(turn_context.activity)
         if ctype == "personal" or reply.visibility is Visibility.channel:
             await turn_context.send_activity(activity)
@@ -556,6 +695,14 @@ class TeamsAgent(ActivityHandler):
             log.warning("teams: private answer failed: %s", type(exc).__name__)
             return False
         return True
+
+
+@dataclass(frozen=True)
+class PageWanted:
+    reply: Reply
+    pager: Pager | None
+    page: int
+    in_place: bool  # the page may replace the card it was asked on (for all who see it)
 
 
 def _card_response(card: dict[str, Any]) -> AdaptiveCardInvokeResponse:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.render_text import inline
@@ -31,6 +32,23 @@ from domain.types import (
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
+
+# Teams refuses (413) a message over 28 KB: the card, its summary and the envelope. The
+# card stays under CARD_BUDGET as json.dumps writes it (what the connector client posts,
+# non-ASCII as \u escapes), which leaves room for the rest; anything unbounded (a cell,
+# a paragraph, a header) is cut to a bound first, and tables are paged.
+TEAMS_MESSAGE_LIMIT = 28 * 1024
+CARD_BUDGET = 24 * 1024
+TEXT_BYTES = 6 * 1024  # one TextBlock; longer text becomes several
+ROW_BYTES = 6 * 1024  # one table row
+CELL_BYTES = 1024  # one cell, one fact's value
+SHORT_BYTES = 1024  # a header, a context line, the fallback text, the summary
+PAGER_BYTES = 2 * 1024  # what Previous/More carry; more than this and the card can't page
+
+# The paging buttons' action id (handled by the adapter, not a registered action) and
+# the key of the page they ask for.
+PAGE_ACTION = "teams.page"
+PAGE_KEY = "page"
 
 # Keys of the data every leadbot button carries (Action.Execute and Action.Submit alike).
 ACTION_KEY = "leadbot"  # the action id
@@ -83,63 +101,47 @@ def _paragraph(text: str) -> list[dict[str, Any]]:
     return out
 
 
-def _cell(text: str, *, bold: bool = False, align: str = "l") -> dict[str, Any]:
-    block = _text_block(markdown(text) if text else " ")
+def _cell(text: str, *, bold: bool = False) -> dict[str, Any]:
+    block = _text_block(_clip_bytes(markdown(text), CELL_BYTES) if text else " ")
     if bold:
         block["weight"] = "Bolder"
-    if align == "r":
-        block["horizontalAlignment"] = "Right"
     return {"type": "TableCell", "items": [block]}
 
 
-def _table(table: Table) -> dict[str, Any]:
+def _table_parts(
+    table: Table,
+) -> tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]]]:
+    """(the Table without rows, its header row or None, its data rows).
+
+    Alignment is the column's (one property per column, not per cell). No ColumnSet
+    fallback: the card requires 1.5, which has Table, and the copy doubled its bytes.
+    """
     ncol = len(table.columns)
     align = tuple(table.align) + ("l",) * (ncol - len(table.align))
     header = any(c.strip() for c in table.columns)
-    rows: list[dict[str, Any]] = []
-    if header:
-        rows.append(
-            {
-                "type": "TableRow",
-                "cells": [
-                    _cell(c, bold=True, align=a) for c, a in zip(table.columns, align, strict=True)
-                ],
-            }
-        )
-    for row in table.rows:
-        cells = (tuple(row) + ("",) * ncol)[:ncol]
-        rows.append(
-            {
-                "type": "TableRow",
-                "cells": [_cell(c, align=a) for c, a in zip(cells, align, strict=True)],
-            }
-        )
-    return {
+    columns: list[dict[str, Any]] = []
+    for a in align[:ncol]:
+        column: dict[str, Any] = {"width": 1}
+        if a == "r":
+            column["horizontalCellContentAlignment"] = "Right"
+        columns.append(column)
+    shell: dict[str, Any] = {
         "type": "Table",
-        "columns": [{"width": 1} for _ in range(ncol)],
-        "rows": rows,
+        "columns": columns,
+        "rows": [],
         "firstRowAsHeader": header,
         "showGridLines": False,
-        # Clients older than 1.5 draw the same rows as column sets.
-        "fallback": _table_as_columns(table, align, header),
     }
-
-
-def _table_as_columns(table: Table, align: tuple[str, ...], header: bool) -> dict[str, Any]:
-    def row(cells: tuple[str, ...], *, bold: bool) -> dict[str, Any]:
-        cols = []
-        for c, a in zip(cells, align, strict=False):
-            block = _text_block(markdown(c) if c else " ")
-            if bold:
-                block["weight"] = "Bolder"
-            if a == "r":
-                block["horizontalAlignment"] = "Right"
-            cols.append({"type": "Column", "width": "stretch", "items": [block]})
-        return {"type": "ColumnSet", "columns": cols}
-
-    items = [row(table.columns, bold=True)] if header else []
-    items.extend(row(tuple(r), bold=False) for r in table.rows)
-    return {"type": "Container", "items": items}
+    head = (
+        {"type": "TableRow", "cells": [_cell(c, bold=True) for c in table.columns]}
+        if header
+        else None
+    )
+    rows = []
+    for row in table.rows:
+        cells = (tuple(row) + ("",) * ncol)[:ncol]
+        rows.append({"type": "TableRow", "cells": [_cell(c) for c in cells]})
+    return shell, head, rows
 
 
 def _data(action_id: str, value: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -249,27 +251,281 @@ def _button(b: Button) -> dict[str, Any]:
     return {"type": "Action.ShowCard", "title": b.label, "card": card}
 
 
-def _block(block: Block) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Pager:
+    """What a card's Previous/More buttons carry back, besides the page wanted: enough for
+    the adapter to make the same reply again (a command line, an outbox message id)."""
+
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Atom:
+    """The smallest piece of a card body a page break may fall after: an element, or one
+    row of a table, or one fact of a fact set (`group`: which table or fact set)."""
+
+    kind: str  # "element" | "row" | "fact"
+    element: dict[str, Any]
+    group: int = -1
+
+    @property
+    def size(self) -> int:
+        return _size(self.element)
+
+
+@dataclass
+class _Layout:
+    atoms: list[_Atom] = field(default_factory=list)
+    shells: dict[int, dict[str, Any]] = field(default_factory=dict)  # group -> Table/FactSet
+    heads: dict[int, dict[str, Any] | None] = field(default_factory=dict)
+    title: dict[str, Any] | None = None  # shown again at the top of later pages
+    form: list[dict[str, Any]] = field(default_factory=list)  # title + inputs, kept whole
+    actions: list[dict[str, Any]] = field(default_factory=list)  # the form's submit
+
+    def element(self, element: dict[str, Any]) -> None:
+        self.atoms.append(_Atom("element", element))
+
+
+def _size(obj: Any) -> int:
+    """Bytes as the Bot Connector client sends it (json.dumps: ASCII, ", " and ": ")."""
+    return len(json.dumps(obj))
+
+
+def _clip_bytes(text: str, limit: int) -> str:
+    """`text`, cut (with an ellipsis) so that its JSON string takes at most `limit` bytes."""
+    if _size(text) <= limit:
+        return text
+    lo, hi = 0, len(text)
+    while lo < hi:  # the longest prefix that fits with the ellipsis
+        mid = (lo + hi + 1) // 2
+        if _size(text[:mid] + "…") <= limit:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo] + "…"
+
+
+def _text_atoms(layout: _Layout, block: dict[str, Any]) -> None:
+    """A TextBlock; a long one becomes several (at paragraph, then line breaks)."""
+    text = str(block["text"])
+    if _size(block) <= TEXT_BYTES:
+        layout.element(block)
+        return
+    sep = "\n\n" if "\n\n" in text else "\n"
+    chunk: list[str] = []
+    for part in text.split(sep):
+        part = _clip_bytes(part, TEXT_BYTES - 200)
+        if chunk and _size(sep.join([*chunk, part])) > TEXT_BYTES - 200:
+            layout.element({**block, "text": sep.join(chunk)})
+            chunk = []
+        chunk.append(part)
+    if chunk:
+        layout.element({**block, "text": sep.join(chunk)})
+
+
+def _bounded_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A row over ROW_BYTES gets its cells cut to an equal share."""
+    if _size(row) <= ROW_BYTES:
+        return row
+    share = max(ROW_BYTES // max(len(row["cells"]), 1) - 120, 16)
+    cells = []
+    for cell in row["cells"]:
+        [item] = cell["items"]
+        cells.append({**cell, "items": [{**item, "text": _clip_bytes(item["text"], share)}]})
+    return {**row, "cells": cells}
+
+
+def _add_block(layout: _Layout, index: int, block: Block) -> None:
     if isinstance(block, Header):
-        return [_text_block(block.text, size="Large", weight="Bolder")]
-    if isinstance(block, Text):
-        return _paragraph(block.text)
-    if isinstance(block, Fields):
-        return [
-            {
-                "type": "FactSet",
-                "facts": [{"title": k, "value": markdown(v)} for k, v in block.pairs],
+        element = _text_block(_clip_bytes(block.text, SHORT_BYTES), size="Large", weight="Bolder")
+        if index == 0:
+            layout.title = element
+        layout.element(element)
+    elif isinstance(block, Text):
+        for b in _paragraph(block.text):
+            _text_atoms(layout, b)
+    elif isinstance(block, Fields):
+        layout.shells[index] = {"type": "FactSet", "facts": []}
+        for k, v in block.pairs:
+            fact = {
+                "title": _clip_bytes(k, SHORT_BYTES),
+                "value": _clip_bytes(markdown(v), CELL_BYTES),
             }
+            layout.atoms.append(_Atom("fact", fact, index))
+    elif isinstance(block, Table):
+        shell, head, rows = _table_parts(block)
+        layout.shells[index] = shell
+        layout.heads[index] = _bounded_row(head) if head is not None else None
+        for row in rows:
+            layout.atoms.append(_Atom("row", _bounded_row(row), index))
+    elif isinstance(block, Buttons):
+        layout.element({"type": "ActionSet", "actions": [_button(b) for b in block.buttons]})
+    elif isinstance(block, Context):
+        layout.element(
+            _text_block(_clip_bytes(markdown(block.text), SHORT_BYTES), size="Small", isSubtle=True)
+        )
+    elif isinstance(block, Image):
+        layout.element({"type": "Image", "url": block.url, "altText": block.alt})
+    else:
+        raise TypeError(f"unknown block {block!r}")
+
+
+def _layout(reply: Reply, form: Form | None, values: dict[str, str] | None) -> _Layout:
+    layout = _Layout()
+    shown_form = reply.form or form
+    if reply.errors:
+        general = reply.errors.get("", "")
+        lines = [general] if general else []
+        if shown_form is None:
+            lines += [f"{k}: {v}" for k, v in reply.errors.items() if k]
+        layout.element(
+            _text_block(
+                _clip_bytes("\n\n".join(lines) or "Please check the fields below.", TEXT_BYTES),
+                color="Attention",
+                weight="Bolder",
+            )
+        )
+    for index, block in enumerate(reply.blocks):
+        _add_block(layout, index, block)
+    if shown_form is not None:
+        layout.form = [
+            _text_block(shown_form.title, size="Medium", weight="Bolder"),
+            *form_inputs(shown_form, values=values, errors=reply.errors),
         ]
-    if isinstance(block, Table):
-        return [_table(block)]
-    if isinstance(block, Buttons):
-        return [{"type": "ActionSet", "actions": [_button(b) for b in block.buttons]}]
-    if isinstance(block, Context):
-        return [_text_block(markdown(block.text), size="Small", isSubtle=True)]
-    if isinstance(block, Image):
-        return [{"type": "Image", "url": block.url, "altText": block.alt}]
-    raise TypeError(f"unknown block {block!r}")
+        layout.actions = [form_submit(shown_form)]
+    if not layout.atoms and not layout.form:
+        layout.element(_text_block(_clip_bytes(markdown(reply.fallback), TEXT_BYTES) or " "))
+    return layout
+
+
+def _group_shell(layout: _Layout, atom: _Atom) -> dict[str, Any]:
+    """The table (with its header row) or fact set a row/fact starts on a page."""
+    shell = layout.shells[atom.group]
+    if atom.kind == "row":
+        head = layout.heads.get(atom.group)
+        return {**shell, "rows": [head] if head is not None else []}
+    return shell
+
+
+def _paginate(layout: _Layout, budget: int) -> list[list[_Atom]]:
+    """The atoms on each page: in order, each page's within `budget` bytes; a table or
+    fact set split across pages starts again (with its header) on the next."""
+    pages: list[list[_Atom]] = [[]]
+    used = 0
+    for atom in layout.atoms:
+        for _attempt in (1, 2):
+            page = pages[-1]
+            cost = atom.size + 2
+            continues = bool(page) and page[-1].group == atom.group and atom.kind != "element"
+            if atom.kind != "element" and not continues:
+                cost += _size(_group_shell(layout, atom)) + 2
+            if used + cost <= budget or not page:
+                page.append(atom)
+                used += cost
+                break
+            pages.append([])
+            used = 0
+    return pages
+
+
+def _body(layout: _Layout, atoms: list[_Atom]) -> list[dict[str, Any]]:
+    body: list[dict[str, Any]] = []
+    i = 0
+    while i < len(atoms):
+        atom = atoms[i]
+        if atom.kind == "element":
+            body.append(atom.element)
+            i += 1
+            continue
+        group = _group_shell(layout, atom)
+        items = list(group["rows"] if atom.kind == "row" else group["facts"])
+        while i < len(atoms) and atoms[i].group == atom.group and atoms[i].kind == atom.kind:
+            items.append(atoms[i].element)
+            i += 1
+        body.append({**group, ("rows" if atom.kind == "row" else "facts"): items})
+    return body
+
+
+def _nav(pager: Pager, page: int, pages: int) -> dict[str, Any]:
+    buttons = []
+    if page > 1:
+        buttons.append(
+            _execute("Previous", PAGE_ACTION, "", extra={**pager.data, PAGE_KEY: page - 1})
+        )
+    if page < pages:
+        buttons.append(
+            _execute(
+                f"More ({page + 1} of {pages})",
+                PAGE_ACTION,
+                "",
+                style="primary",
+                extra={**pager.data, PAGE_KEY: page + 1},
+            )
+        )
+    return {"type": "ActionSet", "actions": buttons}
+
+
+def _page_note(page: int, pages: int, *, navigable: bool) -> dict[str, Any]:
+    text = f"Page {page} of {pages}."
+    if not navigable:
+        text += " The rest did not fit in one Teams message; ask again more narrowly."
+    return _text_block(text, size="Small", isSubtle=True)
+
+
+def _envelope(reply: Reply, body: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": VERSION,
+        "body": body,
+        "fallbackText": _clip_bytes(inline(reply.fallback), SHORT_BYTES),
+        "msteams": {"width": "Full"},
+    }
+
+
+def render_pages(
+    reply: Reply,
+    *,
+    form: Form | None = None,
+    values: dict[str, str] | None = None,
+    pager: Pager | None = None,
+) -> list[dict[str, Any]]:
+    """Every page of the reply's card (most replies: one); each is under CARD_BUDGET.
+
+    Page breaks depend on the reply alone (not on which page is shown), so a More button
+    that makes the reply again lands on the rows that follow. With a `pager`, the pages
+    have Previous/More buttons carrying `pager.data` and the page number; without one
+    (or when its data is too big to carry) only the first page can be shown, and says so.
+    """
+    layout = _layout(reply, form, values)
+    if pager is not None and _size(pager.data) > PAGER_BYTES:
+        pager = None
+    reserve = _size(_envelope(reply, [])) + 2
+    reserve += _size(_page_note(99999, 99999, navigable=pager is not None)) + 2
+    if layout.title is not None:
+        reserve += _size(layout.title) + 2
+    if pager is not None:
+        reserve += _size(_nav(pager, 99998, 99999)) + 2
+    if layout.form:
+        reserve += sum(_size(e) + 2 for e in layout.form)
+        reserve += _size({"actions": layout.actions})
+    pages = _paginate(layout, CARD_BUDGET - reserve)
+    cards = []
+    for n, atoms in enumerate(pages, start=1):
+        body = _body(layout, atoms)
+        if n > 1 and layout.title is not None:
+            body.insert(0, layout.title)
+        if n == 1 and layout.form:
+            body.extend(layout.form)
+        if len(pages) > 1:
+            body.append(_page_note(n, len(pages), navigable=pager is not None))
+            if pager is not None:
+                body.append(_nav(pager, n, len(pages)))
+        card = _envelope(reply, body)
+        if n == 1 and layout.actions:
+            card["actions"] = layout.actions
+        cards.append(card)
+    return cards
 
 
 def render_card(
@@ -277,46 +533,19 @@ def render_card(
     *,
     form: Form | None = None,
     values: dict[str, str] | None = None,
+    page: int = 1,
+    pager: Pager | None = None,
 ) -> dict[str, Any]:
-    """The Adaptive Card for a reply.
+    """The Adaptive Card for a reply: page `page` of it (1 is the first; past the last,
+    the last), always under Teams' message limit.
 
     `form` (or reply.form) is shown as inputs with a submit button; `values` pre-fills them
     (a form shown again after an error keeps what the person typed).
     """
-    body: list[dict[str, Any]] = []
-    shown_form = reply.form or form
-    if reply.errors:
-        general = reply.errors.get("", "")
-        lines = [general] if general else []
-        if shown_form is None:
-            lines += [f"{k}: {v}" for k, v in reply.errors.items() if k]
-        body.append(
-            _text_block(
-                "\n\n".join(lines) or "Please check the fields below.",
-                color="Attention",
-                weight="Bolder",
-            )
-        )
-    for block in reply.blocks:
-        body.extend(_block(block))
-    actions: list[dict[str, Any]] = []
-    if shown_form is not None:
-        body.append(_text_block(shown_form.title, size="Medium", weight="Bolder"))
-        body.extend(form_inputs(shown_form, values=values, errors=reply.errors))
-        actions.append(form_submit(shown_form))
-    if not body:
-        body.append(_text_block(markdown(reply.fallback) or " "))
-    card: dict[str, Any] = {
-        "type": "AdaptiveCard",
-        "$schema": SCHEMA,
-        "version": VERSION,
-        "body": body,
-        "fallbackText": inline(reply.fallback),
-        "msteams": {"width": "Full"},
-    }
-    if actions:
-        card["actions"] = actions
-    return card
+    pages = render_pages(reply, form=form, values=values, pager=pager)
+    if pager is None or _size(pager.data) > PAGER_BYTES:
+        page = 1
+    return pages[min(max(page, 1), len(pages)) - 1]
 
 
 def card_attachment(card: dict[str, Any]) -> dict[str, Any]:
@@ -326,4 +555,4 @@ def card_attachment(card: dict[str, Any]) -> dict[str, Any]:
 
 def plain_text(reply: Reply) -> str:
     """The notification / summary text of a reply (what a phone's banner shows)."""
-    return inline(reply.fallback)[:1000]
+    return _clip_bytes(inline(reply.fallback)[:1000], SHORT_BYTES)

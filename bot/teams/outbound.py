@@ -15,7 +15,7 @@ from microsoft_agents.activity import (
     ConversationParameters,
 )
 
-from bot.teams.cards import CARD_CONTENT_TYPE, plain_text, render_card
+from bot.teams.cards import CARD_CONTENT_TYPE, Pager, plain_text, render_card
 from bot.teams.refs import ConversationRef
 from domain.types import Form, Reply
 
@@ -26,10 +26,16 @@ def account(account_id: str, name: str | None = None) -> ChannelAccount:
 
 
 def message_activity(
-    reply: Reply, *, form: Form | None = None, values: dict[str, str] | None = None
+    reply: Reply,
+    *,
+    form: Form | None = None,
+    values: dict[str, str] | None = None,
+    pager: Pager | None = None,
+    page: int = 1,
 ) -> Activity:
-    """A message carrying the reply's Adaptive Card (the summary shows in notifications)."""
-    card = render_card(reply, form=form, values=values)
+    """A message carrying the reply's Adaptive Card (the summary shows in notifications):
+    page `page` of it, with More/Previous buttons carrying `pager` when it has several."""
+    card = render_card(reply, form=form, values=values, page=page, pager=pager)
     activity = Activity(
         type=ActivityTypes.message,
         attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],

@@ -8,7 +8,12 @@ message fails with the reason and their lead is told once.
 
 Rate limits (7/s and 60 per 30 s per conversation, 50/s per app) are applied by the
 dispatcher's token buckets (jobs.dispatcher.DEFAULT_LIMITS["teams"]); a 429 answers
-`rate_limited(Retry-After)`, 412/5xx and network errors are retried.
+`rate_limited(Retry-After)`, 412/5xx and network errors are retried. A 401 is the Bot
+Connector refusing the bot itself (no Bot Framework registration for TEAMS_APP_ID, or a
+wrong password): no retry will fix that, so the message goes dead and it is logged once.
+
+A stored reference whose service URL is not an allowed service host (one stored before
+the inbound checks, say) is never sent to: the bot's token would go with it.
 """
 
 from __future__ import annotations
@@ -16,16 +21,24 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
+import ssl
 import time
-from collections.abc import Awaitable, Callable
 
 import aiohttp
-from microsoft_agents.authentication.msal import MsalAuth
-from microsoft_agents.hosting.core import AgentAuthConfiguration
+from microsoft_agents.hosting.core import AgentAuthConfiguration, OutboundHostValidator
 from microsoft_agents.hosting.core.connector.client import ConnectorClient
 
 from bot.teams import outbound
-from bot.teams.auth import auth_configuration
+from bot.teams.auth import (
+    TokenProvider,
+    auth_configuration,
+    bot_framework_token,
+    service_host_validator,
+    single_flight_msal,
+)
+from bot.teams.cards import Pager
+from bot.teams.connector import client_session
+from bot.teams.paging import OUTBOX_KEY
 from bot.teams.refs import ConversationRef
 from domain.settings import Settings
 from domain.types import Reply
@@ -39,9 +52,16 @@ from storage.outbox import OutboxNew
 
 log = logging.getLogger(__name__)
 
-TokenProvider = Callable[[], Awaitable[str]]
-BOT_FRAMEWORK_RESOURCE = "https://api.botframework.com"
-RETRYABLE = {401, 408, 412, 500, 502, 503, 504}
+RETRYABLE = {408, 412, 500, 502, 503, 504}
+UNAUTHORIZED = (
+    "Teams refused the bot's credentials (401): the Bot Connector does not accept "
+    "TEAMS_APP_ID's token (no Azure Bot registration for this app id, the Teams channel "
+    "not enabled on it, or a wrong TEAMS_APP_PASSWORD)"
+)
+HOST_NOT_ALLOWED = (
+    "the stored Teams conversation names a service host that is not allowed "
+    "(TEAMS_ALLOWED_SERVICE_HOSTS); nothing was sent there"
+)
 NOT_INSTALLED = (
     "leadbot can't open a Teams chat with {name}: the app isn't installed for them "
     "(or they left the tenant)"
@@ -64,17 +84,9 @@ def retry_after_seconds(value: str | None, *, default: float = 1.0) -> float:
 
 
 def msal_token_provider(config: AgentAuthConfiguration) -> TokenProvider:
-    """Bot Framework tokens for TEAMS_APP_ID/TEAMS_APP_PASSWORD (cached by MSAL)."""
-    auth = MsalAuth(config)
-
-    async def token() -> str:
-        return str(
-            await auth.get_access_token(
-                BOT_FRAMEWORK_RESOURCE, [BOT_FRAMEWORK_RESOURCE + "/.default"]
-            )
-        )
-
-    return token
+    """Bot Framework tokens for TEAMS_APP_ID/TEAMS_APP_PASSWORD (cached by MSAL), one
+    request to Entra at a time."""
+    return bot_framework_token(single_flight_msal(config))
 
 
 async def _no_token() -> str:
@@ -93,20 +105,32 @@ class TeamsSender:
         token_provider: TokenProvider = _no_token,
         tenant_id: str | None = None,
         timeout_seconds: float = 10.0,
+        host_validator: OutboundHostValidator | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        """`host_validator`: the service hosts messages may go to (make_teams_sender passes
+        the settings' one; None sends wherever a stored reference says, for tests)."""
         self.db = db
         self.token_provider = token_provider
         self.tenant_id = tenant_id
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self.host_validator = host_validator
+        self.ssl_context = ssl_context or ssl.create_default_context()
         self._clients: dict[str, tuple[ConnectorClient, str]] = {}
         self._lock = asyncio.Lock()
+        self._unauthorized_logged = False
 
     async def close(self) -> None:
         for client, _token in self._clients.values():
             await client.close()
         self._clients.clear()
 
+    def allowed(self, service_url: str) -> bool:
+        return self.host_validator is None or self.host_validator.is_allowed(service_url)
+
     async def _client(self, service_url: str) -> ConnectorClient:
+        if not self.allowed(service_url):
+            raise HostNotAllowed(service_url)
         token = await self.token_provider()
         async with self._lock:
             cached = self._clients.get(service_url)
@@ -115,19 +139,24 @@ class TeamsSender:
             if cached is not None:
                 await cached[0].close()
             base = service_url if service_url.endswith("/") else service_url + "/"
-            session = aiohttp.ClientSession(base_url=base, timeout=self.timeout)
+            session = client_session(base, ssl_context=self.ssl_context, timeout=self.timeout)
             client = ConnectorClient(base, token, session=session)
             self._clients[service_url] = (client, token)
             return client
 
     async def send(self, message: OutboxMessage, reply: Reply) -> SendResult:
+        # A reply too long for one card pages; its More button shows the stored payload.
+        pager = Pager({OUTBOX_KEY: message.id}) if message.id is not None else None
         try:
             if message.recipient_team_id is not None:
-                return await self._to_team(message.recipient_team_id, reply)
+                return await self._to_team(message.recipient_team_id, reply, pager)
             if message.recipient_person_id is not None:
-                return await self._to_person(message.recipient_person_id, reply)
+                return await self._to_person(message.recipient_person_id, reply, pager)
         except aiohttp.ClientResponseError as exc:
             return self._classify(exc, message)
+        except HostNotAllowed:
+            log.warning("teams: outbox message %s: %s", message.id, HOST_NOT_ALLOWED)
+            return SendResult.failed(HOST_NOT_ALLOWED)
         except (aiohttp.ClientError, TimeoutError) as exc:
             return SendResult.retry(f"Teams unreachable: {type(exc).__name__}")
         return SendResult.failed("an outbox message without a recipient")
@@ -136,6 +165,11 @@ class TeamsSender:
         if exc.status == 429:
             header = exc.headers.get("Retry-After") if exc.headers else None
             return SendResult.rate_limited(retry_after_seconds(header))
+        if exc.status == 401:
+            if not self._unauthorized_logged:
+                self._unauthorized_logged = True
+                log.error("teams: %s; Teams messages fail until that is fixed", UNAUTHORIZED)
+            return SendResult.failed(UNAUTHORIZED)
         if exc.status in RETRYABLE:
             return SendResult.retry(f"Teams answered {exc.status}")
         if exc.status in (403, 404):
@@ -145,14 +179,14 @@ class TeamsSender:
             )
         return SendResult.failed(f"Teams refused the message ({exc.status})")
 
-    async def _to_team(self, team_id: int, reply: Reply) -> SendResult:
+    async def _to_team(self, team_id: int, reply: Reply, pager: Pager | None) -> SendResult:
         team = await people.get_team(self.db, team_id=team_id)
         ref = ConversationRef.from_json(team.teams_channel_ref if team else None)
         if team is None or ref is None or not ref.conversation_id:
             return SendResult.failed("this team has no Teams channel linked to leadbot")
-        return await self._post(ref, ref.conversation_id, reply)
+        return await self._post(ref, ref.conversation_id, reply, pager)
 
-    async def _to_person(self, person_id: int, reply: Reply) -> SendResult:
+    async def _to_person(self, person_id: int, reply: Reply, pager: Pager | None) -> SendResult:
         found = await store.person_with_team(self.db, person_id=person_id)
         if found is None:
             return SendResult.failed("that person is no longer on the roster")
@@ -160,7 +194,7 @@ class TeamsSender:
         ref = ConversationRef.from_json(person.teams_conversation_ref)
         if ref is not None and ref.conversation_id:
             try:
-                return await self._post(ref, ref.conversation_id, reply)
+                return await self._post(ref, ref.conversation_id, reply, pager)
             except aiohttp.ClientResponseError as exc:
                 if exc.status in (403, 404):
                     # They removed the app (or the chat is gone): their lead should know.
@@ -187,7 +221,7 @@ class TeamsSender:
         assert person.id is not None
         await store.set_person_ref(self.db, person_id=person.id, conversation_ref=chat.to_json())
         log.info("teams: opened a 1:1 chat with person %s", person.id)
-        return await self._post(chat, created.id, reply)
+        return await self._post(chat, created.id, reply, pager)
 
     def _chat_target(
         self, person: Person, ref: ConversationRef | None, team: Team | None
@@ -208,9 +242,12 @@ class TeamsSender:
             bot_name=channel.bot_name,
         )
 
-    async def _post(self, ref: ConversationRef, conversation_id: str, reply: Reply) -> SendResult:
+    async def _post(
+        self, ref: ConversationRef, conversation_id: str, reply: Reply, pager: Pager | None
+    ) -> SendResult:
         client = await self._client(ref.service_url)
-        activity = outbound.addressed(outbound.message_activity(reply), ref, conversation_id)
+        card = outbound.message_activity(reply, pager=pager)
+        activity = outbound.addressed(card, ref, conversation_id)
         sent = await client.conversations.send_to_conversation(conversation_id, activity)
         return SendResult.sent(sent.id or None)
 
@@ -236,6 +273,10 @@ class TeamsSender:
         )
 
 
+class HostNotAllowed(Exception):
+    """A stored reference names a service host outside TEAMS_ALLOWED_SERVICE_HOSTS."""
+
+
 def make_teams_sender(settings: Settings, db: Database) -> TeamsSender | None:
     """The Teams sender for the dispatcher, or None when Teams is off."""
     if not settings.teams_enabled:
@@ -245,4 +286,9 @@ def make_teams_sender(settings: Settings, db: Database) -> TeamsSender | None:
         config = auth_configuration(settings)
         assert config is not None
         token = msal_token_provider(config)
-    return TeamsSender(db, token_provider=token, tenant_id=settings.teams_tenant_id)
+    return TeamsSender(
+        db,
+        token_provider=token,
+        tenant_id=settings.teams_tenant_id,
+        host_validator=service_host_validator(settings),
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -109,7 +110,11 @@ _ids = itertools.count(1)
 
 @dataclass
 class FakeConnector:
-    """A loopback Bot Connector: records what the bot posts; can answer 429 first."""
+    """A loopback Bot Connector: records what the bot posts; can answer 429 first.
+
+    With `tls` (a server context) it serves https and its URL names `localhost` (what
+    TEAMS_ALLOWED_SERVICE_HOSTS must then allow); otherwise plain http on 127.0.0.1.
+    """
 
     posted: list[dict[str, Any]] = field(default_factory=list)  # (conversation id, activity)
     created: list[dict[str, Any]] = field(default_factory=list)
@@ -117,7 +122,10 @@ class FakeConnector:
     throttle_next: int = 0  # answer this many activity posts with 429
     retry_after: str = "2"
     members: dict[str, dict[str, Any]] = field(default_factory=dict)  # 29: id -> member
+    member_page_size: int = 2  # the most members one pagedmembers page holds
     refuse_create: int | None = None  # status to answer POST /v3/conversations with
+    unauthorized: bool = False  # answer every request 401 (the bot is not registered)
+    tls: ssl.SSLContext | None = None
     server: TestServer | None = None
 
     def app(self) -> web.Application:
@@ -128,12 +136,25 @@ class FakeConnector:
         app.router.add_put("/teams/v3/conversations/{conv}/activities/{aid}", self._update)
         app.router.add_get("/teams/v3/conversations/{conv}/members/{member}", self._member)
         app.router.add_get("/teams/v3/conversations/{conv}/members", self._members)
+        app.router.add_get("/teams/v3/conversations/{conv}/pagedmembers", self._paged_members)
         return app
 
     async def start(self) -> str:
-        self.server = TestServer(self.app(), host="127.0.0.1")
-        await self.server.start_server()
+        app = self.app()
+        if self.unauthorized:
+            app.middlewares.append(self._refuse)
+        self.server = TestServer(app, host="127.0.0.1")
+        await self.server.start_server(ssl=self.tls)
+        if self.tls is not None:
+            return f"https://localhost:{self.server.port}/teams/"
         return str(self.server.make_url("/teams/"))
+
+    @web.middleware
+    async def _refuse(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        self._log(request)
+        return web.json_response(
+            {"error": {"code": "BotNotRegistered", "message": "Unauthorized"}}, status=401
+        )
 
     async def close(self) -> None:
         if self.server is not None:
@@ -183,6 +204,19 @@ class FakeConnector:
     async def _members(self, request: web.Request) -> web.Response:
         self._log(request)
         return web.json_response(list(self.members.values()))
+
+    async def _paged_members(self, request: web.Request) -> web.Response:
+        """Members a page at a time; the continuation token is opaque to the caller."""
+        self._log(request)
+        asked = int(request.query.get("pageSize", "50"))
+        token = request.query.get("continuationToken", "")
+        start = int(token.removeprefix("page-after-")) if token else 0
+        everyone = list(self.members.values())
+        size = max(1, min(asked, self.member_page_size))
+        body: dict[str, Any] = {"members": everyone[start : start + size]}
+        if start + size < len(everyone):
+            body["continuationToken"] = f"page-after-{start + size}"
+        return web.json_response(body)
 
     def cards(self) -> list[dict[str, Any]]:
         """The Adaptive Cards posted, in order."""

@@ -3,15 +3,21 @@ Action.Submit fallback, forms as inputs, errors on the card, a plain-text fallba
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bot.teams.cards import (
     ACTION_KEY,
+    CARD_BUDGET,
     FORM_KEY,
+    PAGE_ACTION,
+    PAGE_KEY,
     VALUE_KEY,
+    Pager,
     form_from_json,
     markdown,
     render_card,
+    render_pages,
 )
 from domain.types import (
     Button,
@@ -96,12 +102,17 @@ def test_fields_table_context_and_image() -> None:
     assert len(table["columns"]) == 2
     rows = table["rows"]
     assert [c["items"][0]["text"] for c in rows[0]["cells"]] == ["agent", "AHT"]
-    assert rows[1]["cells"][1]["items"][0]["horizontalAlignment"] == "Right"
+    # Alignment is the column's, once, not every cell's.
+    assert table["columns"] == [
+        {"width": 1},
+        {"width": 1, "horizontalCellContentAlignment": "Right"},
+    ]
+    assert all("horizontalAlignment" not in c["items"][0] for r in rows for c in r["cells"])
     # A short row is padded so every row has every column.
     assert len(rows[2]["cells"]) == 2
-    # Clients before 1.5 get column sets instead.
-    assert table["fallback"]["type"] == "Container"
-    assert table["fallback"]["items"][0]["type"] == "ColumnSet"
+    # No ColumnSet copy as a fallback: the card requires 1.5, which has tables.
+    assert "fallback" not in table
+    assert "ColumnSet" not in json.dumps(card)
     [ctx] = [b for b in by_type(card, "TextBlock") if b.get("isSubtle")]
     assert ctx["text"] == "Updated 09:00"
     assert ctx["size"] == "Small"
@@ -181,3 +192,105 @@ def test_reply_form_opens_as_card_inputs() -> None:
 def test_form_from_json_rejects_garbage() -> None:
     assert form_from_json("not json") is None
     assert form_from_json('{"title": 1}') is None
+
+
+LIMIT = 28 * 1024
+
+
+def _rows_of(pages: list[dict[str, Any]]) -> list[list[str]]:
+    out: list[list[str]] = []
+    for card in pages:
+        for element in card["body"]:
+            if element["type"] == "Table":
+                assert element["firstRowAsHeader"] is True
+                assert [c["items"][0]["text"] for c in element["rows"][0]["cells"]] == [
+                    "#",
+                    "agent",
+                    "note",
+                ]
+                out.extend([c["items"][0]["text"] for c in r["cells"]] for r in element["rows"][1:])
+    return out
+
+
+def _nav(card: dict[str, Any]) -> dict[str, int]:
+    return {
+        a["title"].split()[0]: a["data"][PAGE_KEY]
+        for e in card["body"]
+        if e["type"] == "ActionSet"
+        for a in e["actions"]
+        if a["data"].get(ACTION_KEY) == PAGE_ACTION
+    }
+
+
+def test_a_long_table_pages_with_its_header_and_every_row_once() -> None:
+    rows = tuple((str(i), f"Agent {i} Ó'Súilleabháin", "ünïcödé ✓ " * 8) for i in range(400))
+    reply = Reply(
+        blocks=[Header("All agents"), Text("Intro"), Table(("#", "agent", "note"), rows)],
+        text="All agents",
+    )
+    pager = Pager({"line": "stats aht week"})
+    pages = render_pages(reply, pager=pager)
+    assert len(pages) > 3
+    for n, card in enumerate(pages, start=1):
+        # Measured as sent: non-ASCII as \u escapes.
+        assert len(json.dumps(card)) < CARD_BUDGET < LIMIT
+        assert card["body"][0]["text"] == "All agents"
+        assert render_card(reply, page=n, pager=pager) == card  # breaks don't move
+        nav = _nav(card)
+        assert nav.get("More") == (n + 1 if n < len(pages) else None)
+        assert nav.get("Previous") == (n - 1 if n > 1 else None)
+        more = next(
+            (a for e in card["body"] if e["type"] == "ActionSet" for a in e["actions"]), None
+        )
+        assert more is not None
+        assert more["data"]["line"] == "stats aht week"
+    assert _rows_of(pages) == [[r[0], r[1], markdown(r[2])] for r in rows]
+    # Past the last page: the last.
+    assert render_card(reply, page=99, pager=pager) == pages[-1]
+    # Without a way to page, the first page says the rest did not fit.
+    alone = render_card(reply)
+    assert alone == render_pages(reply)[0]
+    assert "did not fit" in json.dumps(alone)
+    assert _nav(alone) == {}
+
+
+def test_unbounded_text_is_cut_to_bounds() -> None:
+    huge = "x" * 200_000
+    reply = Reply(
+        blocks=[
+            Header("H" * 10_000),
+            Text("\n".join(f"line {i} " + "é" * 300 for i in range(2000))),
+            Fields((("big", huge),)),
+            Table(("a", "b"), ((huge, "é" * 50_000),)),
+            Context(huge),
+        ],
+        text=huge,
+        errors={"": huge},
+        ok=False,
+    )
+    pages = render_pages(reply, pager=Pager({"line": "x"}))
+    assert len(pages) > 1
+    for card in pages:
+        assert len(json.dumps(card)) < CARD_BUDGET
+    assert len(json.dumps(pages[0]["fallbackText"])) <= 1024
+    # The long text is all there, in order, across the pages (only the monster cells cut).
+    text = "\n".join(
+        e["text"] for card in pages for e in card["body"] if e.get("text", "").startswith("line ")
+    )
+    assert [ln.split()[1] for ln in text.split("\n") if ln] == [str(i) for i in range(2000)]
+
+
+def test_a_pager_too_big_to_carry_is_dropped() -> None:
+    rows = tuple((str(i), "x" * 200) for i in range(400))
+    reply = Reply(blocks=[Table(("a", "b"), rows)])
+    pages = render_pages(reply, pager=Pager({"line": "y" * 5000}))
+    assert all(_nav(p) == {} for p in pages)
+    assert "did not fit" in json.dumps(pages[0])
+    assert render_card(reply, page=2, pager=Pager({"line": "y" * 5000})) == pages[0]
+
+
+def test_short_replies_are_one_card_without_paging() -> None:
+    reply = Reply(blocks=[Table(("a", "b"), (("1", "2"),))], text="t")
+    [card] = render_pages(reply, pager=Pager({"line": "x"}))
+    assert _nav(card) == {}
+    assert "Page" not in json.dumps(card)

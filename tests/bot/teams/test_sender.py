@@ -4,7 +4,9 @@ waits for Retry-After, and a message arrives exactly once."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -23,7 +25,11 @@ from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus, Person, Team, utcnow
 from storage.outbox import OutboxNew
 from tests.bot.teams import fakes
+from tests.bot.teams.idp import trusted_network
+from tests.bot.teams.pki import pki
 from tests.conftest import FakeClock, make_person, make_team
+
+APP_ID = "6f1c2d3e-1111-2222-3333-444455556666"
 
 
 class Monotonic:
@@ -357,3 +363,120 @@ async def test_a_person_who_removed_the_app_is_reported_to_their_lead(
     assert "404" in (by_key["t:gone"].last_error or "")
     assert by_key["teams:unreachable:" + str(maria.id)].status is OutboxStatus.sent
     assert "Maria Lopez" in fake.cards()[0]["fallbackText"]
+
+
+async def test_a_401_from_the_connector_is_dead_at_once_and_logged_once(
+    db: Database, clock: FakeClock, sender: TeamsSender, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The Bot Connector answering 401 means the bot itself is refused (no Bot Framework
+    registration for the app id): no retry fixes that, so no retry is made."""
+    fake = fakes.FakeConnector(unauthorized=True)
+    url = await fake.start()
+    try:
+        people_ = [await make_person(db, f"agent{i}.x", role=Role.lead) for i in range(3)]
+        for n, p in enumerate(people_, start=2):
+            await on_teams(db, p, n, personal_ref(url, n))
+            await dm(db, p, f"t:401:{n}")
+        with caplog.at_level(logging.ERROR):
+            d = dispatcher(db, sender, clock)
+            for _ in range(3):
+                await d.drain()
+    finally:
+        await fake.close()
+    found = await rows(db)
+    assert [r.status for r in found] == [OutboxStatus.dead] * 3
+    assert all(r.attempts == 1 for r in found)
+    assert all("401" in (r.last_error or "") for r in found)
+    assert all("registration" in (r.last_error or "") for r in found)
+    assert len(fake.requests) == 3  # one attempt each, no retries
+    logged = [r for r in caplog.records if "refused the bot's credentials" in r.getMessage()]
+    assert len(logged) == 1
+
+
+async def test_a_stored_reference_to_a_host_not_allowed_is_never_sent_to(
+    db: Database, clock: FakeClock
+) -> None:
+    """A reference stored before the inbound checks (or by an attacker) pointing at
+    another host: the message is dead and no token goes there."""
+    fake = fakes.FakeConnector()
+    url = await fake.start()  # http://127.0.0.1:PORT: not a Teams service host
+    s = make_teams_sender(
+        Settings(_env_file=None, teams_app_id=APP_ID, teams_app_password="pw"), db
+    )
+    assert s is not None
+    tokens = 0
+
+    async def token() -> str:
+        nonlocal tokens
+        tokens += 1
+        return "the-bots-token"
+
+    s.token_provider = token
+    try:
+        p = await make_person(db, "maria.lopez", role=Role.lead)
+        await on_teams(db, p, 2, personal_ref(url, 2))
+        await dm(db, p, "t:host")
+        team = await make_team(db)
+        assert team.id is not None
+        await teams_store.set_team_ref(db, team_id=team.id, channel_ref=channel_ref(url).to_json())
+        await outbox.enqueue(
+            db,
+            messages=[
+                OutboxNew(
+                    dedupe_key="t:host:team", payload=text_message("hi").to_json(), team_id=team.id
+                )
+            ],
+        )
+        d = dispatcher(db, s, clock)
+        for _ in range(3):
+            await d.drain()
+    finally:
+        await s.close()
+        await fake.close()
+    found = await rows(db)
+    assert [r.status for r in found] == [OutboxStatus.dead, OutboxStatus.dead]
+    assert all("not allowed" in (r.last_error or "") for r in found)
+    assert fake.requests == []
+    assert tokens == 0
+
+
+async def test_concurrent_sends_at_a_cold_start_fetch_one_token(
+    sqlite_file_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The outbox sender's MSAL provider: six sends at once, one token request."""
+    db = sqlite_file_db
+    with trusted_network(monkeypatch) as login:
+        fake = fakes.FakeConnector(tls=pki().server_context())
+        url = await fake.start()
+        settings = Settings(
+            _env_file=None,
+            teams_app_id=APP_ID,
+            teams_app_password="pw",
+            teams_tenant_id=fakes.TENANT,
+            teams_allowed_service_hosts=("localhost",),
+        )
+        s = make_teams_sender(settings, db)
+        assert s is not None
+        try:
+            messages = []
+            for n in range(2, 8):
+                p = await make_person(db, f"agent{n}.x", role=Role.lead)
+                await on_teams(db, p, n, personal_ref(url, n))
+                assert p.id is not None
+                messages.append(
+                    OutboxMessage(
+                        id=n,
+                        dedupe_key=f"t:{n}",
+                        platform="teams",
+                        target="",
+                        recipient_person_id=p.id,
+                        payload=text_message("hello").to_json(),
+                    )
+                )
+            results = await asyncio.gather(*(s.send(m, text_message("hello")) for m in messages))
+        finally:
+            await s.close()
+            await fake.close()
+    assert [r.ok for r in results] == [True] * 6, results
+    assert login.token_requests == 1
+    assert {auth for _m, _p, auth in fake.requests} == {"Bearer outbound-token-1"}

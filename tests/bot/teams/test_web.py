@@ -366,3 +366,43 @@ async def test_pulse_card_sent_by_the_outbox_is_answered_in_place_over_http(
     async with db.session() as s:
         rows = list((await s.execute(select(PulseResponse))).scalars())
     assert [(r.question, r.score) for r in rows] == [("esat", 4)]
+
+
+async def test_the_roster_is_read_page_by_page_with_the_paged_members_api(
+    db: Database, clock: FakeClock, connector: tuple[fakes.FakeConnector, str]
+) -> None:
+    fake, url = connector
+    team = await make_team(db, "Billing")
+    agents = [await make_person(db, f"agent{n}.x", team=team) for n in range(2, 7)]
+    fake.members = {
+        fakes.user_id(n): {
+            "id": fakes.user_id(n),
+            "name": f"Agent{n} X",
+            "aadObjectId": fakes.aad(n),
+            "email": f"agent{n}.x@example.com",
+        }
+        for n in range(2, 7)
+    }
+    fake.member_page_size = 2  # five members: three pages
+    raw = fakes.message("", user=1, service_url=url, conversation_type="channel")
+    raw["type"] = "conversationUpdate"
+    raw["membersAdded"] = [{"id": fakes.BOT_ID}]
+    raw["conversation"]["id"] = fakes.CHANNEL_ID
+    raw.pop("text")
+    server = await serve(settings(teams_allow_anonymous=True), db, clock)
+    try:
+        status, _ = await post(server, raw)
+    finally:
+        await server.close()
+    assert status in (200, 202)
+    # Roster reads (a single member's lookup, GET .../members/{id}, is not one).
+    roster_calls = [p for m, p, _a in fake.requests if p.endswith(("/members", "/pagedmembers"))]
+    assert roster_calls == [f"/teams/v3/conversations/{fakes.CHANNEL_ID}/pagedmembers"] * 3
+    for n, a in enumerate(agents, start=2):
+        assert a.id is not None
+        stored = await people.get_person(db, person_id=a.id)
+        assert stored is not None
+        assert stored.teams_user_id == fakes.aad(n)
+        ref = ConversationRef.from_json(stored.teams_conversation_ref)
+        assert ref is not None
+        assert ref.user_id == fakes.user_id(n)
