@@ -18,6 +18,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from microsoft_agents.authentication.msal import MsalAuth
 from microsoft_agents.hosting.core import AgentAuthConfiguration, OutboundHostValidator
 
 from domain.settings import Settings
@@ -104,8 +105,6 @@ class SingleFlight:
 
 def single_flight_msal(config: AgentAuthConfiguration) -> SingleFlight:
     """MSAL for TEAMS_APP_ID/TEAMS_APP_PASSWORD, one token request at a time."""
-    from microsoft_agents.authentication.msal import MsalAuth
-
     return SingleFlight(MsalAuth(config))
 
 
