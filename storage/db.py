@@ -86,7 +86,9 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
         self.url = normalize_url(url)
-        kwargs: dict[str, Any] = {"echo": echo}
+        # hide_parameters: an error's text (logged, stored in jobrun.error) never carries
+        # the values bound to its statement (a pulse comment, a respondent hash, a person).
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if _is_memory_sqlite(self.url):
             kwargs["poolclass"] = StaticPool
             kwargs["connect_args"] = {"check_same_thread": False}

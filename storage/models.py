@@ -351,6 +351,10 @@ class PulseRound(SQLModel, table=True):
     status: str = Field(default="open", max_length=8)  # open | closed
     created_by_id: int | None = Field(default=None, foreign_key="person.id")
     summary_sent: bool = False
+    # The privacy threshold the round was opened under (max(3, PULSE_MIN_RESPONSES) then):
+    # it is shown only with at least this many answers and today's threshold, whichever
+    # is higher, so lowering the setting later never reveals it.
+    min_responses: int = 5
 
 
 class PulseDelivery(SQLModel, table=True):
@@ -366,7 +370,10 @@ class PulseDelivery(SQLModel, table=True):
 
 
 class PulseResponse(SQLModel, table=True):
-    """An answer, tied to its respondent only by a keyed hash (HMAC with the server secret).
+    """An answer. While its round is open it is tied to its respondent only by a keyed
+    hash (HMAC with the server secret), so they can change it; when the round closes the
+    hash is cleared and the rows are rewritten in an order that says nothing (storage.pulse
+    close_due), so nothing stored ties the answer to anyone.
 
     No timestamp: a time could be matched against other records to name the respondent.
     """
@@ -379,7 +386,7 @@ class PulseResponse(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="pulseround.id", index=True)
     question: str = Field(default="esat", max_length=8)  # esat (1-5) | enps (0-10)
-    respondent_hash: str = Field(max_length=64)
+    respondent_hash: str | None = Field(default=None, max_length=64)  # None once closed
     score: int
     comment: str | None = Field(default=None, max_length=2000)
 

@@ -1,7 +1,8 @@
 """Privacy controls: export what is stored about a person, forget them, and retention.
 
-Pulse answers are never exported or linked: a response carries only a keyed hash, and even
-whether someone answered is not shown to anyone (docs/privacy.md, "Pulse answers").
+Pulse answers are never exported: an open round's answers carry only a keyed hash, a closed
+round's nothing at all (storage.pulse.unlink_in), and even whether someone answered is not
+shown to anyone but themself (docs/privacy.md, "Pulse answers").
 """
 
 from __future__ import annotations
@@ -116,8 +117,9 @@ async def export_person(db: Database, *, email: str) -> dict[str, Any] | None:
             ),
             "pulse": {
                 "rounds_invited": int(invited or 0),
-                "note": "Pulse answers are anonymous: they are not linked to anyone and are "
-                "not part of an export. Whether you answered is not shown either.",
+                "note": "Pulse answers are anonymous and not part of an export: while a round "
+                "is open only the bot's key can find yours (so you can change it), and once it "
+                "closes nothing links it to you. Whether you answered is not shown either.",
             },
         }
 

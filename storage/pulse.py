@@ -1,19 +1,25 @@
 """Pulse (ESAT) storage: schedules, rounds, deliveries and anonymous responses.
 
-Privacy rules kept here: a response is tied to its respondent only by a keyed hash that
-the caller computes (handlers.privacy.respondent_hash); deliveries say who was asked and
-whether they answered, never what nor when. Nothing here returns a hash next to a person.
+Privacy rules kept here: while a round is open, a response is tied to its respondent only
+by a keyed hash that the caller computes (domain.privacy.respondent_hash), so they can
+change it; the transaction that closes a round cuts that tie for good (`unlink_in`: the
+hash is cleared and the rows rewritten in an order that says nothing). Deliveries say who
+was asked and whether they answered, never what nor when. Nothing here returns a hash
+next to a person, and no error from here carries a value (PulseStoreError).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import ParamSpec, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -58,6 +64,7 @@ class RoundStats:
     closes_at: dt.datetime
     status: str
     asked: int
+    min_responses: int  # the threshold the round was opened under
     esat: Counter[int] = field(default_factory=Counter)
     enps: Counter[int] = field(default_factory=Counter)
     comments: tuple[str, ...] = ()
@@ -65,6 +72,43 @@ class RoundStats:
     @property
     def responses(self) -> int:
         return sum(self.esat.values())
+
+
+class PulseStoreError(Exception):
+    """A database error in the pulse store, told without a single value.
+
+    The engine hides bound parameters (storage.db), but a driver's own message can quote
+    the data: PostgreSQL's "Failing row contains (...)" lists a whole row (a respondent
+    hash, a comment), a duplicate key shows its values. So a pulse store function that
+    fails raises this instead, naming the statement and the error's kind only, with no
+    chained exception for a traceback to print.
+    """
+
+    @classmethod
+    def of(cls, exc: DBAPIError) -> PulseStoreError:
+        orig = exc.orig
+        code = getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None)
+        kind = type(orig).__name__ + (f" {code}" if code else "")
+        return cls(f"{type(exc).__name__} ({kind}) in: {exc.statement}")
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def quiet_errors(fn: Callable[_P, Awaitable[_R]]) -> Callable[_P, Awaitable[_R]]:
+    """Turn a database error inside `fn` into a PulseStoreError (see there)."""
+
+    @functools.wraps(fn)
+    async def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return await fn(*args, **kwargs)
+        except DBAPIError as exc:
+            failure = PulseStoreError.of(exc)
+        # Raised outside the handler, so the original (and its data) is not its context.
+        raise failure
+
+    return run
 
 
 def is_open(rnd: PulseRound, now: dt.datetime) -> bool:
@@ -75,6 +119,7 @@ def is_open(rnd: PulseRound, now: dt.datetime) -> bool:
 # --- schedules -----------------------------------------------------------------------
 
 
+@quiet_errors
 async def get_schedule(db: Database, *, team_id: int) -> PulseSchedule:
     """The team's schedule (the defaults, not saved, when it has none)."""
     async with db.session() as s:
@@ -82,6 +127,7 @@ async def get_schedule(db: Database, *, team_id: int) -> PulseSchedule:
         return found if found is not None else PulseSchedule(team_id=team_id)
 
 
+@quiet_errors
 async def set_schedule(
     db: Database,
     *,
@@ -117,6 +163,7 @@ async def set_schedule(
         return sched
 
 
+@quiet_errors
 async def active_schedules(db: Database) -> list[tuple[PulseSchedule, Team]]:
     """Every schedule that is not off, with its team."""
     async with db.session() as s:
@@ -131,6 +178,7 @@ async def active_schedules(db: Database) -> list[tuple[PulseSchedule, Team]]:
 # --- rounds ----------------------------------------------------------------------------
 
 
+@quiet_errors
 async def team_agents(db: Database, *, team_id: int) -> list[Person]:
     """The active agents of a team: the people a pulse is sent to."""
     async with db.session() as s:
@@ -146,6 +194,7 @@ async def _team_agents(s: AsyncSession, team_id: int) -> list[Person]:
     return list(rows.scalars())
 
 
+@quiet_errors
 async def current_round(db: Database, *, team_id: int, now: dt.datetime) -> PulseRound | None:
     """The team's round that is still taking answers, if any."""
     async with db.session() as s:
@@ -165,11 +214,13 @@ async def _current_round(s: AsyncSession, team_id: int, now: dt.datetime) -> Pul
     return rows.scalars().first()
 
 
+@quiet_errors
 async def get_round(db: Database, *, round_id: int) -> PulseRound | None:
     async with db.session() as s:
         return await s.get(PulseRound, round_id)
 
 
+@quiet_errors
 async def latest_round(db: Database, *, team_id: int) -> PulseRound | None:
     """The team's most recently opened round."""
     async with db.session() as s:
@@ -181,6 +232,7 @@ async def latest_round(db: Database, *, team_id: int) -> PulseRound | None:
         return rows.scalars().first()
 
 
+@quiet_errors
 async def enps_asked_since(db: Database, *, team_id: int, since: dt.datetime) -> bool:
     """True when a round of the team asked eNPS at or after `since`."""
     async with db.session() as s:
@@ -199,6 +251,7 @@ async def enps_asked_since(db: Database, *, team_id: int, since: dt.datetime) ->
 MessageBuilder = Callable[[PulseRound, Sequence[Person]], list[OutboxNew]]
 
 
+@quiet_errors
 async def open_round(
     db: Database,
     *,
@@ -209,11 +262,14 @@ async def open_round(
     closes_at: dt.datetime,
     remind_at: dt.datetime | None,
     created_by_id: int | None,
+    min_responses: int,
     build_messages: MessageBuilder,
     claim_key: str | None = None,
     eligible: Callable[[Person], bool] | None = None,
 ) -> tuple[PulseRound, int] | None:
     """Open a round: the round, one delivery per agent and their DMs, in one transaction.
+
+    `min_responses` is the privacy threshold in force now; the round keeps it for good.
 
     Returns (round, number asked), or None when nobody can be asked, the team already has
     an open round, or `claim_key` was claimed before (a scheduled slot opens at most once,
@@ -244,6 +300,7 @@ async def open_round(
             closes_at=closes_at,
             remind_at=remind_at,
             created_by_id=created_by_id,
+            min_responses=min_responses,
         )
         s.add(rnd)
         await s.flush()
@@ -297,6 +354,7 @@ async def _enqueue_dms(
         await enqueue_in(s, rest)
 
 
+@quiet_errors
 async def asked_and_answered(db: Database, *, round_id: int) -> tuple[int, int]:
     """(people asked, people who answered) in a round: counts only, never who."""
     async with db.session() as s:
@@ -325,6 +383,7 @@ async def _delivery(s: AsyncSession, round_id: int, person_id: int) -> PulseDeli
     return rows.scalars().first()
 
 
+@quiet_errors
 async def record_answer(
     db: Database,
     *,
@@ -376,6 +435,7 @@ async def record_answer(
         return (AnswerOutcome.recorded if inserted else AnswerOutcome.changed), rnd
 
 
+@quiet_errors
 async def record_comment(
     db: Database,
     *,
@@ -406,6 +466,7 @@ async def record_comment(
         return AnswerOutcome.changed, rnd
 
 
+@quiet_errors
 async def answers_of(db: Database, *, round_id: int, respondent: str) -> dict[str, PulseResponse]:
     """The answers behind one respondent hash in one round, by question."""
     async with db.session() as s:
@@ -417,6 +478,7 @@ async def answers_of(db: Database, *, round_id: int, respondent: str) -> dict[st
         return {r.question: r for r in rows.scalars()}
 
 
+@quiet_errors
 async def rounds_delivered_to(
     db: Database, *, person_id: int, limit: int = 12
 ) -> list[tuple[PulseRound, bool]]:
@@ -432,6 +494,7 @@ async def rounds_delivered_to(
         return [(r, bool(a)) for r, a in rows]
 
 
+@quiet_errors
 async def responses_for(
     db: Database, *, pairs: Sequence[tuple[int, str]]
 ) -> dict[int, dict[str, PulseResponse]]:
@@ -455,6 +518,7 @@ async def responses_for(
 # --- results -------------------------------------------------------------------------
 
 
+@quiet_errors
 async def round_stats(
     db: Database,
     *,
@@ -520,6 +584,7 @@ async def round_stats(
                 closes_at=r.closes_at,
                 status=r.status,
                 asked=asked.get(r.id, 0),
+                min_responses=r.min_responses,
                 esat=c.get("esat", Counter()),
                 enps=c.get("enps", Counter()),
                 comments=tuple(comments.get(r.id, [])),
@@ -531,6 +596,7 @@ async def round_stats(
 # --- sweeps --------------------------------------------------------------------------
 
 
+@quiet_errors
 async def reminder_candidates(
     db: Database, *, now: dt.datetime
 ) -> list[tuple[PulseRound, PulseDelivery, Person]]:
@@ -554,6 +620,7 @@ async def reminder_candidates(
         return [(r, d, p) for r, d, p in rows]
 
 
+@quiet_errors
 async def mark_reminded(db: Database, *, delivery_id: int, message: OutboxNew | None) -> bool:
     """Flag a delivery as reminded and enqueue its reminder, if it is still unanswered."""
     async with db.session() as s:
@@ -566,8 +633,12 @@ async def mark_reminded(db: Database, *, delivery_id: int, message: OutboxNew | 
         return True
 
 
+@quiet_errors
 async def close_due(db: Database, *, now: dt.datetime) -> list[PulseRound]:
-    """Close every open round whose closing time has passed; returns those closed."""
+    """Close every open round whose closing time has passed and, in the same transaction,
+    cut the tie between the answers of every closed round and the people who gave them
+    (these, and any closed earlier that still has it: rounds closed before this rule, or
+    an answer whose transaction committed just after the close). Returns those closed."""
     async with db.session() as s:
         rows = await s.execute(
             select(PulseRound).where(PulseRound.status == "open", col(PulseRound.closes_at) <= now)
@@ -575,9 +646,65 @@ async def close_due(db: Database, *, now: dt.datetime) -> list[PulseRound]:
         closed = list(rows.scalars())
         for r in closed:
             r.status = "closed"
+        await s.flush()
+        await unlink_in(s, await _linked_closed_rounds(s))
         return closed
 
 
+async def _linked_closed_rounds(s: AsyncSession) -> list[int]:
+    """Closed rounds with an answer that still carries a respondent hash."""
+    rows = await s.execute(
+        select(PulseResponse.round_id)
+        .distinct()
+        .join(PulseRound, col(PulseRound.id) == col(PulseResponse.round_id))
+        .where(PulseRound.status == "closed", col(PulseResponse.respondent_hash).is_not(None))
+    )
+    return sorted(int(rid) for rid in rows.scalars())
+
+
+@quiet_errors
+async def unlink_in(s: AsyncSession, round_ids: Sequence[int]) -> int:
+    """Cut every tie between these closed rounds' answers and the people who gave them.
+
+    Nothing needs the tie once a round has closed (its answers can no longer change), and
+    with it anyone holding the database and LEADBOT_SECRET could recompute each person's
+    hash. So the hash goes, and the rows are rewritten sorted by what they say (round,
+    question, score, comment): their ids followed the order of answering, which could be
+    matched against other records (reminders sent, a Teams activity's time), and now say
+    nothing. A person's ESAT and eNPS answers are no longer paired either. Returns the
+    number of answers rewritten.
+    """
+    ids = sorted(set(round_ids))
+    if not ids:
+        return 0
+    table = PulseResponse.__table__  # type: ignore[attr-defined]
+    rows = (
+        await s.execute(
+            sa.select(table.c.round_id, table.c.question, table.c.score, table.c.comment).where(
+                table.c.round_id.in_(ids)
+            )
+        )
+    ).all()
+    await s.execute(sa.delete(PulseResponse).where(col(PulseResponse.round_id).in_(ids)))
+    ordered = sorted(rows, key=lambda r: (r.round_id, r.question, r.score, r.comment or ""))
+    if ordered:
+        await s.execute(
+            sa.insert(table),
+            [
+                {
+                    "round_id": r.round_id,
+                    "question": r.question,
+                    "score": r.score,
+                    "comment": r.comment,
+                    "respondent_hash": None,
+                }
+                for r in ordered
+            ],
+        )
+    return len(ordered)
+
+
+@quiet_errors
 async def rounds_needing_summary(db: Database) -> list[PulseRound]:
     async with db.session() as s:
         rows = await s.execute(
@@ -588,6 +715,7 @@ async def rounds_needing_summary(db: Database) -> list[PulseRound]:
         return list(rows.scalars())
 
 
+@quiet_errors
 async def mark_summary_sent(db: Database, *, round_id: int, messages: Sequence[OutboxNew]) -> None:
     """Enqueue the round's summary and flag it sent, in one transaction."""
     async with db.session() as s:

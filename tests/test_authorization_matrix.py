@@ -43,8 +43,18 @@ COMMAND_MATRIX: list[tuple[str, tuple[bool, ...]]] = [
     ("/1on1 schedule @oliver.bennett every 2 weeks mon 10:00", (R, A, R, A, R)),
     ("/1on1 prep @oliver.bennett", (R, A, R, A, R)),
     ("/pulse results team Billing", (R, A, R, A, R)),
+    ("/pulse results", (R, A, A, A, R)),  # each their own teams; admins configure only
     ('/pulse question "How supported did you feel?" team Billing', (R, A, R, A, A)),
+    ("/pulse question team Billing", (R, A, R, A, A)),  # shows it
     ("/pulse schedule weekly fri 15:00 team Billing", (R, A, R, A, A)),  # admins configure
+    ("/pulse schedule team Billing", (R, A, R, A, A)),
+    ("/pulse schedule off team Billing", (R, A, R, A, A)),
+    ("/pulse enps on team Billing", (R, A, R, A, A)),
+    ("/pulse now team Tech Support", (R, R, A, R, A)),  # Billing's round is already open
+    ("/pulse now team Billing", (R, R, R, R, R)),  # one open round at a time
+    ("/pulse status team Billing", (A, A, R, A, A)),  # an agent gets their own open pulse
+    ("/pulse status", (A, A, A, A, R)),  # an admin must name the team
+    ("/pulse", (A, A, A, A, R)),
     ("/leadbot team create Retention tz=Europe/Berlin", (R, R, R, R, A)),
     ("/leadbot team add @oliver.bennett Billing as lead", (R, R, R, R, A)),
     ("/kudos values add empathy", (R, R, R, R, A)),
@@ -167,6 +177,10 @@ BUTTON_MATRIX: list[tuple[str, str, tuple[bool, ...]]] = [
     ("action.done", "{item}", (R, A, R, A, R)),
     ("action.accept", "{item}", (R, R, R, R, R)),  # only the owner accepts
     ("pulse.answer", "{round}:esat:4", (A, R, R, R, R)),  # only agents who were asked
+    ("pulse.answer", "{round}:enps:9", (R, R, R, R, R)),  # the round doesn't ask eNPS
+    ("pulse.answer", "{round}:esat:4:{item}", (R, R, R, R, R)),  # forged
+    ("pulse.comment", "{round}", (R, R, R, R, R)),  # a comment needs a score first
+    ("pulse.unknown", "{round}", (R, R, R, R, R)),
 ]
 
 
@@ -210,3 +224,29 @@ async def test_the_owner_may_accept_and_finish(world: World, db: Database) -> No
         item = await s.get(ActionItem, world.item_id)
         assert item is not None
         assert item.status.value == "done"
+
+
+@pytest.mark.parametrize(("role", "allowed"), list(zip(ROLES, (A, R, R, R, R), strict=True)))
+async def test_pulse_comment_matrix(world: World, db: Database, role: str, allowed: bool) -> None:
+    """A comment beside one's own answer: only an agent who was asked, and only after a
+    score (every role taps first; the taps of those not asked record nothing)."""
+    actor = actor_of(world.by_role[role])
+    await run_action(Action(actor, "pulse.answer", f"{world.round_id}:esat:4"), world.ctx)
+    before = await _state(db), await _comments(db)
+    reply = await run_action(
+        Action(actor, "pulse.comment", str(world.round_id), form={"comment": "More breaks"}),
+        world.ctx,
+    )
+    assert "something went wrong" not in reply.fallback
+    if allowed:
+        assert reply.ok, reply.fallback
+        assert await _comments(db) == ["More breaks"]
+    else:
+        assert not reply.ok, reply.fallback
+        assert (await _state(db), await _comments(db)) == before
+
+
+async def _comments(db: Database) -> list[str]:
+    async with db.engine.connect() as conn:
+        rows = await conn.execute(sa.text("SELECT comment FROM pulseresponse ORDER BY comment"))
+        return [str(c) for c in rows.scalars() if c is not None]

@@ -14,8 +14,8 @@ from sqlmodel import SQLModel
 from bot.console import parse_line
 from domain.errors import UsageError
 from domain.roles import Role
-from domain.types import Reply
-from handlers.core.dispatch import run_command
+from domain.types import Action, Reply
+from handlers.core.dispatch import run_action, run_command
 from handlers.registry import build_registry
 from storage.catalogue import ensure_reference_data
 from storage.db import Database
@@ -124,6 +124,103 @@ def test_every_command_survives_arbitrary_text() -> None:
             assert "something went wrong on our side" not in reply.fallback, (verb, text)
             if not reply.ok:
                 assert await _counts(db) == before, (verb, text, reply.fallback)
+
+        loop.run_until_complete(one())
+
+    try:
+        check()
+    finally:
+        loop.run_until_complete(db.dispose())
+        loop.close()
+
+
+PULSE_WORDS = ["status", "schedule", "now", "question", "enps", "results", "mine", "help", ""]
+
+
+async def _pulse_state(db: Database) -> str:
+    """Every pulse row, to catch in-place edits (a changed score, comment or schedule)."""
+    async with db.engine.connect() as conn:
+        parts = []
+        for table in ("pulseschedule", "pulseround", "pulsedelivery", "pulseresponse"):
+            rows = (await conn.execute(sa.text(f"SELECT * FROM {table} ORDER BY 1"))).all()  # noqa: S608
+            parts.append(repr(rows))
+        return "\n".join(parts)
+
+
+def test_pulse_survives_arbitrary_text_and_buttons() -> None:
+    """Every `/pulse` sub-command with any words after it, and the pulse buttons with any
+    value and any comment, pressed by anyone: a Reply, never an error of ours, and a
+    refusal changes nothing."""
+    loop = asyncio.new_event_loop()
+    clock = FakeClock(dt.datetime(2026, 11, 17, 10, 0, tzinfo=dt.UTC))
+
+    async def setup() -> tuple[Database, list[Person], int]:
+        db = Database("sqlite+aiosqlite://")
+        await db.create_all()
+        await ensure_reference_data(db)
+        team = await make_team(db)
+        other = await make_team(db, "Tech Support", "America/New_York")
+        people = [
+            await make_person(db, "maria.lopez", team=team),
+            await make_person(db, "lee.lead", role=Role.lead, team=team),
+            await make_person(db, "olga.other", role=Role.lead, team=other),
+            await make_person(db, "mona.manager", role=Role.manager, team=team),
+            await make_person(db, "ada.admin", role=Role.admin),
+            await make_person(db, "oliver.bennett", team=team),
+        ]
+        ctx = make_ctx(db, clock, leadbot_secret="fuzz")
+        reply = await run_command(await parse_line(db, actor_of(people[1]), "/pulse now"), ctx)
+        assert reply.ok, reply.text
+        async with db.engine.connect() as conn:
+            rid = (await conn.execute(sa.text("SELECT max(id) FROM pulseround"))).scalar_one()
+        return db, people, int(rid)
+
+    db, people, rid = loop.run_until_complete(setup())
+    ctx = make_ctx(db, clock, leadbot_secret="fuzz")
+    values = st.one_of(
+        st.text(max_size=40),
+        st.builds(
+            lambda r, q, n: f"{r}:{q}:{n}",
+            st.sampled_from([rid, rid + 1, 0, -1, 10**13]),
+            st.sampled_from(["esat", "enps", "nps", "", "ESAT"]),
+            st.integers(min_value=-3, max_value=120),
+        ),
+        st.sampled_from([str(rid), f" {rid} ", f"{rid}:esat:3:9", "", "0"]),
+    )
+
+    @settings(
+        max_examples=150,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(
+        sub=st.sampled_from(PULSE_WORDS),
+        text=arg_text,
+        action_id=st.sampled_from(["pulse.answer", "pulse.comment", "pulse.other", "pulse"]),
+        value=values,
+        note=st.one_of(st.none(), st.text(max_size=1200), st.sampled_from(["", " ", "x" * 1001])),
+        who=st.integers(min_value=0, max_value=len(people) - 1),
+    )
+    def check(sub: str, text: str, action_id: str, value: str, note: str | None, who: int) -> None:
+        async def one() -> None:
+            actor = actor_of(people[who])
+            before = await _counts(db), await _pulse_state(db)
+            try:
+                cmd = await parse_line(db, actor, f"/pulse {sub} {text}")
+            except UsageError:
+                cmd = None
+            if cmd is not None:
+                reply = await run_command(cmd, ctx)
+                assert "something went wrong on our side" not in reply.fallback, (sub, text)
+                if not reply.ok:
+                    assert (await _counts(db), await _pulse_state(db)) == before, (sub, text)
+            before = await _counts(db), await _pulse_state(db)
+            form = {} if note is None else {"comment": note}
+            reply = await run_action(Action(actor, action_id, value, form=form), ctx)
+            assert isinstance(reply, Reply)
+            assert "something went wrong on our side" not in reply.fallback, (action_id, value)
+            if not reply.ok:
+                assert (await _counts(db), await _pulse_state(db)) == before, (action_id, value)
 
         loop.run_until_complete(one())
 

@@ -82,6 +82,16 @@ async def _answer(
     return await node.handler(cmd, args, ctx)
 
 
+# Features whose log lines never name the actor: who pressed a pulse button, or ran
+# `/pulse mine`, is who answered (docs/privacy.md, "Pulse answers").
+UNNAMED_IN_LOGS = frozenset({"pulse"})
+
+
+def _actor_field(feature: str, person_id: int) -> str:
+    """` actor=ID` for a log line, or nothing for a feature in UNNAMED_IN_LOGS."""
+    return "" if feature in UNNAMED_IN_LOGS else f" actor={person_id}"
+
+
 async def run_command(cmd: Command, ctx: HandlerContext) -> Reply:
     """Answer a command; never raises."""
     spec = ctx.registry.command(cmd.verb)
@@ -107,10 +117,10 @@ async def run_command(cmd: Command, ctx: HandlerContext) -> Reply:
     except Exception:
         ref = secrets.token_hex(3)
         log.exception(
-            "command failed ref=%s verb=%s actor=%s platform=%s",
+            "command failed ref=%s verb=%s%s platform=%s",
             ref,
             cmd.verb,
-            cmd.actor.person_id,
+            _actor_field(cmd.verb, cmd.actor.person_id),
             cmd.platform.value,
         )
         return error_reply(
@@ -122,8 +132,9 @@ async def run_command(cmd: Command, ctx: HandlerContext) -> Reply:
 async def run_action(action: Action, ctx: HandlerContext) -> Reply:
     """Answer a button press or form submission; never raises."""
     spec = ctx.registry.action(action.action_id)
+    who = _actor_field(action.action_id.split(".", 1)[0], action.actor.person_id)
     if spec is None:
-        log.warning("unknown action id=%s actor=%s", action.action_id, action.actor.person_id)
+        log.warning("unknown action id=%s%s", action.action_id, who)
         return error_reply("That button is no longer valid.")
     writes: list[int] = []
     try:
@@ -135,9 +146,7 @@ async def run_action(action: Action, ctx: HandlerContext) -> Reply:
         return unavailable_reply(writes)
     except Exception:
         ref = secrets.token_hex(3)
-        log.exception(
-            "action failed ref=%s action=%s actor=%s", ref, action.action_id, action.actor.person_id
-        )
+        log.exception("action failed ref=%s action=%s%s", ref, action.action_id, who)
         return error_reply(
             f"Sorry, something went wrong on our side (ref {ref}). Nothing was changed."
         )

@@ -118,7 +118,7 @@ COMMAND = CommandSpec(
         ),
         CommandSpec(
             verb="mine",
-            summary="Your own answers, which only you can see",
+            summary="Your answers while a round is open, and which closed rounds you answered",
             usage=("/pulse mine",),
             handler=pulse_mine,
         ),

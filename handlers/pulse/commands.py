@@ -15,11 +15,22 @@ from domain.parsing import Args, token_text
 from domain.privacy import respondent_hash
 from domain.roles import Role
 from domain.shifts import parse_time, parse_weekday
-from domain.types import Actor, Block, Command, Context, Fields, Header, Reply, Table, Text
+from domain.types import (
+    Actor,
+    Block,
+    Command,
+    Context,
+    Fields,
+    Header,
+    Quoted,
+    Reply,
+    Table,
+    Text,
+)
 from handlers.core.access import visible_team_ids
 from handlers.core.context import HandlerContext
 from handlers.pulse.render import answered_reply, ask_reply
-from handlers.pulse.results import min_responses, results_reply
+from handlers.pulse.results import min_responses, results_reply, threshold
 from handlers.pulse.rounds import can_answer_before, open_round
 from handlers.pulse.schedule import CADENCES, describe_schedule
 from handlers.pulse.teams import only_team, split_team, target_team
@@ -67,7 +78,19 @@ async def pulse_schedule(cmd: Command, args: Args, ctx: HandlerContext) -> Reply
             f" Each round stays open {sched.open_hours} h; non-responders get one reminder "
             f"after {sched.remind_after_hours} h, within their working hours."
         )
+        n = len(await store.team_agents(ctx.db, team_id=team.id))
+        k = min_responses(ctx)
+        if n < k:
+            text += (
+                f" ⚠ {team.name} has {_agents(n)}, and results are shown only with at least "
+                f"{k} answers: its rounds' results can never be shown, not even to you, "
+                f"until it has at least {k} agents."
+            )
     return _say(text)
+
+
+def _agents(n: int) -> str:
+    return f"{n} agent{'s' if n != 1 else ''}"
 
 
 def _day_and_time(words: list[str]) -> tuple[int | None, str | None]:
@@ -105,13 +128,23 @@ async def pulse_enps(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
     )
 
 
+def _is_team_word(tok: object) -> bool:
+    return isinstance(tok, str) and not isinstance(tok, Quoted) and tok.lower() == "team"
+
+
 async def pulse_question(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
     """`/pulse question ["TEXT"|default] [team NAME]`: show or set the question."""
     tokens = args.rest()
     team_words: list[str] = []
     # `"TEXT" team NAME`: a quoted question is one token, so `team` right after it names
-    # the team; an unquoted question is all the words, `team` included.
-    if len(tokens) >= 3 and isinstance(tokens[1], str) and tokens[1].lower() == "team":
+    # the team; an unquoted question is all the words, `team` included. `team NAME` alone
+    # asks to see that team's question (an unquoted `team` first never starts a question).
+    if tokens and _is_team_word(tokens[0]):
+        if len(tokens) == 1:
+            raise UsageError("Name the team after `team`.")
+        team_words = [token_text(t) for t in tokens[1:]]
+        tokens = []
+    elif len(tokens) >= 3 and isinstance(tokens[0], Quoted) and _is_team_word(tokens[1]):
         team_words = [token_text(t) for t in tokens[2:]]
         tokens = tokens[:1]
     text_q = " ".join(token_text(t) for t in tokens).strip()
@@ -160,6 +193,7 @@ async def pulse_now(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
     if opened is None:
         raise UsageError(f"{team.name} already has a round open; see `/pulse status`.")
     rnd, asked = opened
+    k = threshold(ctx, rnd)
     left_out = len(agents) - asked
     text = (
         f"Pulse round opened for *{team.name}*: {asked} agent{'s' if asked != 1 else ''} "
@@ -172,12 +206,22 @@ async def pulse_now(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
             f" {left_out} agent{'s' if left_out != 1 else ''} off until after it closes "
             f"{'were' if left_out != 1 else 'was'} not asked."
         )
+    if asked < k:
+        text += (
+            f" ⚠ Only {_agents(asked)} {'were' if asked != 1 else 'was'} asked, and results "
+            f"are shown only with at least {k} answers: this round's results can never be "
+            "shown, not even to you."
+        )
     return Reply(
         blocks=[
             Text(text),
             Context(
-                "Each agent gets the DM within their working hours. You will get the results "
-                f"when it closes, if at least {min_responses(ctx)} answered."
+                "Each agent gets the DM within their working hours. "
+                + (
+                    f"You will get the results when it closes, if at least {k} answered."
+                    if asked >= k
+                    else "When it closes you will be told only how many answered."
+                )
             ),
         ],
         text=text,
@@ -230,10 +274,11 @@ async def pulse_status(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
         f"Question: “{sched.question}”" + (" (+ eNPS monthly)" if sched.enps_monthly else "")
     )
     blocks.append(Text("\n".join(lines)))
+    k = threshold(ctx, current) if current is not None else min_responses(ctx)
     blocks.append(
         Context(
             "Who answered is never shown, and figures appear only when the round closes "
-            f"with at least {min_responses(ctx)} answers."
+            f"with at least {k} answers."
         )
     )
     return Reply(blocks=blocks, text="\n".join(lines))
@@ -309,42 +354,50 @@ async def pulse_mine(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
     return await _mine(cmd.actor, ctx)
 
 
+MINE_NOTE = (
+    "Only you can see this; your lead sees totals only. While a round is open you see (and "
+    "can change) your answer. When it closes, your answer is unlinked from you for good: "
+    "nobody, you and admins included, can tell which answer was yours; only whether you "
+    "answered is kept."
+)
+
+
 async def _mine(actor: Actor, ctx: HandlerContext) -> Reply:
+    """One's rounds, newest first: one's answers in open rounds (found by recomputing
+    one's keyed hash), and for closed rounds only whether one answered (the delivery
+    record): a closed round's answers are no longer tied to anyone (storage.pulse)."""
     rounds = await store.rounds_delivered_to(ctx.db, person_id=actor.person_id, limit=12)
     if not rounds:
         return _say("You haven't been asked in a pulse yet.")
-    pairs = []
-    for rnd, _answered in rounds:
-        assert rnd.id is not None
-        pairs.append(
-            (
-                rnd.id,
-                respondent_hash(ctx.settings.secret, round_id=rnd.id, person_id=actor.person_id),
-            )
-        )
-    found = await store.responses_for(ctx.db, pairs=pairs)
     now = ctx.now()
+    pairs = [
+        (rnd.id, respondent_hash(ctx.settings.secret, round_id=rnd.id, person_id=actor.person_id))
+        for rnd, _answered in rounds
+        if rnd.id is not None and store.is_open(rnd, now)
+    ]
+    found = await store.responses_for(ctx.db, pairs=pairs)
     rows = []
-    for rnd, _answered in rounds:
+    lines = []
+    for rnd, answered in rounds:
         assert rnd.id is not None
-        mine = found.get(rnd.id, {})
-        esat = mine.get("esat")
-        enps = mine.get("enps")
-        state = "open" if store.is_open(rnd, now) else "closed"
-        rows.append(
-            (
-                fmt_local(rnd.opens_at, actor.timezone, DAY_FMT),
-                short(rnd.question, 60),
-                f"{esat.score} {ESAT_LABELS[esat.score]}" if esat else "-",
-                (str(enps.score) if enps else "-") if rnd.include_enps else "",
-                "yes" if esat and esat.comment else "",
-                state,
-            )
-        )
+        day = fmt_local(rnd.opens_at, actor.timezone, DAY_FMT)
+        if store.is_open(rnd, now):
+            mine = found.get(rnd.id, {})
+            esat, enps = mine.get("esat"), mine.get("enps")
+            said = f"{esat.score} {ESAT_LABELS[esat.score]}" if esat else "-"
+            enps_said = (str(enps.score) if enps else "-") if rnd.include_enps else ""
+            comment = "yes" if esat and esat.comment else ""
+            state = f"open until {fmt_local(rnd.closes_at, actor.timezone)}"
+            lines.append(f"{day}: {said}")
+        else:
+            said = "answered" if answered else "-"
+            enps_said = comment = ""
+            state = "closed"
+            lines.append(f"{day}: {'answered' if answered else 'no answer'} (closed)")
+        rows.append((day, short(rnd.question, 60), said, enps_said, comment, state))
     blocks: list[Block] = [
         Header("Your pulse answers"),
-        Table(("round", "question", "you answered", "eNPS", "comment", ""), tuple(rows)),
-        Context("Only you can see this; your lead sees totals only."),
+        Table(("round", "question", "your answer", "eNPS", "comment", ""), tuple(rows)),
+        Context(MINE_NOTE),
     ]
-    text = "\n".join(f"{r[0]}: {r[2]}" for r in rows)
-    return Reply(blocks=blocks, text=text)
+    return Reply(blocks=blocks, text="\n".join(lines))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from domain.localtime import fmt_local
 from domain.types import Block, Button, Buttons, Context, Form, FormField, Header, Reply, Text
 from handlers.core.context import HandlerContext
-from handlers.pulse.results import min_responses
+from handlers.pulse.results import threshold
 from handlers.pulse.wording import ENPS_QUESTION, ESAT_EMOJI, ESAT_LABELS, short
 from storage import pulse as store
 from storage.models import PulseResponse, PulseRound
@@ -52,11 +52,12 @@ def _comment_button(round_id: int, has_comment: bool) -> Buttons:
     return Buttons((Button(label, "pulse.comment", value=str(round_id), form=form),))
 
 
-def _privacy_note(ctx: HandlerContext) -> str:
-    k = min_responses(ctx)
+def _privacy_note(ctx: HandlerContext, rnd: PulseRound) -> str:
+    k = threshold(ctx, rnd)
     return (
         "Anonymous: your lead sees only totals, and only when at least "
-        f"{k} people answered. Nobody is told who answered or what."
+        f"{k} people answered. Nobody is told who answered or what, and when the round "
+        "closes your answer is unlinked from you for good."
     )
 
 
@@ -74,7 +75,7 @@ def ask_reply(ctx: HandlerContext, rnd: PulseRound, tz: str, *, reminder: bool =
             Text(f"*{ENPS_QUESTION}*\n0 = not at all likely, 10 = extremely likely"),
             score_buttons(rnd.id, "enps", None),
         ]
-    blocks.append(Context(f"One tap, open until {closes}. {_privacy_note(ctx)}"))
+    blocks.append(Context(f"One tap, open until {closes}. {_privacy_note(ctx, rnd)}"))
     lead = "Reminder: the pulse is still open" if reminder else "Quick pulse"
     return Reply(blocks=blocks, text=f"{lead}: {rnd.question} (1-5, open until {closes})")
 
@@ -109,7 +110,7 @@ def answered_reply(
             blocks.append(Text("Your comment: _" + short(esat.comment, 300) + "_"))
         blocks.append(_comment_button(rnd.id, bool(esat.comment)))
     blocks.append(
-        Context(f"Changed your mind? Tap another score until {closes}. {_privacy_note(ctx)}")
+        Context(f"Changed your mind? Tap another score until {closes}. {_privacy_note(ctx, rnd)}")
     )
     text = "Thanks, your answer is in"
     if esat is not None:

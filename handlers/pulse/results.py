@@ -2,9 +2,11 @@
 
 All of them are here, so they can be read (and checked) in one place:
 
-- `min_responses`: a round with fewer answers than this (never below MIN_FLOOR) is hidden
-  everywhere; only its count is said. Its eNPS answers face the same threshold on their
-  own. Windows and trends are built from rounds, so no slice gets under it.
+- `threshold`: a round with fewer answers than the threshold it was opened under or
+  today's (`min_responses`, never below MIN_FLOOR), whichever is higher, is hidden
+  everywhere; only its count is said. Lowering the setting never reveals a round. Its
+  eNPS answers face the same threshold on their own. Windows and trends are built from
+  rounds, so no slice gets under it.
 - `pooled`: any figure over several rounds pools SHOWN rounds only, so a hidden round's
   answers never reach a total, whatever window is asked for.
 - `totals_section`: a manager's totals are withheld when exactly one team has a hidden
@@ -38,8 +40,14 @@ _RNG = random.SystemRandom()
 
 
 def min_responses(ctx: HandlerContext) -> int:
-    """The privacy threshold: PULSE_MIN_RESPONSES, never below 3."""
+    """Today's privacy threshold: PULSE_MIN_RESPONSES, never below 3. A new round keeps it."""
     return max(MIN_FLOOR, int(ctx.settings.pulse_min_responses))
+
+
+def threshold(ctx: HandlerContext, rnd: PulseRound) -> int:
+    """The answers a round needs before anything of it is shown: the threshold it was
+    opened under or today's, whichever is higher (the agents were promised the former)."""
+    return max(min_responses(ctx), rnd.min_responses)
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ class RoundView:
 
     stats: store.RoundStats
     shown: bool
+    k: int  # the threshold this round is held to
     esat_pct: float | None = None
     mean: float | None = None
     enps: float | None = None  # None: not asked, or too few eNPS answers
@@ -75,14 +84,17 @@ def enps_score(c: Counter[int]) -> float:
 
 
 def view_round(stats: store.RoundStats, k: int) -> RoundView:
-    """Apply the threshold to one round (and to its eNPS answers on their own)."""
+    """Apply the threshold to one round (and to its eNPS answers on their own): `k`,
+    today's threshold, or the one the round was opened under when that is higher."""
+    k = max(MIN_FLOOR, k, stats.min_responses)
     if stats.responses < k:
-        return RoundView(stats=stats, shown=False)
+        return RoundView(stats=stats, shown=False, k=k)
     n_enps = sum(stats.enps.values())
     enps_ok = stats.include_enps and n_enps >= k
     return RoundView(
         stats=stats,
         shown=True,
+        k=k,
         esat_pct=esat_percent(stats.esat),
         mean=mean_score(stats.esat),
         enps=enps_score(stats.enps) if enps_ok else None,
@@ -222,13 +234,15 @@ def team_section(
         day = fmt_local(last.stats.opens_at, tz, DAY_FMT)
         title = f"Follow up on the {team.name} pulse of {day}"
         out.blocks.append(_action_item_button(last.stats.round_id, action_owner, title))
-    hidden = len(views) - len(shown)
+    hidden = [v for v in views if not v.shown]
     if hidden:
-        verb = "are" if hidden != 1 else "is"
+        n = len(hidden)
+        verb = "are" if n != 1 else "is"
+        need = max(v.k for v in hidden)
         out.blocks.append(
             Context(
-                f"{hidden} round{'s' if hidden != 1 else ''} had fewer than {k} answers and "
-                f"{verb} hidden everywhere, totals included."
+                f"{n} round{'s' if n != 1 else ''} had fewer than the {need} answers needed "
+                f"and {verb} hidden everywhere, totals included."
             )
         )
     return out.blocks, out.lines
@@ -248,10 +262,11 @@ def _latest_hidden(
         n = latest.stats.responses
         out.say(
             f"The round of {fmt_local(latest.stats.opens_at, tz, DAY_FMT)} closed with "
-            f"{n} answer{'s' if n != 1 else ''}: {TOO_FEW} (at least {k} are needed)."
+            f"{n} answer{'s' if n != 1 else ''}: {TOO_FEW} (at least {latest.k} are needed)."
         )
     if not shown and latest.shown is False and len(views) > 1:
-        out.say(f"No round in the last {weeks} weeks had at least {k} answers; {TOO_FEW}.")
+        need = max(k, *(v.k for v in views))
+        out.say(f"No round in the last {weeks} weeks had at least {need} answers; {TOO_FEW}.")
 
 
 def _latest_shown(out: _Section, last: RoundView, tz: str) -> None:
@@ -415,10 +430,12 @@ async def results_reply(
         b, ls = totals_section(per_team, {t.id: t for t in ordered if t.id is not None}, k)
         blocks += b
         lines += ls
+    kept = any(v.k > k for views in per_team.values() for v in views)
     blocks.append(
         Context(
-            f"Only rounds with at least {k} answers are shown; comments carry no names or "
-            "times. Nobody can see who answered."
+            f"Only rounds with at least {k} answers are shown"
+            + (" (more for a round opened under a higher threshold: it keeps it)" if kept else "")
+            + "; comments carry no names or times. Nobody can see who answered."
         )
     )
     return Reply(blocks=blocks, text="\n".join(lines))
@@ -444,7 +461,8 @@ async def summary_reply(
         asked = this.stats.asked if this else 0
         text = (
             f"The pulse round of {day} for {team.name} closed with {n} answer"
-            f"{'s' if n != 1 else ''} from {asked} asked: {TOO_FEW} (at least {k} are needed)."
+            f"{'s' if n != 1 else ''} from {asked} asked: {TOO_FEW} (at least "
+            f"{threshold(ctx, rnd)} are needed)."
         )
         return Reply(blocks=[Header("Pulse closed"), Text(text)], text=text)
     assert this.esat_pct is not None

@@ -13,6 +13,7 @@ from domain.types import Reply
 from handlers.core import notify
 from handlers.core.context import HandlerContext
 from handlers.pulse.render import ask_reply
+from handlers.pulse.results import min_responses
 from handlers.pulse.schedule import month_start
 from handlers.pulse.wording import DEFAULT_QUESTION
 from storage import pulse as store
@@ -43,8 +44,9 @@ async def open_round(
 ) -> tuple[PulseRound, int] | None:
     """Open a round for a team now: deliveries and DMs (held to each agent's hours).
 
-    eNPS is added to the first round of each local month when the schedule says so.
-    None when the team already has an open round or the claim was taken.
+    eNPS is added to the first round of each local month when the schedule says so. The
+    round keeps today's privacy threshold for good (results.threshold). None when the team
+    already has an open round or the claim was taken.
     """
     assert team.id is not None
     now = ctx.now()
@@ -65,6 +67,7 @@ async def open_round(
         closes_at=closes,
         remind_at=remind,
         created_by_id=created_by_id,
+        min_responses=min_responses(ctx),
         build_messages=lambda rnd, agents: _deliveries(ctx, rnd, agents),
         claim_key=claim_key,
         eligible=lambda p: can_answer_before(p, now, closes),

@@ -1,6 +1,9 @@
 """The demo's pulse: each team's weekly ESAT schedule and closed rounds with answers.
 
-Answers are stored under `hasher`'s respondent hash, never under a person.
+Each round is answered as the bot records answers (under `hasher`'s respondent hash,
+never under a person) and then closed as the bot closes rounds: `unlink_in` cuts every
+tie between its answers and the people who gave them, so not even the demo's secret links
+a demo answer to anyone.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from storage.models import (
     PulseSchedule,
     Team,
 )
+from storage.pulse import unlink_in
 
 COMMENTS = (
     "Queue was brutal on Monday but the team pulled together.",
@@ -101,3 +105,5 @@ async def seed(
                         round_id=rnd.id, question="enps", respondent_hash=respondent, score=enps
                     )
                 )
+        await s.flush()
+        await unlink_in(s, [rnd.id])

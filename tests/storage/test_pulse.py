@@ -46,6 +46,7 @@ async def open_one(db: Database, team_id: int, **kw: object) -> PulseRound:
         closes_at=NOW + dt.timedelta(hours=72),
         remind_at=NOW + dt.timedelta(hours=24),
         created_by_id=None,
+        min_responses=5,
         build_messages=dms,
         **kw,  # type: ignore[arg-type]
     )
@@ -72,6 +73,7 @@ async def test_open_round_asks_agents_only_once(any_db: Database) -> None:
         closes_at=NOW + dt.timedelta(hours=73),
         remind_at=None,
         created_by_id=None,
+        min_responses=5,
         build_messages=dms,
     )
     assert again is None
@@ -85,6 +87,7 @@ async def test_open_round_asks_agents_only_once(any_db: Database) -> None:
         closes_at=later + dt.timedelta(hours=72),
         remind_at=None,
         created_by_id=None,
+        min_responses=5,
         build_messages=no_messages,
         claim_key="slot-1",
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 00:18:48.047906
+Create Date: 2026-12-02 01:17:01.595610
 """
 from collections.abc import Sequence
 
@@ -279,6 +279,7 @@ def upgrade() -> None:
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('summary_sent', sa.Boolean(), nullable=False),
+    sa.Column('min_responses', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['person.id'], ),
     sa.ForeignKeyConstraint(['team_id'], ['team.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -354,7 +355,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('round_id', sa.Integer(), nullable=False),
     sa.Column('question', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
-    sa.Column('respondent_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('respondent_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('score', sa.Integer(), nullable=False),
     sa.Column('comment', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
     sa.CheckConstraint('score BETWEEN 0 AND 10', name='ck_pulseresponse_score'),

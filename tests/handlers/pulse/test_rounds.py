@@ -13,7 +13,7 @@ from handlers.core.context import HandlerContext
 from handlers.pulse import DEFAULT_QUESTION
 from storage.db import Database
 from storage.models import OutboxMessage, PulseRound
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, make_person
 from tests.handlers.pulse.helpers import close_all, make_crew, open_now, run, tap
 
 
@@ -74,3 +74,46 @@ async def test_enps_only_in_the_first_round_of_the_month(
     assert [rounds[i].include_enps for i in (first, second, third)] == [True, False, True]
     assert ":enps:" not in dms[0].payload
     assert not (await tap(ctx, crew.agents[0], f"{second}:enps:9")).ok
+
+
+async def test_a_team_smaller_than_the_threshold_is_warned(
+    db: Database, ctx: HandlerContext
+) -> None:
+    """Its results can never be shown: the lead is told when the round opens and when the
+    schedule is set, not after the agents have answered into the void."""
+    small = await make_crew(db, "Billing", 4)
+    scheduled = await run(db, ctx, small.lead, "/pulse schedule weekly fri 15:00")
+    assert scheduled.ok
+    assert "⚠ Billing has 4 agents" in scheduled.text
+    assert "can never be shown" in scheduled.text
+    assert "at least 5 answers" in scheduled.text
+    opened = await run(db, ctx, small.lead, "/pulse now")
+    assert opened.ok
+    assert "⚠ Only 4 agents were asked" in opened.text
+    assert "this round's results can never be shown" in opened.text
+    assert "told only how many answered" in opened.to_json()
+    # At the threshold: no warning.
+    big = await make_crew(db, "Sales", 5)
+    assert "⚠" not in (await run(db, ctx, big.lead, "/pulse schedule weekly fri 15:00")).text
+    reply = await run(db, ctx, big.lead, "/pulse now")
+    assert reply.ok
+    assert "⚠" not in reply.to_json()
+    assert "if at least 5 answered" in reply.to_json()
+
+
+async def test_agents_left_out_can_bring_a_round_under_the_threshold(
+    db: Database, ctx: HandlerContext
+) -> None:
+    """Six agents, three off until after it closes: three are asked, too few to show."""
+    crew = await make_crew(db, "Billing", 5)
+    for i in range(2):
+        await make_person(db, f"weekend{i}", team=crew.team, work_hours="Sat-Sun 09:00-17:00")
+    reply = await run(db, ctx, crew.lead, "/pulse now")  # a Tuesday
+    assert "5 agents asked" in reply.text
+    assert "⚠" not in reply.text
+    other = await make_crew(db, "Sales", 3)
+    for i in range(3):
+        await make_person(db, f"nights{i}", team=other.team, work_hours="Sat-Sun 09:00-17:00")
+    warned = await run(db, ctx, other.lead, "/pulse now")
+    assert "3 agents asked" in warned.text
+    assert "⚠ Only 3 agents were asked" in warned.text
