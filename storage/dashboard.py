@@ -77,9 +77,7 @@ async def sign_in(
         )
         if (getattr(result, "rowcount", 0) or 0) != 1:
             return False
-        await s.execute(
-            sa.delete(DashboardSession).where(col(DashboardSession.expires_at) < now)
-        )
+        await s.execute(sa.delete(DashboardSession).where(col(DashboardSession.expires_at) < now))
         s.add(
             DashboardSession(
                 token_hash=token_hash,

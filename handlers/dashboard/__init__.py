@@ -18,6 +18,10 @@ actions_page, LapseRule, the page models, PERIOD_DAYS, PULSE_WEEKS, KUDOS_PERIOD
 
 from __future__ import annotations
 
+from handlers.dashboard.actions import LapseRule, actions_page
+from handlers.dashboard.kpis import agent_page, manager_page, team_page
+from handlers.dashboard.kudos import PERIODS as KUDOS_PERIODS
+from handlers.dashboard.kudos import kudos_page
 from handlers.dashboard.models import (
     ActionsPage,
     AgentPage,
@@ -26,8 +30,8 @@ from handlers.dashboard.models import (
     ChatBlock,
     DayCurve,
     Goal,
-    HeatRow,
     Heatmap,
+    HeatRow,
     ItemRow,
     KudosPage,
     Landing,
@@ -45,14 +49,15 @@ from handlers.dashboard.models import (
     TeamColumn,
     TeamPage,
 )
-from handlers.dashboard.actions import LapseRule, actions_page
-from handlers.dashboard.kpis import agent_page, manager_page, team_page
-from handlers.dashboard.kudos import PERIODS as KUDOS_PERIODS
-from handlers.dashboard.kudos import kudos_page
 from handlers.dashboard.nav import DEFAULT_DAYS, DEFAULT_WEEKS, PERIOD_DAYS, PULSE_WEEKS, landing
 from handlers.dashboard.pulse import pulse_page
 
 __all__ = [
+    "DEFAULT_DAYS",
+    "DEFAULT_WEEKS",
+    "KUDOS_PERIODS",
+    "PERIOD_DAYS",
+    "PULSE_WEEKS",
     "ActionsPage",
     "AgentPage",
     "CadenceRow",
@@ -65,6 +70,7 @@ __all__ = [
     "ItemRow",
     "KudosPage",
     "Landing",
+    "LapseRule",
     "ManagerMetric",
     "ManagerPage",
     "NavLink",
@@ -78,12 +84,6 @@ __all__ = [
     "Series",
     "TeamColumn",
     "TeamPage",
-    "DEFAULT_DAYS",
-    "DEFAULT_WEEKS",
-    "KUDOS_PERIODS",
-    "PERIOD_DAYS",
-    "PULSE_WEEKS",
-    "LapseRule",
     "actions_page",
     "agent_page",
     "kudos_page",

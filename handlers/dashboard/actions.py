@@ -43,7 +43,10 @@ async def actions_page(
     )
     cadence = await _cadence(ctx, actor, team, now, lapse_state)
     frame = await page(
-        ctx, actor, f"{team.name}: action items", f"{BASE}/team/{team_id}/actions",
+        ctx,
+        actor,
+        f"{team.name}: action items",
+        f"{BASE}/team/{team_id}/actions",
         team_id=team_id,
     )
     return ActionsPage(
@@ -84,9 +87,7 @@ def _by_owner(
     return tuple(sorted(out, key=lambda r: (-r.overdue, -r.open, r.name)))
 
 
-def _item_row(
-    i: ActionItem, names: dict[int, Person], today: dt.date, now: dt.datetime
-) -> ItemRow:
+def _item_row(i: ActionItem, names: dict[int, Person], today: dt.date, now: dt.datetime) -> ItemRow:
     owner = names.get(i.owner_id or 0)
     return ItemRow(
         title=i.title,
@@ -104,7 +105,9 @@ async def _cadence(
     """One row per lead: this team's for a lead; every team's lead for their manager."""
     if actor.role is Role.manager:
         ids = await visible_team_ids(ctx, actor)
-        teams = sorted((t for t in await people.list_teams(ctx.db) if t.id in ids), key=lambda t: t.name)
+        teams = sorted(
+            (t for t in await people.list_teams(ctx.db) if t.id in ids), key=lambda t: t.name
+        )
     else:
         teams = [team]
     leads = {t.lead_id: t for t in teams if t.lead_id is not None}

@@ -113,15 +113,15 @@ async def team_page(ctx: HandlerContext, actor: Actor, team_id: int, days: int) 
     team_goals = await goals.list_goals(ctx.db, team_ids=[team_id])
     ordered = goals_first(metrics, team_goals)
     keys = [m.key for m in ordered]
-    ds = await kpis.team_day_sums(ctx.db, team_id=team_id, metric_keys=keys, start=p.start, end=p.end)
+    ds = await kpis.team_day_sums(
+        ctx.db, team_id=team_id, metric_keys=keys, start=p.start, end=p.end
+    )
     series = [series_for(m, team_per_day(ds, m.key), p, team_goals) for m in ordered]
     with_data = [s for s in series if any(v is not None for v in s.values)]
     shown = {s.key for s in with_data}
     heat = await _heatmap(ctx, team, [m for m in ordered if m.key in shown], p, team_goals)
     curve = await intraday.day_curve(ctx, team, p.end, [m for m in ordered if m.key in shown])
-    frame = await page(
-        ctx, actor, f"{team.name}: KPIs", f"{BASE}/team/{team_id}", team_id=team_id
-    )
+    frame = await page(ctx, actor, f"{team.name}: KPIs", f"{BASE}/team/{team_id}", team_id=team_id)
     return TeamPage(
         page=frame,
         team_id=team_id,
@@ -149,7 +149,7 @@ async def _heatmap(
     names = await people.get_people(ctx.db, person_ids=person_ids)
     judged = [goal_for(team_goals, m.key, p.days) for m in metrics]
     rows = []
-    for pid in sorted(person_ids, key=lambda i: (names[i].display_name if i in names else "")):
+    for pid in sorted(person_ids, key=lambda i: names[i].display_name if i in names else ""):
         cells = []
         for m, g in zip(metrics, judged, strict=True):
             s = sums.get((pid, m.key))
@@ -226,7 +226,9 @@ async def manager_page(ctx: HandlerContext, actor: Actor, days: int) -> ManagerP
     by_team = {tid: [g for g in all_goals if g.team_id == tid] for tid in team_ids}
     rows = []
     for m in ordered:
-        series = [series_for(m, team_per_day(sums[tid], m.key), p, by_team[tid]) for tid in team_ids]
+        series = [
+            series_for(m, team_per_day(sums[tid], m.key), p, by_team[tid]) for tid in team_ids
+        ]
         if not any(v is not None for s in series for v in s.values):
             continue
         cells = []

@@ -56,7 +56,10 @@ async def pulse_page(
     ids = {t.name: t.id for t in teams if t.id is not None}
     here = f"{BASE}/pulse" + (f"?team={team_id}" if team_id is not None else "")
     frame = await page(
-        ctx, actor, f"Pulse: {team_name}" if team_name else "Pulse, all teams", here,
+        ctx,
+        actor,
+        f"Pulse: {team_name}" if team_name else "Pulse, all teams",
+        here,
         team_id=team_id,
     )
     query = f"weeks={weeks}" + (f"&team={team_id}" if team_id is not None else "")
