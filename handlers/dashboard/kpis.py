@@ -171,9 +171,14 @@ async def agent_page(
     """One person's own trends (an agent: only their own), judged by their team's goals."""
     pid = actor.person_id if person_id is None else person_id
     person = await people.get_person(ctx.db, person_id=pid)
-    if person is None:
-        raise NotFound("There is no such person.")
-    await require_person_view(ctx, actor, person)
+    try:
+        if person is None:
+            raise NotAllowed("no such person")
+        await require_person_view(ctx, actor, person)
+    except NotAllowed:
+        # Chat's message names the person; a URL holds only an id, so it says less, and
+        # the same for an id nobody has.
+        raise NotAllowed("That person isn't in a team of yours.") from None
     p = period(ctx.now(), person.timezone, days)
     team = await people.get_team(ctx.db, team_id=person.team_id) if person.team_id else None
     team_goals = await goals.list_goals(ctx.db, team_ids=[team.id]) if team and team.id else []

@@ -84,9 +84,12 @@ async def test_a_lead_lands_on_their_team_and_every_team_page_renders(dashboard:
 
 async def test_a_period_change_from_htmx_gets_the_content_only(dashboard: Dashboard) -> None:
     billing = await _team_id(dashboard, "Billing")
-    async with dashboard.signed_in(LEAD) as b, b.get(
-        dashboard.url(f"/dashboard/team/{billing}?days=7"), headers={"HX-Request": "true"}
-    ) as r:
+    async with (
+        dashboard.signed_in(LEAD) as b,
+        b.get(
+            dashboard.url(f"/dashboard/team/{billing}?days=7"), headers={"HX-Request": "true"}
+        ) as r,
+    ):
         html = await r.text()
         assert r.status == 200
         assert "<html" not in html
