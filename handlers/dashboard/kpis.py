@@ -145,6 +145,8 @@ async def _heatmap(
     sums = await store.people_metric_sums(
         ctx.db, team_id=team.id, metric_keys=[m.key for m in metrics], start=p.start, end=p.end
     )
+    # Queue metrics (service level, ASA, abandonment) come per team, not per agent.
+    metrics = [m for m in metrics if any(k == m.key for _, k in sums)]
     person_ids = sorted({pid for pid, _ in sums})
     names = await people.get_people(ctx.db, person_ids=person_ids)
     judged = [goal_for(team_goals, m.key, p.days) for m in metrics]

@@ -32,13 +32,20 @@
     return Math.abs(v) >= 100 ? Math.round(v).toString() : v.toFixed(1);
   }
 
+  // Axis ticks: whole percentages and plain numbers where a figure would have decimals.
+  function tick(unit, v) {
+    if (unit === "%") { return Math.round(v) + "%"; }
+    if (unit === "s" || unit === "pts") { return fmt(unit, v); }
+    return Math.abs(v) >= 10 ? Math.round(v).toString() : v.toFixed(1);
+  }
+
   function axis(unit) {
     return {
       stroke: css("--c-text"),
       grid: { stroke: css("--c-grid"), width: 1 },
       ticks: { stroke: css("--c-grid"), width: 1 },
-      values: unit === undefined ? undefined : function (u, vals) { return vals.map(function (v) { return fmt(unit, v); }); },
-      size: 56
+      values: unit === undefined ? undefined : function (u, vals) { return vals.map(function (v) { return tick(unit, v); }); },
+      size: 64
     };
   }
 
@@ -106,7 +113,7 @@
       scales: { x: { time: false }, pct: { range: [0, 100] }, enps: { range: [-100, 100] } },
       series: [
         { value: function (u, v) { return v === null ? "" : labels[v - 1]; } },
-        { label: "ESAT %", scale: "pct", stroke: css("--c-series-1"), width: 2, value: function (u, v) { return v === null ? "hidden" : Math.round(v) + "%"; } },
+        { label: "ESAT %", scale: "pct", stroke: css("--c-series-1"), width: 2, value: function (u, v) { return v === null ? "–" : Math.round(v) + "%"; } },
         { label: "participation %", scale: "pct", stroke: css("--c-series-3"), width: 2, dash: [4, 3], value: function (u, v) { return v === null ? "–" : Math.round(v) + "%"; } },
         { label: "eNPS", scale: "enps", stroke: css("--c-series-2"), width: 2, value: function (u, v) { return v === null ? "–" : (v > 0 ? "+" : "") + Math.round(v); } }
       ],
