@@ -50,7 +50,11 @@ def _match(request: web.Request, name: str) -> int:
 
 async def _team(ctx: HandlerContext, actor: Actor, request: web.Request) -> Model:
     return await dash.team_page(
-        ctx, actor, _match(request, "team_id"), _int(request, "days", dash.DEFAULT_DAYS)
+        ctx,
+        actor,
+        _match(request, "team_id"),
+        _int(request, "days", dash.DEFAULT_DAYS),
+        heatmap=not request.path.startswith("/dashboard/api/"),  # the charts need none
     )
 
 
@@ -90,7 +94,7 @@ PAGES: tuple[tuple[str, Builder, str, bool], ...] = (
     ("/agent/{person_id:\\d{1,9}}", _agent, "agent.html", True),
     ("/manager", _manager, "manager.html", True),
     ("/pulse", _pulse, "pulse.html", True),
-    ("/team/{team_id:\\d{1,9}}/kudos", _kudos, "kudos.html", False),
+    ("/team/{team_id:\\d{1,9}}/kudos", _kudos, "kudos.html", True),
     ("/team/{team_id:\\d{1,9}}/actions", _actions, "actions.html", False),
 )
 

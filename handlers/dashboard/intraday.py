@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from domain.fmt import fmt_value
-from domain.kpi import ZERO, combine
+from domain.kpi import ZERO, Sums, combine
 from domain.localtime import local_to_utc
 from domain.periods import day_text
 from handlers.core.context import HandlerContext
@@ -37,9 +37,15 @@ async def _intervals(
 
 
 async def day_curve(
-    ctx: HandlerContext, team: Team, day: dt.date, metrics: Sequence[Metric]
+    ctx: HandlerContext,
+    team: Team,
+    day: dt.date,
+    metrics: Sequence[Metric],
+    *,
+    known: tuple[dt.date, dict[str, dict[dt.date, Sums]]] | None = None,
 ) -> DayCurve | None:
-    """The day's intraday curve when intervals exist, else the last two weeks per day."""
+    """The day's intraday curve when intervals exist, else the last two weeks per day
+    (from `known`, the page's own per-day sums from a start day, when they cover them)."""
     chosen = next((m for k in CURVE_METRICS for m in metrics if m.key == k), None)
     if chosen is None and metrics:
         chosen = metrics[0]
@@ -61,10 +67,13 @@ async def day_curve(
         )
     assert team.id is not None
     start = day - dt.timedelta(days=SPARK_DAYS - 1)
-    ds = await kpis.team_day_sums(
-        ctx.db, team_id=team.id, metric_keys=[chosen.key], start=start, end=day
-    )
-    per_day = team_per_day(ds, chosen.key)
+    if known is not None and known[0] <= start and chosen.key in known[1]:
+        per_day = known[1][chosen.key]
+    else:
+        ds = await kpis.team_day_sums(
+            ctx.db, team_id=team.id, metric_keys=[chosen.key], start=start, end=day
+        )
+        per_day = team_per_day(ds, chosen.key)
     days = [start + dt.timedelta(days=i) for i in range(SPARK_DAYS)]
     values = [combine(chosen.aggregation, per_day.get(d, ZERO)) for d in days]
     return DayCurve(

@@ -105,8 +105,11 @@ async def _team(ctx: HandlerContext, actor: Actor, team_id: int) -> Team:
     return team
 
 
-async def team_page(ctx: HandlerContext, actor: Actor, team_id: int, days: int) -> TeamPage:
-    """A team's KPIs against their goals, the agent x metric heatmap and the day's curve."""
+async def team_page(
+    ctx: HandlerContext, actor: Actor, team_id: int, days: int, *, heatmap: bool = True
+) -> TeamPage:
+    """A team's KPIs against their goals, the agent x metric heatmap and the day's curve
+    (the data endpoint, which draws only the charts, passes heatmap=False)."""
     team = await _team(ctx, actor, team_id)
     p = period(ctx.now(), team.timezone, days)
     metrics = await metric_catalogue(ctx.db)
@@ -116,11 +119,12 @@ async def team_page(ctx: HandlerContext, actor: Actor, team_id: int, days: int) 
     ds = await kpis.team_day_sums(
         ctx.db, team_id=team_id, metric_keys=keys, start=p.start, end=p.end
     )
-    series = [series_for(m, team_per_day(ds, m.key), p, team_goals) for m in ordered]
+    per_metric = {m.key: team_per_day(ds, m.key) for m in ordered}
+    series = [series_for(m, per_metric[m.key], p, team_goals) for m in ordered]
     with_data = [s for s in series if any(v is not None for v in s.values)]
-    shown = {s.key for s in with_data}
-    heat = await _heatmap(ctx, team, [m for m in ordered if m.key in shown], p, team_goals)
-    curve = await intraday.day_curve(ctx, team, p.end, [m for m in ordered if m.key in shown])
+    shown = [m for m in ordered if m.key in {s.key for s in with_data}]
+    heat = await _heatmap(ctx, team, shown, p, team_goals) if heatmap else Heatmap((), (), ())
+    curve = await intraday.day_curve(ctx, team, p.end, shown, known=(p.start, per_metric))
     frame = await page(ctx, actor, f"{team.name}: KPIs", f"{BASE}/team/{team_id}", team_id=team_id)
     return TeamPage(
         page=frame,

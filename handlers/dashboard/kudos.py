@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from domain.localtime import local_to_utc, local_today
+from domain.localtime import local_date, local_to_utc, local_today
 from domain.roles import Role
 from domain.types import Actor
 from handlers.core.context import HandlerContext
@@ -19,6 +19,7 @@ from storage.models import Team
 
 PERIODS = ("week", "month", "quarter", "year")
 QUIET_WEEKS = 4  # as the weekly job's private list to the lead
+TREND_WEEKS = 12
 _ROLE_LABEL = {
     "agent": "agents",
     "lead": "leads",
@@ -85,6 +86,7 @@ async def kudos_page(ctx: HandlerContext, actor: Actor, team_id: int, period: st
         for (g, r), (same, other) in sorted(grid.items(), key=lambda kv: -sum(kv[1]))
     )
     quiet = await _quiet(ctx, team, now) if sees_quiet(actor, team) else None
+    weeks = await _weekly(ctx, team, now)
     frame = await page(
         ctx, actor, f"{team.name}: kudos", f"{BASE}/team/{team_id}/kudos", team_id=team_id
     )
@@ -100,7 +102,26 @@ async def kudos_page(ctx: HandlerContext, actor: Actor, team_id: int, period: st
         values=values,
         flows=flow_rows,
         quiet=quiet,
+        weeks=weeks,
+        data_url=f"{BASE}/api/team/{team_id}/kudos",
     )
+
+
+async def _weekly(
+    ctx: HandlerContext, team: Team, now: dt.datetime
+) -> tuple[tuple[dt.date, int], ...]:
+    """Kudos received in the team per local week (Monday to Sunday), the last TREND_WEEKS."""
+    assert team.id is not None
+    today = local_today(now, team.timezone)
+    first = today - dt.timedelta(days=today.weekday(), weeks=TREND_WEEKS - 1)
+    since = local_to_utc(first, dt.time(0, 0), team.timezone)
+    counts = dict.fromkeys((first + dt.timedelta(weeks=i) for i in range(TREND_WEEKS)), 0)
+    for r in await kudos.in_range(ctx.db, team_ids=[team.id], since=since, until=now):
+        day = local_date(r.created_at, team.timezone)
+        monday = day - dt.timedelta(days=day.weekday())
+        if monday in counts:
+            counts[monday] += 1
+    return tuple(counts.items())
 
 
 async def _quiet(ctx: HandlerContext, team: Team, now: dt.datetime) -> tuple[tuple[str, str], ...]:

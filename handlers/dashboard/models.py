@@ -276,6 +276,22 @@ class KudosPage:
     values: tuple[tuple[str, int, str], ...]  # (value, kudos, share)
     flows: tuple[tuple[str, str, int, int], ...]  # (from, to, same team, other teams)
     quiet: tuple[tuple[str, str], ...] | None  # (agent, last recognised); None: not shown
+    weeks: tuple[tuple[dt.date, int], ...]  # kudos received per week (Mondays), oldest first
+    data_url: str
+
+    def chart(self) -> dict[str, Any]:
+        return {
+            "charts": {
+                "kudos-weeks": {
+                    "key": "kudos-weeks",
+                    "label": "kudos",
+                    "unit": "count",
+                    "x": [_epoch(d) for d, _ in self.weeks],
+                    "y": [n for _, n in self.weeks],
+                    "goal": None,
+                }
+            }
+        }
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,15 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "/team/{B}/kudos": (NO, OK, NO, OK, NO, OUT),
     "/team/{B}/actions": (NO, OK, NO, OK, NO, OUT),
 }
-APIS = ("/team/{B}", "/me", "/agent/{P}", "/manager", "/pulse", "/pulse?team={B}")
+APIS = (
+    "/team/{B}",
+    "/me",
+    "/agent/{P}",
+    "/manager",
+    "/pulse",
+    "/pulse?team={B}",
+    "/team/{B}/kudos",
+)
 
 
 @pytest.fixture
