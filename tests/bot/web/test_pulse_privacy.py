@@ -99,7 +99,8 @@ async def test_a_hidden_round_changes_nothing_on_the_page_or_in_chat(
 ) -> None:
     team, agents = await _team(db, "Billing")
     lead = await make_person(db, "sam.lead", role=Role.lead, team=team)
-    assert lead.id is not None and team.id is not None
+    assert lead.id is not None
+    assert team.id is not None
     lead = await people.assign_member(db, person_id=lead.id, team_id=team.id, role=Role.lead)
     await _round(db, team, agents, weeks_ago=6, scores=[4, 5, 3, 4, 5], enps=[9, 10, 6, 8, 9])
     hidden = await _round(

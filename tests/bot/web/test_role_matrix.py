@@ -97,10 +97,7 @@ async def test_every_page_and_endpoint_as_every_role(dashboard: Dashboard) -> No
     ids = {"B": billing.id, "P": other.id}
     failures = []
     for i, who in enumerate(WHO):
-        if who == "signed_out":
-            cm = dashboard.browser()
-        else:
-            cm = dashboard.signed_in(EMAILS[who])
+        cm = dashboard.browser() if who == "signed_out" else dashboard.signed_in(EMAILS[who])
         async with cm as b:
             for template, expected in MATRIX.items():
                 path = template.format(**ids)
