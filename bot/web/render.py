@@ -22,6 +22,13 @@ from domain.fmt import fmt_value
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 
+# A heatmap cell's level, as its tooltip says it (the cell's text has the mark too).
+LEVEL_TEXT = {
+    "good": "meets the goal",
+    "near": "just misses the goal",
+    "bad": "misses the goal",
+    "none": "no goal",
+}
 _BOLD = re.compile(r"\*([^*\n]+)\*")
 _ITALIC = re.compile(r"(?<![\w])_([^_\n]+)_(?![\w])")
 _CODE = re.compile(r"`([^`\n]+)`")
@@ -48,6 +55,7 @@ def setup(app: web.Application) -> None:
     )
     env.filters["mrkdwn"] = mrkdwn
     env.globals["fmt"] = fmt_value
+    env.globals["LEVEL_TEXT"] = LEVEL_TEXT
 
 
 async def page(

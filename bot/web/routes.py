@@ -29,9 +29,8 @@ from bot.web.render import page
 from domain.errors import NotAllowed, NotFound
 from domain.types import Actor
 from handlers.core.context import HandlerContext
-from handlers.core.signin import SessionInfo, link_claim, redeem_link, sign_out
+from handlers.core.signin import SessionInfo, link_person, redeem_link, sign_out
 from handlers.oneonone import lapse_state
-from storage import people
 
 log = logging.getLogger(__name__)
 
@@ -152,11 +151,8 @@ async def signin_form(request: web.Request) -> web.StreamResponse:
     (fetching the URL, as link scanners do, never uses it up)."""
     ctx = request.app[CTX_KEY]
     token = request.query.get("t", "")
-    claim = link_claim(ctx.settings.secret, token)
-    person = None
-    if claim is not None and claim.expires_at > ctx.now():
-        person = await people.get_person(ctx.db, person_id=claim.person_id)
-    if person is None or not person.active:
+    person = await link_person(ctx, token)
+    if person is None:
         return await page(request, "signin_refused.html", {}, status=400)
     pre = secrets.token_urlsafe(18)
     response = await page(

@@ -35,6 +35,7 @@ __all__ = [
     "actor_of",
     "issue_link",
     "link_claim",
+    "link_person",
     "redeem_link",
     "session_actor",
     "sign_out",
@@ -136,6 +137,22 @@ async def issue_link(ctx: HandlerContext, person: Person) -> str:
         messages=[dm],
     )
     return url
+
+
+async def link_person(ctx: HandlerContext, token: str) -> Person | None:
+    """Whose a link is, while it can still be used (signed, unexpired, unused, theirs,
+    and they are active); reads only, so opening the link uses nothing up."""
+    claim = link_claim(ctx.settings.secret, token)
+    now = ctx.now()
+    if claim is None or claim.expires_at <= now:
+        return None
+    usable = await store.link_usable(
+        ctx.db, nonce_hash=_digest(claim.nonce), person_id=claim.person_id, now=now
+    )
+    if not usable:
+        return None
+    person = await people.get_person(ctx.db, person_id=claim.person_id)
+    return person if person is not None and person.active else None
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,8 @@ from domain.roles import Role
 from domain.types import Actor
 from handlers.core.access import visible_team_ids
 from handlers.core.context import HandlerContext
-from handlers.dashboard.kpis import _team
 from handlers.dashboard.models import ActionsPage, CadenceRow, ItemRow, Level, OwnerRow
-from handlers.dashboard.nav import BASE, page
+from handlers.dashboard.nav import BASE, page, visible_team
 from storage import actions, oneonones, people
 from storage.models import ActionItem, OneOnOne, Person, Team
 
@@ -30,7 +29,7 @@ async def actions_page(
     ctx: HandlerContext, actor: Actor, team_id: int, lapse_state: LapseRule
 ) -> ActionsPage:
     """A team's open action items by owner, and the 1:1 cadence of its leads."""
-    team = await _team(ctx, actor, team_id)
+    team = await visible_team(ctx, actor, team_id)
     now = ctx.now()
     today = local_today(now, team.timezone)
     items = await actions.list_items(ctx.db, team_ids=[team_id], limit=5000)

@@ -12,12 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from domain.errors import NotAllowed, NotFound
+from domain.errors import NotAllowed
 from domain.fmt import fmt_value, goal_met, mark
 from domain.kpi import ZERO, Sums, combine
 from domain.roles import Role
 from domain.types import Actor
-from handlers.core.access import require_person_view, require_team_view, visible_team_ids
+from handlers.core.access import require_person_view, visible_team_ids
 from handlers.core.context import HandlerContext
 from handlers.core.metrics import (
     goal_for,
@@ -43,7 +43,7 @@ from handlers.dashboard.models import (
     TeamColumn,
     TeamPage,
 )
-from handlers.dashboard.nav import BASE, page, period
+from handlers.dashboard.nav import BASE, page, period, visible_team
 from storage import dashboard as store
 from storage import goals, kpis, people
 from storage.models import Goal as GoalRow
@@ -97,20 +97,12 @@ def series_for(
     )
 
 
-async def _team(ctx: HandlerContext, actor: Actor, team_id: int) -> Team:
-    team = await people.get_team(ctx.db, team_id=team_id)
-    if team is None:
-        raise NotFound("There is no such team.")
-    await require_team_view(ctx, actor, team)
-    return team
-
-
 async def team_page(
     ctx: HandlerContext, actor: Actor, team_id: int, days: int, *, heatmap: bool = True
 ) -> TeamPage:
     """A team's KPIs against their goals, the agent x metric heatmap and the day's curve
     (the data endpoint, which draws only the charts, passes heatmap=False)."""
-    team = await _team(ctx, actor, team_id)
+    team = await visible_team(ctx, actor, team_id)
     p = period(ctx.now(), team.timezone, days)
     metrics = await metric_catalogue(ctx.db)
     team_goals = await goals.list_goals(ctx.db, team_ids=[team_id])

@@ -10,9 +10,8 @@ from domain.localtime import local_date, local_to_utc, local_today
 from domain.roles import Role
 from domain.types import Actor
 from handlers.core.context import HandlerContext
-from handlers.dashboard.kpis import _team
 from handlers.dashboard.models import KudosPage, Ranked
-from handlers.dashboard.nav import BASE, page
+from handlers.dashboard.nav import BASE, page, visible_team
 from storage import dashboard as store
 from storage import kudos, people
 from storage.models import Team
@@ -57,7 +56,7 @@ def sees_quiet(actor: Actor, team: Team) -> bool:
 
 async def kudos_page(ctx: HandlerContext, actor: Actor, team_id: int, period: str) -> KudosPage:
     """Recognition in one team over the current week, month, quarter or year."""
-    team = await _team(ctx, actor, team_id)
+    team = await visible_team(ctx, actor, team_id)
     if period not in PERIODS:
         period = "month"
     now = ctx.now()

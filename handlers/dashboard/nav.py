@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+from domain.errors import NotFound
 from domain.localtime import local_today
 from domain.periods import day_range_text
 from domain.roles import Role
 from domain.types import Actor
-from handlers.core.access import visible_team_ids
+from handlers.core.access import require_team_view, visible_team_ids
 from handlers.core.context import HandlerContext
 from handlers.dashboard.models import Landing, NavLink, Page, Period
+from storage import people
+from storage.models import Team
 
 BASE = "/dashboard"
 PERIOD_DAYS = (7, 14, 30, 90, 365)
@@ -27,6 +30,15 @@ def period(now: dt.datetime, tz: str, days: int) -> Period:
     end = local_today(now, tz)
     start = end - dt.timedelta(days=days - 1)
     return Period(days, start, end, day_range_text(start, end), PERIOD_DAYS)
+
+
+async def visible_team(ctx: HandlerContext, actor: Actor, team_id: int) -> Team:
+    """The team of a team page, when the viewer may see it (NotAllowed as in chat)."""
+    team = await people.get_team(ctx.db, team_id=team_id)
+    if team is None:
+        raise NotFound("There is no such team.")
+    await require_team_view(ctx, actor, team)
+    return team
 
 
 async def landing(ctx: HandlerContext, actor: Actor) -> Landing:

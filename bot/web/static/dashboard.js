@@ -36,6 +36,7 @@
   function tick(unit, v) {
     if (unit === "%") { return Math.round(v) + "%"; }
     if (unit === "s" || unit === "pts") { return fmt(unit, v); }
+    if (unit === "count") { return Number.isInteger(v) ? v.toString() : ""; }
     return Math.abs(v) >= 10 ? Math.round(v).toString() : v.toFixed(1);
   }
 
