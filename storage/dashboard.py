@@ -48,6 +48,21 @@ async def create_link(
         await enqueue_in(s, messages)
 
 
+async def open_links(db: Database, *, person_id: int, now: dt.datetime) -> int:
+    """How many of a person's links could still be used."""
+    async with db.session() as s:
+        found = await s.scalar(
+            sa.select(sa.func.count())
+            .select_from(DashboardLink)
+            .where(
+                col(DashboardLink.person_id) == person_id,
+                col(DashboardLink.used_at).is_(None),
+                col(DashboardLink.expires_at) > now,
+            )
+        )
+        return int(found or 0)
+
+
 async def link_usable(db: Database, *, nonce_hash: str, person_id: int, now: dt.datetime) -> bool:
     """Whether a link is still there for this person, unused and unexpired (a read)."""
     async with db.session() as s:

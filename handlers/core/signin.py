@@ -21,6 +21,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from domain.errors import UserError
 from domain.types import Actor, Context, Header, Reply, Text
 from handlers.core.context import HandlerContext
 from handlers.core.notify import person_message
@@ -111,16 +112,25 @@ def _link_reply(url: str, minutes: int) -> Reply:
     )
 
 
+MAX_OPEN_LINKS = 5  # unused, unexpired links one person may hold at once
+
+
 async def issue_link(ctx: HandlerContext, person: Person) -> str:
     """Create a one-time link for `person` and enqueue the DM that carries it; the URL.
 
-    Raises ValueError when the dashboard is off (DASHBOARD_BASE_URL unset)."""
+    Raises ValueError when the dashboard is off (DASHBOARD_BASE_URL unset), and UserError
+    when the person already holds MAX_OPEN_LINKS links they could use."""
     base = ctx.settings.dashboard_base_url
     if not base:
         raise ValueError("the dashboard is off")
     assert person.id is not None
     now = ctx.now()
     minutes = ctx.settings.dashboard_link_minutes
+    if await store.open_links(ctx.db, person_id=person.id, now=now) >= MAX_OPEN_LINKS:
+        raise UserError(
+            f"You already have {MAX_OPEN_LINKS} sign-in links waiting in your direct "
+            f"messages; use the latest, or ask again in {minutes} minutes."
+        )
     expires = (now + dt.timedelta(minutes=minutes)).replace(microsecond=0)
     nonce = secrets.token_urlsafe(18)
     token = make_token(ctx.settings.secret, person_id=person.id, expires_at=expires, nonce=nonce)

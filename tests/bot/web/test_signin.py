@@ -82,6 +82,18 @@ async def test_the_command_dms_a_link_that_signs_its_person_in(dashboard: Dashbo
             assert "Sam Carter" in await page.text()
 
 
+async def test_a_person_holds_at_most_five_usable_links(dashboard: Dashboard) -> None:
+    lead = await dashboard.person(LEAD)
+    cmd = Command(actor=actor_of(lead), verb="leadbot", args=("dashboard",))
+    for _ in range(5):
+        assert (await run_command(cmd, dashboard.app.ctx)).ok
+    mark = await outbox.last_id(dashboard.app.db)
+    sixth = await run_command(cmd, dashboard.app.ctx)
+    assert not sixth.ok
+    assert "already have 5 sign-in links" in sixth.text
+    assert await outbox.last_id(dashboard.app.db) == mark  # no sixth DM
+
+
 async def test_a_link_opened_twice_is_refused_the_second_time(dashboard: Dashboard) -> None:
     link = await dashboard.link(LEAD)
     assert await _status_after_link(dashboard, link) == 303
