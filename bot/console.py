@@ -21,6 +21,7 @@ from bot.demo import seed_and_describe
 from bot.mentions import resolve_handle
 from bot.metrics import run_action, run_command
 from bot.render_text import Rendered, render
+from bot.web.demo import start_dashboard
 from domain.errors import UsageError
 from domain.localtime import local_now
 from domain.parsing import split_words, tokenize
@@ -455,6 +456,9 @@ async def main(app: App, args: argparse.Namespace) -> int:
             print(await seed_and_describe(ctx), flush=True)
             if getattr(args, "seed_only", False):
                 return 0
+            served = start_dashboard(app)  # the web dashboard beside the console
+            ctx = served.app.ctx
+            print(served.note, flush=True)
         if args.as_email:
             found = await find_person(db, args.as_email)
             if isinstance(found, str):

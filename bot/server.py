@@ -1,5 +1,6 @@
-"""The aiohttp web server: Slack at /slack/events, Teams at /api/messages, /healthz and
-/metrics; every request gets a request id (X-Request-Id) carried into its log lines.
+"""The aiohttp web server: Slack at /slack/events, Teams at /api/messages, the web
+dashboard at /dashboard/, /healthz and /metrics; every request gets a request id
+(X-Request-Id) carried into its log lines.
 
 `build_web_app` makes the Application (tests run it on a loopback port); `run_server`
 applies the migrations, serves until SIGTERM/SIGINT, then stops accepting, lets in-flight
@@ -26,6 +27,7 @@ from bot.bootstrap import App
 from bot.logs import REQUEST_ID
 from bot.slack import edge
 from bot.teams.routes import install_teams
+from bot.web import install_dashboard
 from domain.settings import Settings
 from storage import events
 from storage.db import Database
@@ -37,9 +39,10 @@ DB_KEY = web.AppKey("leadbot.db", Database)
 SETTINGS_KEY = web.AppKey("leadbot.settings", Settings)
 
 # Other adapters add their routes here: each installer is called with (web app, App) by
-# build_web_app. Microsoft Teams adds POST /api/messages this way.
+# build_web_app. Microsoft Teams adds POST /api/messages this way, the web dashboard
+# /dashboard/ (when DASHBOARD_BASE_URL is set).
 RouteInstaller = Callable[[web.Application, App], None]
-ROUTE_INSTALLERS: list[RouteInstaller] = [install_teams]
+ROUTE_INSTALLERS: list[RouteInstaller] = [install_teams, install_dashboard]
 
 SHUTDOWN_GRACE_SECONDS = 25.0
 

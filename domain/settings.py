@@ -262,6 +262,33 @@ class Settings(BaseSettings):
         ),
     )
 
+    # Dashboard
+    dashboard_base_url: str | None = Field(
+        default=None,
+        description=(
+            "The address people open the web dashboard at, as they reach this server "
+            "(`https://leadbot.example.com`; the dashboard is served under `/dashboard/`). "
+            "Unset: the dashboard is off and `/leadbot dashboard` says so. Use `https://` in "
+            "production: the session cookie is then marked Secure."
+        ),
+    )
+    dashboard_link_minutes: int = Field(
+        default=10,
+        ge=1,
+        le=60,
+        description=(
+            "How long the one-time sign-in link that `/leadbot dashboard` sends stays valid."
+        ),
+    )
+    dashboard_session_hours: int = Field(
+        default=12,
+        ge=1,
+        le=24 * 7,
+        description=(
+            "How long a dashboard sign-in lasts before `/leadbot dashboard` is needed again."
+        ),
+    )
+
     # Retention
     retention_pulse_comments_days: int = Field(
         default=365,
@@ -331,6 +358,15 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_tenants(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(t.strip().lower() for t in v if t.strip())
+
+    @field_validator("dashboard_base_url", mode="before")
+    @classmethod
+    def _base_url(cls, v: object) -> object:
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return None
+        if not isinstance(v, str) or not v.startswith(("http://", "https://")):
+            raise ValueError("DASHBOARD_BASE_URL must start with http:// or https://")
+        return v.strip().rstrip("/")
 
     @field_validator("kudos_daily_limit", mode="before")
     @classmethod

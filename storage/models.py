@@ -452,3 +452,26 @@ class Notice(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=200)
     created_at: dt.datetime = ts_field(default_now=True)
+
+
+class DashboardLink(SQLModel, table=True):
+    """A one-time dashboard sign-in link (`/leadbot dashboard`): only a hash of its secret
+    part is kept; `used_at` is set by the one request that may use it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    nonce_hash: str = Field(max_length=64, unique=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    created_at: dt.datetime = ts_field(default_now=True)
+    expires_at: dt.datetime = ts_field(index=True)
+    used_at: dt.datetime | None = ts_field(nullable=True)
+
+
+class DashboardSession(SQLModel, table=True):
+    """A signed-in dashboard browser: the hash of its cookie, whose it is, its CSRF token."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: dt.datetime = ts_field(default_now=True)
+    expires_at: dt.datetime = ts_field(index=True)

@@ -11,6 +11,7 @@ from handlers.core.context import CommandSpec, HandlerContext
 from handlers.core.dispatch import unknown_subcommand
 from handlers.core.help import command_list, help_for
 from handlers.core.home import home
+from handlers.leadbot.dashboard import DASHBOARD
 from handlers.leadbot.teams import team_add, team_create, team_list
 from storage import people
 
@@ -106,6 +107,7 @@ COMMAND = CommandSpec(
             handler=_home,
         ),
         TEAM,
+        DASHBOARD,
     ),
     examples=("/leadbot help stats", "/leadbot team create Billing tz=Europe/Dublin"),
 )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 01:17:01.595610
+Create Date: 2026-12-02 02:45:48.314173
 """
 from collections.abc import Sequence
 
@@ -156,6 +156,36 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_actionitem_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_actionitem_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_actionitem_team_id'), ['team_id'], unique=False)
+
+    op.create_table('dashboardlink',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('nonce_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('nonce_hash')
+    )
+    with op.batch_alter_table('dashboardlink', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_dashboardlink_expires_at'), ['expires_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dashboardlink_person_id'), ['person_id'], unique=False)
+
+    op.create_table('dashboardsession',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('csrf_token', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('token_hash')
+    )
+    with op.batch_alter_table('dashboardsession', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_dashboardsession_expires_at'), ['expires_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dashboardsession_person_id'), ['person_id'], unique=False)
 
     op.create_table('goal',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -444,6 +474,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_goal_team_id'))
 
     op.drop_table('goal')
+    with op.batch_alter_table('dashboardsession', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dashboardsession_person_id'))
+        batch_op.drop_index(batch_op.f('ix_dashboardsession_expires_at'))
+
+    op.drop_table('dashboardsession')
+    with op.batch_alter_table('dashboardlink', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dashboardlink_person_id'))
+        batch_op.drop_index(batch_op.f('ix_dashboardlink_expires_at'))
+
+    op.drop_table('dashboardlink')
     with op.batch_alter_table('actionitem', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_actionitem_team_id'))
         batch_op.drop_index(batch_op.f('ix_actionitem_status'))
