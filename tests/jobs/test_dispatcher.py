@@ -17,6 +17,7 @@ from jobs.dispatcher import (
     DispatcherConfig,
     PlatformLimits,
     Rate,
+    SharedBudget,
     TokenBucket,
     limits_with,
 )
@@ -207,3 +208,83 @@ async def test_bucket_acquire_never_bursts_past_capacity_after_a_stall() -> None
     for _ in range(4):
         await b.acquire(mono.sleep)
     assert len(mono.slept) == 3  # two went at once (capacity), then one per 0.1 s
+
+
+class Wall:
+    """A fake epoch clock whose sleep moves it (for the shared budget)."""
+
+    def __init__(self, t: float) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+    async def sleep(self, seconds: float) -> None:
+        self.t += seconds
+
+
+async def test_shared_budget_keeps_two_dispatchers_within_one_rate(
+    delivery_db: Database,
+) -> None:
+    wall = Wall(1_700_000_000.0)
+    rate = Rate(10, 1.0, burst=4)
+    # Two dispatchers' budgets for the same workspace, on the same database.
+    a, b = (SharedBudget(delivery_db, "slack:0", rate, wall=wall, sleep=wall.sleep) for _ in "ab")
+    times = []
+    for i in range(40):
+        await (a if i % 3 else b).acquire()
+        times.append(wall())
+    # In any one second: at most the burst plus the rate; over all, the rate.
+    for t in times:
+        assert sum(1 for u in times if t <= u < t + 1 - 1e-3) <= 4 + 10
+    assert times[-1] - times[0] >= (40 - 4) / 10 - 1e-3  # (float epoch seconds)
+    assert a.reservations + b.reservations >= 40 // a.block
+    # Each on its own bucket (SHARED_RATE off) the two would have sent twice as fast.
+    mono = Mono()
+    local = [TokenBucket(rate, mono) for _ in "ab"]
+    for i in range(40):
+        await local[i % 2].acquire(mono.sleep)
+    assert mono() - 1000.0 < (40 - 4) / 10 / 1.5
+
+
+async def test_a_claim_lost_before_sending_is_not_sent(delivery_db: Database) -> None:
+    db = delivery_db
+    a = await slack_person(db, "a", "U1")
+    await enqueue_texts(db, a, ["x", "y"])
+    clock = future_clock()
+    mono = Mono()
+    taken: list[outbox.Claim] = []
+
+    async def slow(seconds: float) -> None:
+        # While "y" waits for its target's rate (one a second, after "x"), its lease runs
+        # out and another dispatcher claims it.
+        await mono.sleep(seconds)
+        clock.advance(seconds=120)
+        taken.extend(
+            await outbox.claim_due_batch(
+                db, now=clock(), limit=5, lease_seconds=10, platforms=["slack"], claimed_by="b"
+            )
+        )
+
+    sender = FakeSender()
+    limits = {"slack": PlatformLimits(app=(), per_target=(Rate(1, 1.0),))}
+    d = Dispatcher(
+        db,
+        {"slack": sender},
+        config=DispatcherConfig(limits=limits, lease_seconds=10),
+        clock=clock,
+        monotonic=mono,
+        sleep=slow,
+        name="a",
+    )
+    assert await d.run_once() == 1
+    assert [t for _, t, _ in sender.sent] == ["x"]
+    assert taken == []
+    assert await d.run_once() == 1
+    assert [t for _, t, _ in sender.sent] == ["x"]  # "y" not sent: the claim was lost
+    assert d.stats.lost_claims == 1
+    [c] = taken
+    assert c.previous_claimer == "a"
+    m = await outbox.get_message(db, message_id=c.message.id or 0)
+    assert m is not None
+    assert (m.claimed_by, m.attempts) == ("b", 2)

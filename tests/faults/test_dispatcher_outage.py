@@ -1,0 +1,292 @@
+"""PostgreSQL going away in the middle of a fan-out (issue: "the dispatcher keeps sending
+while it can't record").
+
+The real Dispatcher and SlackSender, the loopback fake Slack, and the product's Database
+connected to CI's PostgreSQL through a TCP proxy that the test cuts. Two ways down:
+- "reset": the proxy resets every connection right before a group commit (an UPDATE
+  marking messages sent) reaches the server, and refuses new ones: messages Slack has
+  accepted are waiting to be recorded at the cut;
+- "shutdown": what `pg_ctl stop` does on the wire: the real server terminates the
+  dispatcher's connections (57P01), new ones are answered "the database system is
+  shutting down" (57P03), then nothing listens.
+
+The leases are 300 s long here, so a delivery that resumes in seconds cannot have waited
+for one. What must hold: nothing is sent while the database is away (no send starts
+after the dispatcher noticed), what Slack accepted is recorded once it is back and never
+sent again (0 duplicates), every message arrives once and in order, and the log has one
+warning when delivery pauses and one when it resumes: no tracebacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from bot.slack.sender import SlackSender
+from domain.settings import Settings
+from domain.types import Reply
+from jobs.delivery import SendResult
+from jobs.dispatcher import Dispatcher, DispatcherConfig, PlatformLimits, Rate
+from storage import outbox
+from storage.db import Database
+from storage.models import OutboxMessage
+from tests.bot.fake_slack_web import FakeSlackWeb
+from tests.faults.test_database_down import Cutter, Proxied, proxied
+from tests.jobs.helpers import enqueue_texts, slack_person
+from tests.jobs.test_multiprocess import wait_for, wait_for_async
+
+__all__ = ["proxied"]
+
+pytestmark = pytest.mark.postgres
+
+AGENTS = 40
+PER_AGENT = 2
+
+
+class RecordingSender:
+    """The real Slack sender, with a count of the sends started (test instrumentation)."""
+
+    platform = "slack"
+
+    def __init__(self, inner: SlackSender) -> None:
+        self.inner = inner
+        self.calls = 0
+
+    async def send(self, message: OutboxMessage, reply: Reply) -> SendResult:
+        self.calls += 1
+        return await self.inner.send(message, reply)
+
+
+class LogWatch(logging.Handler):
+    """Every log record, with the number of sends started when it was emitted."""
+
+    def __init__(self, sender: RecordingSender) -> None:
+        super().__init__(logging.DEBUG)
+        self.sender = sender
+        self.records: list[tuple[logging.LogRecord, int]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append((record, self.sender.calls))
+
+    def dispatcher_warnings(self, needle: str) -> list[tuple[logging.LogRecord, int]]:
+        return [
+            (r, calls)
+            for r, calls in self.records
+            if r.name == "jobs.dispatcher"
+            and r.levelno == logging.WARNING
+            and needle in r.getMessage()
+        ]
+
+
+async def terminate_backends(direct: Database, ports: list[int]) -> int:
+    """pg_terminate_backend on the backends behind the proxy (the server's 57P01)."""
+    async with direct.session() as s:
+        n = await s.scalar(
+            sa.text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE client_port = ANY(:ports) AND pg_terminate_backend(pid)"
+            ),
+            {"ports": ports},
+        )
+    return int(n or 0)
+
+
+def per_outbox_id(fake: FakeSlackWeb) -> Counter[int]:
+    return Counter(int(m["metadata"]["event_payload"]["outbox_id"]) for m in fake.delivered)
+
+
+@pytest.mark.parametrize("mode", ["reset", "shutdown"])
+async def test_database_outage_mid_fanout(proxied: Proxied, mode: str) -> None:
+    p = proxied
+    expected: dict[str, list[str]] = {}
+    for i in range(AGENTS):
+        person = await slack_person(p.direct, f"agent{i}", f"U{i:03d}")
+        expected[f"U{i:03d}"] = [f"U{i:03d}-{n}" for n in range(PER_AGENT)]
+        await enqueue_texts(p.direct, person, expected[f"U{i:03d}"])
+    total = AGENTS * PER_AGENT
+    fake = await FakeSlackWeb().start()
+    settings = Settings(_env_file=None, slack_bot_token="xoxb-test", slack_api_url=fake.url)
+    sender = RecordingSender(SlackSender.from_settings(settings))
+    config = DispatcherConfig(
+        batch_size=20,
+        max_in_flight=20,
+        lease_seconds=300.0,  # resuming in seconds proves no lease was waited out
+        poll_seconds=0.05,
+        probe_seconds=0.1,
+        limits={"slack": PlatformLimits(app=(Rate(60, burst=5),), per_target=(Rate(100),))},
+    )
+    dispatcher = Dispatcher(p.db, {"slack": sender}, config=config, name="outage-test")
+    watch = LogWatch(sender)
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(watch)
+    root.setLevel(logging.DEBUG)
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run(stop))
+    try:
+        await wait_for(lambda: len(fake.delivered) >= 25, what=lambda: len(fake.delivered))
+        if mode == "reset":
+            cutter = Cutter(p.db, p.proxy)
+            cutter.arm(pattern=r"^UPDATE outboxmessage SET status")
+            await wait_for(lambda: cutter.fired_on is not None)
+        else:
+            p.proxy.shutting_down()
+            assert await terminate_backends(p.direct, p.proxy.upstream_ports()) >= 1
+        await wait_for(lambda: watch.dispatcher_warnings("paused"), what=lambda: watch.records)
+        [(_paused, calls_at_pause)] = watch.dispatcher_warnings("paused")
+        # Down for a while (for "shutdown": refusing, then not listening at all).
+        await asyncio.sleep(1.0)
+        if mode == "shutdown":
+            p.proxy.cut()
+        await asyncio.sleep(0.5)
+        # Nothing was sent while it was away: no send started after the pause, and Slack
+        # accepted exactly the sends that were in flight when it came.
+        assert sender.calls == calls_at_pause
+        accepted_while_down = len(fake.delivered)
+        assert accepted_while_down == calls_at_pause
+        recorded_while_down = (await outbox.counts(p.direct))["sent"]
+        if mode == "reset":  # the cut fell on a group commit: accepted, not yet recorded
+            assert recorded_while_down < accepted_while_down
+        assert accepted_while_down < total
+
+        await p.proxy.restore()
+
+        async def all_recorded() -> bool:
+            if len(fake.delivered) < total:
+                return False
+            return (await outbox.counts(p.direct))["pending"] == 0
+
+        await wait_for_async(
+            all_recorded, what=lambda: (len(fake.delivered), dispatcher.stats), seconds=60
+        )
+    finally:
+        stop.set()
+        await task
+        root.removeHandler(watch)
+        root.setLevel(old_level)
+        await sender.inner.close()
+        await fake.close()
+
+    # Every message once (0 duplicates, the ones accepted during the outage included),
+    # each person's in order, and all recorded as sent.
+    counts = per_outbox_id(fake)
+    assert len(counts) == total
+    assert set(counts.values()) == {1}, {i: n for i, n in counts.items() if n > 1}
+    assert fake.channels() == expected
+    assert await outbox.counts(p.direct) == {"pending": 0, "sent": total, "dead": 0}
+    assert dispatcher.stats.outages == 1
+    assert dispatcher.stats.resent == 0
+    if mode == "reset":
+        assert dispatcher.stats.recorded_late >= 1
+    # The log: one warning when delivery paused, one when it resumed (after the database
+    # was back), sends again only after that, and not a single traceback.
+    [(resumed, calls_at_resume)] = watch.dispatcher_warnings("resumed")
+    assert calls_at_resume == calls_at_pause
+    assert len(watch.dispatcher_warnings("paused")) == 1
+    tracebacks: list[Any] = [
+        (r.name, r.getMessage()) for r, _ in watch.records if r.exc_info or r.exc_text
+    ]
+    assert tracebacks == []
+    db_warnings = [
+        r.getMessage()
+        for r, _ in watch.records
+        if r.name.startswith("storage") and r.levelno >= logging.WARNING
+    ]
+    assert len(db_warnings) <= 1, db_warnings  # "database unavailable", once
+    assert "answered again" in resumed.getMessage()
+
+
+@pytest.mark.parametrize("settle", [3.0, 0.0])
+async def test_two_dispatchers_back_from_an_outage(proxied: Proxied, settle: float) -> None:
+    """Both dispatchers lose the database for longer than their 1 s leases; B notices
+    its return first (probes every 0.1 s), A later (every 1.5 s). A had messages Slack
+    accepted but not yet recorded.
+
+    settle=3: B leaves rows whose lease ran out under A's claim alone for 3 s after its
+    return, A records its deliveries meanwhile: nothing is sent twice.
+    settle=0 (the at-least-once edge): B takes over A's expired claims at once and sends
+    again what A had sent but not recorded: never more than that one group of messages."""
+    p = proxied
+    agents, per = 30, 2
+    expected: dict[str, list[str]] = {}
+    for i in range(agents):
+        person = await slack_person(p.direct, f"agent{i}", f"U{i:03d}")
+        expected[f"U{i:03d}"] = [f"U{i:03d}-{n}" for n in range(per)]
+        await enqueue_texts(p.direct, person, expected[f"U{i:03d}"])
+    total = agents * per
+    fake = await FakeSlackWeb().start()
+    settings = Settings(_env_file=None, slack_bot_token="xoxb-test", slack_api_url=fake.url)
+    senders = [RecordingSender(SlackSender.from_settings(settings)) for _ in "ab"]
+    db_b = Database(p.db.url)  # B's own engine, through the same proxy
+    limits = {"slack": PlatformLimits(app=(Rate(60, burst=5),), per_target=(Rate(100),))}
+
+    def config(probe: float, settle_seconds: float) -> DispatcherConfig:
+        return DispatcherConfig(
+            batch_size=10,
+            max_in_flight=10,
+            lease_seconds=1.0,
+            poll_seconds=0.05,
+            probe_seconds=probe,
+            settle_seconds=settle_seconds,
+            limits=limits,
+        )
+
+    a = Dispatcher(p.db, {"slack": senders[0]}, config=config(1.5, 3.0), name="A")
+    b = Dispatcher(db_b, {"slack": senders[1]}, config=config(0.1, settle), name="B")
+    watch = LogWatch(senders[0])
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(watch)
+    root.setLevel(logging.INFO)
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(d.run(stop)) for d in (a, b)]
+    unrecorded_at_cut = 0
+    try:
+        await wait_for(lambda: len(fake.delivered) >= 15, what=lambda: len(fake.delivered))
+        cutter = Cutter(p.db, p.proxy)  # on A's engine: the cut falls on A's group commit
+        cutter.arm(pattern=r"^UPDATE outboxmessage SET status")
+        await wait_for(lambda: cutter.fired_on is not None)
+        await wait_for(lambda: len(watch.dispatcher_warnings("paused")) == 2)
+        unrecorded_at_cut = len(a._sent_batch)
+        assert unrecorded_at_cut >= 1
+        await asyncio.sleep(2.5)  # longer than the leases: every claim has run out
+        await p.proxy.restore()
+
+        async def all_recorded() -> bool:
+            if len({m["text"] for m in fake.delivered}) < total:
+                return False
+            return (await outbox.counts(p.direct))["pending"] == 0
+
+        await wait_for_async(all_recorded, what=lambda: (a.stats, b.stats), seconds=60)
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+        root.removeHandler(watch)
+        root.setLevel(old_level)
+        for s in senders:
+            await s.inner.close()
+        await fake.close()
+        await db_b.dispose()
+
+    counts = per_outbox_id(fake)
+    twice = sum(n - 1 for n in counts.values())
+    assert len(counts) == total
+    assert await outbox.counts(p.direct) == {"pending": 0, "sent": total, "dead": 0}
+    assert a.stats.recorded_late >= 1
+    firsts: dict[str, list[str]] = {}
+    for m in fake.delivered:  # each person's messages in order (first arrivals)
+        seen = firsts.setdefault(m["channel"], [])
+        if m["text"] not in seen:
+            seen.append(m["text"])
+    assert firsts == expected
+    if settle:
+        assert twice == 0, counts
+        assert b.stats.resent == 0
+    else:
+        assert 1 <= b.stats.resent <= config(0, 0).batch_size
+        assert twice <= unrecorded_at_cut
