@@ -206,6 +206,10 @@ class DispatcherConfig:
     # After an outage, rows whose lease ran out under another dispatcher's claim are left
     # alone this long, so that one (if alive) records what it sent before they are sent.
     settle_seconds: float = 5.0
+    # Sending waits while a delivery the platform accepted has waited longer than this to
+    # be recorded (a database that hangs instead of failing): what could be sent twice
+    # if this process then died stays within this many seconds of sending.
+    max_record_lag_seconds: float = 2.0
     max_attempts: int = 11  # about 23-47 minutes of backoff before a message is dead
     backoff_base_seconds: float = 2.0
     backoff_cap_seconds: float = 900.0
@@ -242,6 +246,11 @@ class _Hold:
     claim: Claim
     lost: bool = False  # the lease ran out and another claim took the row
     sending: bool = False  # handed to the sender (the claim is past its last check)
+
+
+# A delivery the platform accepted, waiting to be recorded: (message id, external ref,
+# the future its delivery task waits on, when it was accepted: time.monotonic()).
+_Sent = tuple[int, str | None, "asyncio.Future[None]", float]
 
 
 # The sender could not run for want of the database (e.g. the Teams sender's reads):
@@ -282,8 +291,10 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
         self._holds: dict[int, _Hold] = {}
-        self._sent_batch: list[tuple[int, str | None, asyncio.Future[None]]] = []
+        self._sent_batch: list[_Sent] = []
+        self._writing: list[_Sent] = []  # the group commit in progress
         self._flusher: asyncio.Task[bool] | None = None
+        self._progress = asyncio.Event()  # set (and replaced) on each record or outage
         self._claim_lock = asyncio.Lock()
         self._up = asyncio.Event()  # set while the database answers
         self._up.set()
@@ -431,12 +442,19 @@ class Dispatcher:
                 await self._up.wait()
             if hold.lost:
                 return False
+            if self._record_lag() > self.config.max_record_lag_seconds:
+                # The database takes too long to record what was sent: no more until
+                # it has (or fails, and delivery pauses).
+                await self._progress.wait()
+                continue
             try:
                 await self._wait_for_rate(m.platform, m.target)
                 if not self._up.is_set():
                     continue  # it went away while this message waited: wait again
                 if hold.lost:
                     return False
+                if self._record_lag() > self.config.max_record_lag_seconds:
+                    continue
                 if self.clock() >= hold.claim.lease_until - margin:
                     renewed = await outbox.renew_lease(
                         self.db,
@@ -529,7 +547,7 @@ class Dispatcher:
         platform's answer and the record beyond one write. While the database is away the
         deliveries wait here, in memory, and are committed when it is back."""
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._sent_batch.append((message_id, external_ref, fut))
+        self._sent_batch.append((message_id, external_ref, fut, time.monotonic()))
         if self._up.is_set():
             self._kick_flusher()
         await fut
@@ -552,18 +570,34 @@ class Dispatcher:
         written = 0
         while self._sent_batch:
             batch, self._sent_batch = self._sent_batch, []
+            self._writing = batch
             try:
                 await outbox.mark_delivered_many(
-                    self.db, items=[(i, ref) for i, ref, _ in batch], now=self.clock()
+                    self.db, items=[(i, ref) for i, ref, *_ in batch], now=self.clock()
                 )
             except BaseException:
                 self._sent_batch = batch + self._sent_batch
                 raise
+            finally:
+                self._writing = []
             written += len(batch)
-            for *_, fut in batch:
+            for _i, _ref, fut, _t in batch:
                 if not fut.done():
                     fut.set_result(None)
+            self._signal_progress()
         return written
+
+    def _unrecorded(self) -> int:
+        return len(self._writing) + len(self._sent_batch)
+
+    def _record_lag(self) -> float:
+        """Seconds the oldest delivery waiting to be recorded has waited (0 if none)."""
+        oldest = self._writing[:1] or self._sent_batch[:1]
+        return time.monotonic() - oldest[0][3] if oldest else 0.0
+
+    def _signal_progress(self) -> None:
+        self._progress.set()
+        self._progress = asyncio.Event()
 
     # --- the database going away and coming back ----------------------------------------
 
@@ -577,7 +611,8 @@ class Dispatcher:
         for budget in (b for bs in self._app_buckets.values() for b in bs):
             if isinstance(budget, SharedBudget):
                 budget.drop()
-        pending = len(self._sent_batch)
+        self._signal_progress()
+        pending = self._unrecorded()
         if is_connection_error(exc):
             log.warning(
                 "outbox delivery paused (dispatcher %s): the database is unavailable (%s); "
@@ -619,6 +654,7 @@ class Dispatcher:
         self.stats.handed_back += handed_back
         self._take_over_at = time.monotonic() + self.config.settle_seconds
         self._up.set()
+        self._signal_progress()
         self._wake.set()
         log.warning(
             "outbox delivery resumed (dispatcher %s): the database answered again after "
@@ -808,6 +844,6 @@ class Dispatcher:
                 "next dispatcher (outbox ids %s)",
                 self.name,
                 len(self._sent_batch),
-                ", ".join(str(i) for i, *_ in self._sent_batch[:20]),
+                ", ".join(str(item[0]) for item in self._sent_batch[:20]),
             )
         log.info("dispatcher %s stopped: %s", self.name, self.stats)

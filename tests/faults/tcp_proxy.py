@@ -5,6 +5,9 @@ before a chosen statement reaches the server: every open connection is aborted (
 client sees a reset) and the listening socket is closed (new connections are refused,
 exactly as when the server is down). `restore()` listens again on the same port.
 
+`stall()` is a network that stops carrying packets without resetting anything (a server
+that hangs): bytes wait in the proxy until `flow()`.
+
 `shutting_down()` is PostgreSQL between "pg_ctl stop" and its exit: the proxy keeps
 listening, but answers every new connection as the server does then, with FATAL 57P03
 "the database system is shutting down". (The server's own 57P01 "terminating connection
@@ -42,6 +45,8 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self.refusal: tuple[str, str] | None = None  # (sqlstate, message) for new connections
         self.refused = 0
+        self._flowing = asyncio.Event()
+        self._flowing.set()
         self._links: set[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = set()
         self._pumps: set[asyncio.Task[None]] = set()
 
@@ -115,10 +120,10 @@ class TcpProxy:
                     break
         writer.close()
 
-    @staticmethod
-    async def _pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+    async def _pump(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
         with contextlib.suppress(OSError, asyncio.CancelledError):
             while data := await src.read(65536):
+                await self._flowing.wait()
                 dst.write(data)
                 await dst.drain()
         dst.transport.abort()
@@ -132,6 +137,14 @@ class TcpProxy:
             if sock:
                 ports.append(int(sock[1]))
         return ports
+
+    def stall(self) -> None:
+        """Stop carrying bytes either way (nothing is reset or refused)."""
+        self._flowing.clear()
+
+    def flow(self) -> None:
+        """Carry bytes again (what waited goes through)."""
+        self._flowing.set()
 
     def shutting_down(self) -> None:
         """New connections get FATAL 57P03, as from a server that is stopping."""
@@ -156,6 +169,7 @@ class TcpProxy:
             await self.start()
 
     async def close(self) -> None:
+        self.flow()
         self.cut()
         for t in list(self._pumps):
             t.cancel()

@@ -290,3 +290,69 @@ async def test_two_dispatchers_back_from_an_outage(proxied: Proxied, settle: flo
     else:
         assert 1 <= b.stats.resent <= config(0, 0).batch_size
         assert twice <= unrecorded_at_cut
+
+
+async def test_a_database_that_hangs_stops_sending_within_the_record_lag(
+    proxied: Proxied,
+) -> None:
+    """The network to PostgreSQL stops carrying packets (nothing fails, a write just
+    never returns) right as a group commit goes out. Sending stops once a delivery has
+    waited `max_record_lag_seconds` to be recorded, so what a crash could then send twice
+    stays small; when the network flows again everything is recorded, once. (The shared
+    budget would stop sends on its own next reservation: it is off here, to show this.)"""
+    p = proxied
+    total = 120
+    for i in range(total):
+        person = await slack_person(p.direct, f"agent{i}", f"U{i:03d}")
+        await enqueue_texts(p.direct, person, [f"U{i:03d}-0"])
+    fake = await FakeSlackWeb().start()
+    settings = Settings(_env_file=None, slack_bot_token="xoxb-test", slack_api_url=fake.url)
+    sender = RecordingSender(SlackSender.from_settings(settings))
+    rate, burst, lag = 40, 5, 0.5
+    config = DispatcherConfig(
+        batch_size=total,  # all claimed at once: the in-flight limit is no brake here
+        max_in_flight=total,
+        lease_seconds=300.0,
+        poll_seconds=0.05,
+        max_record_lag_seconds=lag,
+        shared_rate=False,
+        limits={"slack": PlatformLimits(app=(Rate(rate, burst=burst),), per_target=(Rate(100),))},
+    )
+    dispatcher = Dispatcher(p.db, {"slack": sender}, config=config, name="hang-test")
+    stalled_at: list[int] = []
+
+    def stall_on_group_commit(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not stalled_at and statement.lstrip().startswith("UPDATE outboxmessage SET status"):
+            stalled_at.append(sender.calls)
+            p.proxy.stall()
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run(stop))
+    try:
+        await wait_for(lambda: len(fake.delivered) >= 25, what=lambda: len(fake.delivered))
+        sa.event.listen(p.db.engine.sync_engine, "before_cursor_execute", stall_on_group_commit)
+        await wait_for(lambda: bool(stalled_at))
+        await asyncio.sleep(3.0)  # six times the lag: at the rate, 120 more sends
+        assert dispatcher.stats.claimed == total
+        started_while_hung = sender.calls - stalled_at[0]
+        # At most what the rate allows within the lag (its burst, then rate * lag).
+        assert started_while_hung <= burst + rate * lag + 1, started_while_hung
+        assert len(fake.delivered) < total
+        p.proxy.flow()
+
+        async def all_recorded() -> bool:
+            if len(fake.delivered) < total:
+                return False
+            return (await outbox.counts(p.direct))["pending"] == 0
+
+        await wait_for_async(all_recorded, what=lambda: dispatcher.stats, seconds=60)
+    finally:
+        p.proxy.flow()
+        stop.set()
+        await task
+        await sender.inner.close()
+        await fake.close()
+    counts = per_outbox_id(fake)
+    assert len(counts) == total
+    assert set(counts.values()) == {1}
+    assert await outbox.counts(p.direct) == {"pending": 0, "sent": total, "dead": 0}
