@@ -210,6 +210,10 @@ class DispatcherConfig:
     # be recorded (a database that hangs instead of failing): what could be sent twice
     # if this process then died stays within this many seconds of sending.
     max_record_lag_seconds: float = 2.0
+    # Claim no more than the app-wide budgets let this dispatcher send in this long: a
+    # dispatcher that dies leaves only that much waiting out its lease (the rest is free
+    # for the next one at once), and two dispatchers split a fan-out between them.
+    claim_ahead_seconds: float = 2.0
     max_attempts: int = 11  # about 23-47 minutes of backoff before a message is dead
     backoff_base_seconds: float = 2.0
     backoff_cap_seconds: float = 900.0
@@ -770,6 +774,21 @@ class Dispatcher:
             total += n
         return total
 
+    def _in_flight_cap(self) -> int:
+        """max_in_flight, or fewer: what the app-wide budgets allow in claim_ahead_seconds."""
+        per_second = 0.0
+        for platform in self.platforms:
+            rates = self._limits(platform).app
+            if not rates:
+                return self.config.max_in_flight  # no app-wide limit: no cap from it
+            per_second += min(r.count / r.per_seconds for r in rates)
+        ahead = int(per_second * self.config.claim_ahead_seconds + 0.999)
+        return (
+            max(1, min(self.config.max_in_flight, ahead))
+            if per_second
+            else self.config.max_in_flight
+        )
+
     def _spawn(self, claim: Claim) -> None:
         self._hold(claim)
         task = asyncio.create_task(self._deliver(claim))
@@ -789,11 +808,12 @@ class Dispatcher:
         log.info("dispatcher %s started (platforms: %s)", self.name, ", ".join(self.platforms))
         keeper = asyncio.create_task(self._keep_leases(stop))
         try:
+            cap = self._in_flight_cap()
             while not stop.is_set():
                 self._wake.clear()
-                free = cfg.max_in_flight - len(self._inflight)
+                free = cap - len(self._inflight)
                 claimed = requested = 0
-                wanted = free >= min(cfg.batch_size, max(cfg.max_in_flight // 2, 1))
+                wanted = free >= min(cfg.batch_size, max(cap // 2, 1))
                 if self._up.is_set() and (wanted or not self._inflight):
                     requested = min(free, cfg.batch_size)
                     try:

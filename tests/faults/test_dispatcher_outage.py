@@ -315,6 +315,7 @@ async def test_a_database_that_hangs_stops_sending_within_the_record_lag(
         lease_seconds=300.0,
         poll_seconds=0.05,
         max_record_lag_seconds=lag,
+        claim_ahead_seconds=100.0,
         shared_rate=False,
         limits={"slack": PlatformLimits(app=(Rate(rate, burst=burst),), per_target=(Rate(100),))},
     )

@@ -26,6 +26,7 @@ from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus
 from tests.conftest import FakeClock
 from tests.jobs.helpers import delivery_db, enqueue_texts, slack_person
+from tests.jobs.test_multiprocess import wait_for, wait_for_async
 
 __all__ = ["delivery_db"]
 
@@ -288,3 +289,39 @@ async def test_a_claim_lost_before_sending_is_not_sent(delivery_db: Database) ->
     m = await outbox.get_message(db, message_id=c.message.id or 0)
     assert m is not None
     assert (m.claimed_by, m.attempts) == ("b", 2)
+
+
+async def test_claims_no_more_than_the_rate_sends_in_claim_ahead_seconds(
+    delivery_db: Database,
+) -> None:
+    db = delivery_db
+    for i in range(60):
+        p = await slack_person(db, f"p{i}", f"U{i}")
+        await enqueue_texts(db, p, [f"m{i}"])
+    release = asyncio.Event()
+
+    class Held(FakeSender):
+        async def send(self, message: OutboxMessage, reply: Reply) -> SendResult:
+            await release.wait()
+            return await super().send(message, reply)
+
+    limits = {"slack": PlatformLimits(app=(Rate(10, burst=10),), per_target=(Rate(100),))}
+    config = DispatcherConfig(limits=limits, poll_seconds=0.01, claim_ahead_seconds=2.0)
+    d = Dispatcher(db, {"slack": Held()}, config=config, clock=future_clock(), name="ahead")
+    stop = asyncio.Event()
+    task = asyncio.create_task(d.run(stop))
+    await wait_for(lambda: d.stats.claimed >= 20, what=lambda: d.stats)
+    await asyncio.sleep(0.3)  # (it would claim more now, if it were going to)
+    pending = await outbox.list_messages(db, status=OutboxStatus.pending, limit=100)
+    assert d.stats.claimed == 20  # 10/s for 2 s, though 200 may be in flight
+    assert sum(1 for m in pending if m.claimed_by == "ahead") == 20
+    assert len(pending) == 60
+    release.set()
+
+    async def drained() -> bool:
+        return (await outbox.counts(db))["pending"] == 0
+
+    await wait_for_async(drained, what=lambda: d.stats)
+    stop.set()
+    await task
+    assert d.stats.sent == 60
