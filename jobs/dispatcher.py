@@ -125,8 +125,10 @@ class TokenBucket:
         return self.tokens >= self.capacity
 
 
-# A reserved slot of a shared budget older than its burst window plus this is not used.
-STALE_SLOT_SECONDS = 0.25
+# A reserved slot of a shared budget is not used once it is older than the budget's burst
+# window (plus this, for rounding): like tokens overflowing a full bucket, a stalled
+# process does not save up slots to send in a burst later.
+STALE_SLOT_SECONDS = 1e-3
 
 
 class SharedBudget:
@@ -164,13 +166,14 @@ class SharedBudget:
         self._waiting += 1
         try:
             async with self._lock:
-                while True:
-                    now = self._wall()
-                    stale = now - self.burst * self.interval - STALE_SLOT_SECONDS
-                    while self._slots and self._slots[0] < stale:
-                        self._slots.popleft()
-                    if self._slots:
-                        break
+                now = self._wall()
+                # Slots left from an earlier reservation, if still fresh; a new
+                # reservation's slots are used as they come (its first may be up to the
+                # burst window old: the bucket was full).
+                stale = now - self.burst * self.interval - STALE_SLOT_SECONDS
+                while self._slots and self._slots[0] < stale:
+                    self._slots.popleft()
+                if not self._slots:
                     n = min(self._waiting, self.block)
                     first = await outbox.reserve_rate(
                         self.db,
