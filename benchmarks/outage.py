@@ -248,6 +248,7 @@ class ProxiedPostgres:
     def __init__(self, base: str) -> None:
         self.base = base.replace("postgresql+asyncpg://", "postgresql://")
         self.proxy: Any = None
+        self.current = ""  # the scratch database of the scenario
 
     def admin_url(self) -> str:
         return self.base
@@ -278,7 +279,8 @@ class ProxiedPostgres:
         try:
             await conn.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE client_port = ANY($1::int[])",
+                "WHERE datname = $1 AND client_port = ANY($2::int[])",
+                self.current,
                 self.proxy.upstream_ports(),
             )
         finally:
@@ -312,6 +314,8 @@ async def fresh_database(pg: Server, n: int) -> tuple[str, str]:
         await _seed(db, n)
     finally:
         await db.dispose()
+    if isinstance(pg, ProxiedPostgres):
+        pg.current = name
     child_url = pg.client_url(name) if isinstance(pg, ProxiedPostgres) else url
     return child_url, url
 

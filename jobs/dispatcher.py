@@ -125,10 +125,10 @@ class TokenBucket:
         return self.tokens >= self.capacity
 
 
-# A reserved slot of a shared budget is not used once it is older than the budget's burst
-# window (plus this, for rounding): like tokens overflowing a full bucket, a stalled
-# process does not save up slots to send in a burst later.
-STALE_SLOT_SECONDS = 1e-3
+# A reserved slot of a shared budget is used at most this late (after its time, or after
+# it was reserved if that was later); a later one is dropped, never saved up, so a
+# process that stalled does not send a bunch of old slots at once.
+LATE_SLOT_SECONDS = 0.1
 
 
 class SharedBudget:
@@ -136,9 +136,12 @@ class SharedBudget:
 
     Slots are reserved from the database a few at a time (storage.outbox.reserve_rate: a
     GCRA in one row, so dispatchers get disjoint slots) and used in order; each send waits
-    for its slot. Slots not used in time (the process stalled, or had fewer messages than
-    it reserved for) are dropped, never saved up: a dispatcher can only ever send less
-    than its share, not more. A reservation that fails raises (the database is down)."""
+    for its slot. A slot not used within LATE_SLOT_SECONDS (the process stalled, or had
+    fewer messages than it reserved for) is dropped: a dispatcher can only send less than
+    its share, not more. Since a slot may be used that late, the burst is kept short of
+    the Rate's by what that lateness could add (rate x LATE_SLOT_SECONDS), so that in any
+    second the sends stay within the Rate's burst plus its rate. A reservation that fails
+    raises (the database is down)."""
 
     def __init__(
         self,
@@ -153,26 +156,25 @@ class SharedBudget:
         self.db = db
         self.key = key
         self.interval = rate.per_seconds / rate.count
-        self.burst = float(rate.burst if rate.burst is not None else rate.count)
+        burst = float(rate.burst if rate.burst is not None else rate.count)
+        self.burst = max(1.0, burst - LATE_SLOT_SECONDS / self.interval)
         self.block = max(1, int(block_seconds / self.interval))
         self._wall = wall
         self._sleep = sleep
-        self._slots: deque[float] = deque()
+        self._slots: deque[tuple[float, float]] = deque()  # (slot, usable from)
         self._lock = asyncio.Lock()
         self._waiting = 0
         self.reservations = 0
+        self.dropped = 0
 
     async def acquire(self) -> None:
         self._waiting += 1
         try:
             async with self._lock:
                 now = self._wall()
-                # Slots left from an earlier reservation, if still fresh; a new
-                # reservation's slots are used as they come (its first may be up to the
-                # burst window old: the bucket was full).
-                stale = now - self.burst * self.interval - STALE_SLOT_SECONDS
-                while self._slots and self._slots[0] < stale:
+                while self._slots and now - self._slots[0][1] > LATE_SLOT_SECONDS:
                     self._slots.popleft()
+                    self.dropped += 1
                 if not self._slots:
                     n = min(self._waiting, self.block)
                     first = await outbox.reserve_rate(
@@ -184,8 +186,13 @@ class SharedBudget:
                         burst=self.burst,
                     )
                     self.reservations += 1
-                    self._slots.extend(first + i * self.interval for i in range(n))
-                wait = self._slots.popleft() - self._wall()
+                    # (Its first slots may lie in the past: the bucket was full.)
+                    reserved = self._wall()
+                    for i in range(n):
+                        slot = first + i * self.interval
+                        self._slots.append((slot, max(slot, reserved)))
+                slot, _usable = self._slots.popleft()
+                wait = slot - self._wall()
                 if wait > 0:
                     await self._sleep(wait)
         finally:
@@ -596,6 +603,11 @@ class Dispatcher:
 
     def _unrecorded(self) -> int:
         return len(self._writing) + len(self._sent_batch)
+
+    @property
+    def unrecorded(self) -> list[int]:
+        """Outbox ids the platform accepted that are waiting to be recorded as sent."""
+        return [item[0] for item in (*self._writing, *self._sent_batch)]
 
     def _record_lag(self) -> float:
         """Seconds the oldest delivery waiting to be recorded has waited (0 if none)."""

@@ -146,8 +146,11 @@ async def test_a_server_shutting_down_is_unavailable_not_an_error(pg_url: str) -
         async with direct.session() as s:
             killed = await s.scalar(
                 sa.text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE client_port = ANY(:ports) AND pg_terminate_backend(pid)"
+                    # This test's database only (other suites may share the server),
+                    # and never this connection itself.
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND client_port = ANY(:ports) "
+                    "AND pg_terminate_backend(pid)"
                 ),
                 {"ports": proxy.upstream_ports()},
             )
