@@ -65,7 +65,7 @@ RATE = 20.0  # SLACK_RATE_PER_SECOND's default (burst = rate)
 # --- a dispatcher process, as the clock builds it ----------------------------------------
 
 
-async def child_main(url: str, api: str, unshared: bool) -> None:
+async def child_main(url: str, api: str, unshared: bool, expect: int) -> None:
     from bot.bootstrap import bootstrap, make_dispatcher
     from domain.settings import Settings
     from storage import outbox
@@ -102,7 +102,8 @@ async def child_main(url: str, api: str, unshared: bool) -> None:
     async def watch() -> None:
         for _ in range(1_000_000):
             with contextlib.suppress(Exception):  # (the database may be down)
-                if (await outbox.counts(app.db))["pending"] == 0:
+                counts = await outbox.counts(app.db)
+                if counts["pending"] == 0 and counts["sent"] >= expect:
                     break
             await asyncio.sleep(0.1)
         stop.set()
@@ -123,19 +124,30 @@ async def child_main(url: str, api: str, unshared: bool) -> None:
     )
 
 
-async def spawn_child(url: str, api: str, *, unshared: bool = False) -> asyncio.subprocess.Process:
-    args = [sys.executable, "-m", "benchmarks.outage", "--child", url, api]
+async def launch_child(
+    url: str, api: str, expect: int, *, unshared: bool = False
+) -> asyncio.subprocess.Process:
+    """A dispatcher process; it stops once `expect` messages are sent and none pending."""
+    args = [sys.executable, "-m", "benchmarks.outage", "--child", url, api, "--expect", str(expect)]
     if unshared:
         args.append("--unshared")
-    proc = await asyncio.create_subprocess_exec(
+    return await asyncio.create_subprocess_exec(
         *args,
         cwd=ROOT,
         env=dict(os.environ, PYTHONPATH=str(ROOT)),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+async def started(proc: asyncio.subprocess.Process) -> None:
     assert proc.stdout is not None
-    json.loads(await asyncio.wait_for(proc.stdout.readline(), 60))
+    json.loads(await asyncio.wait_for(proc.stdout.readline(), 120))
+
+
+async def spawn_child(url: str, api: str, expect: int) -> asyncio.subprocess.Process:
+    proc = await launch_child(url, api, expect)
+    await started(proc)
     return proc
 
 
@@ -296,7 +308,7 @@ class ProxiedPostgres:
 Server = PrivatePostgres | ProxiedPostgres
 
 
-async def fresh_database(pg: Server, n: int) -> tuple[str, str]:
+async def fresh_database(pg: Server, n: int, *, seed: bool = True) -> tuple[str, str]:
     """A new database with the schema (the real migrations) and n pulse DMs due now;
     returns (url for the dispatchers, url for this process)."""
     import asyncpg
@@ -311,7 +323,8 @@ async def fresh_database(pg: Server, n: int) -> tuple[str, str]:
     db = Database(url)
     try:
         await upgrade(db)
-        await _seed(db, n)
+        if seed:
+            await _seed(db, n)
     finally:
         await db.dispose()
     if isinstance(pg, ProxiedPostgres):
@@ -350,7 +363,7 @@ def per_second(times: list[float]) -> list[int]:
 async def outage(pg: Server, slack: Slack, n: int, after: int, down: float) -> dict[str, Any]:
     child_url, _url = await fresh_database(pg, n)
     slack.accepted.clear()
-    proc = await spawn_child(child_url, slack.api)
+    proc = await spawn_child(child_url, slack.api, n)
     await slack.wait_accepted(after)
     t_stop = time.time()
     await pg.stop()
@@ -382,7 +395,7 @@ async def outage(pg: Server, slack: Slack, n: int, after: int, down: float) -> d
 async def sigkill(pg: Server, slack: Slack, n: int, after: int) -> dict[str, Any]:
     child_url, url = await fresh_database(pg, n)
     slack.accepted.clear()
-    first = await spawn_child(child_url, slack.api)
+    first = await spawn_child(child_url, slack.api, n)
     await slack.wait_accepted(after)
     first.send_signal(signal.SIGKILL)
     t_kill = time.time()
@@ -401,7 +414,7 @@ async def sigkill(pg: Server, slack: Slack, n: int, after: int) -> dict[str, Any
     finally:
         await db.dispose()
     held = await claimed_by(url, str(name)) if name else []
-    second = await spawn_child(child_url, slack.api)
+    second = await spawn_child(child_url, slack.api, n)
     t_second = time.time()
     result = await child_result(second)
     when = {}
@@ -425,9 +438,16 @@ async def sigkill(pg: Server, slack: Slack, n: int, after: int) -> dict[str, Any
 
 
 async def rate(pg: Server, slack: Slack, n: int, k: int, *, unshared: bool) -> dict[str, Any]:
-    child_url, _url = await fresh_database(pg, n)
+    child_url, url = await fresh_database(pg, n, seed=False)
     slack.accepted.clear()
-    procs = [await spawn_child(child_url, slack.api, unshared=unshared) for _ in range(k)]
+    procs = [await launch_child(child_url, slack.api, n, unshared=unshared) for _ in range(k)]
+    for proc in procs:  # all running, then the pulse is written
+        await started(proc)
+    db = Database(url)
+    try:
+        await _seed(db, n)
+    finally:
+        await db.dispose()
     results = [await child_result(p) for p in procs]
     times = sorted(t for t, _ in slack.accepted)
     seconds = per_second(times)
@@ -478,6 +498,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--child", nargs=2, metavar=("URL", "API"), help=argparse.SUPPRESS)
     p.add_argument("--unshared", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--expect", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--agents", type=int, default=300)
     p.add_argument("--after", type=int, default=109, help="accepted before the fault")
     p.add_argument(
@@ -487,7 +508,7 @@ def main() -> None:
     p.add_argument("--json", help="also write the figures to this file")
     args = p.parse_args()
     if args.child:
-        asyncio.run(child_main(args.child[0], args.child[1], args.unshared))
+        asyncio.run(child_main(args.child[0], args.child[1], args.unshared, args.expect))
         return
     logging.basicConfig(level=logging.WARNING)
     results = asyncio.run(main_async(args))
