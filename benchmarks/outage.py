@@ -289,12 +289,14 @@ class ProxiedPostgres:
         self.proxy.shutting_down()
         conn = await asyncpg.connect(self.base)
         try:
-            await conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = $1 AND client_port = ANY($2::int[])",
+            pids = await conn.fetch(
+                "SELECT pid FROM pg_stat_activity WHERE datname = $1 "
+                "AND pid <> pg_backend_pid() AND client_port = ANY($2::int[])",
                 self.current,
                 self.proxy.upstream_ports(),
             )
+            for row in pids:  # (picked first: never this connection)
+                await conn.execute("SELECT pg_terminate_backend($1)", row["pid"])
         finally:
             await conn.close()
         await asyncio.sleep(0.3)  # "shutting down" for a moment, then gone

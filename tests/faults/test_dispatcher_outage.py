@@ -85,19 +85,27 @@ class LogWatch(logging.Handler):
 
 
 async def terminate_backends(direct: Database, ports: list[int]) -> int:
-    """pg_terminate_backend on the backends behind the proxy (the server's 57P01)."""
+    """pg_terminate_backend on the backends behind the proxy (the server's 57P01): this
+    test's database only (other suites may share the server), never this connection.
+    The backends are picked first and terminated after: in one WHERE, PostgreSQL may
+    call pg_terminate_backend before the other conditions have ruled a row out."""
     async with direct.session() as s:
-        n = await s.scalar(
-            sa.text(
-                # This test's database only (other suites may share the server), and
-                # never this connection itself.
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid() AND client_port = ANY(:ports) "
-                "AND pg_terminate_backend(pid)"
-            ),
-            {"ports": ports},
-        )
-    return int(n or 0)
+        pids = (
+            await s.scalars(
+                sa.text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND client_port = ANY(:ports)"
+                ),
+                {"ports": ports},
+            )
+        ).all()
+        done = (
+            await s.scalars(
+                sa.text("SELECT pg_terminate_backend(p) FROM unnest(CAST(:pids AS int[])) AS p"),
+                {"pids": list(pids)},
+            )
+        ).all()
+    return sum(1 for ok in done if ok)
 
 
 def per_outbox_id(fake: FakeSlackWeb) -> Counter[int]:

@@ -18,6 +18,7 @@ from storage.db import Database, DatabaseUnavailable, is_connection_error
 from storage.models import OutboxMessage, Person, PulseResponse
 from tests.faults.tcp_proxy import TcpProxy
 from tests.faults.test_database_down import _via
+from tests.faults.test_dispatcher_outage import terminate_backends
 
 NUL = "\x00"
 SECRET = "my-private-pulse-comment-7f3a"
@@ -143,17 +144,7 @@ async def test_a_server_shutting_down_is_unavailable_not_an_error(pg_url: str) -
             assert await s.scalar(sa.text("SELECT 1")) == 1
         assert proxy.upstream_ports()
         proxy.shutting_down()
-        async with direct.session() as s:
-            killed = await s.scalar(
-                sa.text(
-                    # This test's database only (other suites may share the server),
-                    # and never this connection itself.
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND pid <> pg_backend_pid() AND client_port = ANY(:ports) "
-                    "AND pg_terminate_backend(pid)"
-                ),
-                {"ports": proxy.upstream_ports()},
-            )
+        killed = await terminate_backends(direct, proxy.upstream_ports())
         assert killed == 1
         for _ in range(2):  # the terminated pooled connection, then a new one refused
             with pytest.raises(DatabaseUnavailable) as down:
