@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -10,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -82,7 +83,16 @@ def _is_memory_sqlite(url: str) -> bool:
 
 
 class Database:
-    """One engine and its session factory."""
+    """One engine and its session factory.
+
+    - Errors and logs never show bound parameters (`hide_parameters`): they can hold
+      user text, such as a pulse comment.
+    - NUL characters are removed from every text parameter before it reaches the driver
+      (`_strip_nul`): PostgreSQL rejects them in text, SQLite would store them, so both
+      stores keep the same text.
+    - The database going away is logged once (a warning) and its return once (info), not
+      once per failed session; each failed session raises DatabaseUnavailable.
+    """
 
     def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
         self.url = normalize_url(url)
@@ -103,6 +113,8 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.url.startswith("sqlite"):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(self.engine.sync_engine, "before_cursor_execute", _strip_nul, retval=True)
+        self._down_since: float | None = None
         self._sessions = async_sessionmaker(
             self.engine, expire_on_commit=False, sync_session_class=_TrackingSession
         )
@@ -118,13 +130,28 @@ class Database:
             async with self._sessions() as session, session.begin():
                 yield session
         except (OperationalError, DBAPIError, OSError) as exc:
-            if _is_connection_error(exc):
-                log.warning("database unavailable: %s", type(exc).__name__)
+            if is_connection_error(exc):
+                self._note_down(exc)
                 raise DatabaseUnavailable(str(type(exc).__name__)) from exc
             raise
+        if self._down_since is not None:
+            log.info("database reachable again after %.1fs", time.monotonic() - self._down_since)
+            self._down_since = None
         marks = _committed_writes.get()
         if marks is not None and session.info.get(_WROTE):
             marks.append(1)
+
+    @property
+    def available(self) -> bool:
+        """False from a session failing for want of the database until one succeeds."""
+        return self._down_since is None
+
+    def _note_down(self, exc: BaseException) -> None:
+        if self._down_since is None:
+            self._down_since = time.monotonic()
+            log.warning("database unavailable: %s", describe_error(exc))
+        else:
+            log.debug("database still unavailable: %s", describe_error(exc))
 
     async def create_all(self) -> None:
         """Create every table straight from the models (tests; production uses migrations)."""
@@ -153,11 +180,95 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _is_connection_error(exc: BaseException) -> bool:
-    if isinstance(exc, OSError | ConnectionError):
+# SQLSTATEs that mean "the server is not there (now)": class 08 (connection exceptions),
+# 57P01 admin shutdown ("terminating connection due to administrator command"), 57P02
+# crash shutdown, 57P03 cannot connect now ("the database system is shutting down" /
+# "... is starting up"), 53300 too many connections.
+_UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+_UNAVAILABLE_TEXT = (
+    "connection",
+    "could not connect",
+    "server closed",
+    "terminating",
+    "refused",
+    "shutting down",
+    "starting up",
+    "in recovery mode",
+)
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or any(e is s for s in seen) or len(seen) > 8:
+            continue
+        seen.append(e)
+        code = getattr(e, "sqlstate", None) or getattr(e, "pgcode", None)
+        if isinstance(code, str) and code:
+            return code
+        todo.extend([getattr(e, "orig", None), e.__cause__])
+    return None
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """True when `exc` means the database cannot be reached (down, restarting, shutting
+    down, network gone), as opposed to an error in what was asked of it."""
+    if isinstance(exc, DatabaseUnavailable | OSError | ConnectionError):
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
-    text = str(exc).lower()
-    needles = ("connection", "could not connect", "server closed", "terminating", "refused")
-    return isinstance(exc, OperationalError) and any(n in text for n in needles)
+    code = _sqlstate(exc)
+    if code is not None:
+        return code.startswith("08") or code in _UNAVAILABLE_STATES
+    if not (isinstance(exc, OperationalError | InterfaceError) or type(exc) is DBAPIError):
+        return False  # e.g. an IntegrityError is about the data, whatever its text says
+    text = str(exc.orig if exc.orig is not None else exc).lower()
+    return any(n in text for n in _UNAVAILABLE_TEXT)
+
+
+_is_connection_error = is_connection_error  # (the older private name)
+
+
+def describe_error(exc: BaseException) -> str:
+    """The error's kind and first line, without parameters (hide_parameters) or SQL."""
+    if isinstance(exc, DatabaseUnavailable) and exc.__cause__ is not None:
+        exc = exc.__cause__
+    orig = getattr(exc, "orig", None)
+    inner = orig if isinstance(orig, BaseException) else exc
+    first = (str(inner).strip().splitlines() or [""])[0][:200]
+    return f"{type(inner).__name__}: {first}" if first else type(inner).__name__
+
+
+def _strip_nul(
+    _conn: Any,
+    _cursor: Any,
+    statement: str,
+    parameters: Any,
+    _context: Any,
+    executemany: bool,
+) -> tuple[str, Any]:
+    """Remove NUL from text parameters (before_cursor_execute, retval=True)."""
+    if executemany and isinstance(parameters, list | tuple):
+        if any(_has_nul(p) for p in parameters):
+            parameters = type(parameters)(_without_nul(p) for p in parameters)
+    elif _has_nul(parameters):
+        parameters = _without_nul(parameters)
+    return statement, parameters
+
+
+def _has_nul(params: Any) -> bool:
+    values = params.values() if isinstance(params, dict) else params
+    if not isinstance(values, list | tuple) and not isinstance(params, dict):
+        return False
+    return any(isinstance(v, str) and "\x00" in v for v in values)
+
+
+def _without_nul(params: Any) -> Any:
+    def clean(v: Any) -> Any:
+        return v.replace("\x00", "") if isinstance(v, str) else v
+
+    if isinstance(params, dict):
+        return {k: clean(v) for k, v in params.items()}
+    return type(params)(clean(v) for v in params)

@@ -413,8 +413,19 @@ class OutboxMessage(SQLModel, table=True):
     next_attempt_at: dt.datetime = ts_field(default_now=True)  # also quiet-hours hold
     last_error: str | None = Field(default=None, max_length=1000)
     external_ref: str | None = Field(default=None, max_length=200)  # e.g. Slack ts
+    # The dispatcher holding the row's lease (None when nobody does): the lease is renewed
+    # while it sends, and a claim's token is (attempts, claimed_by).
+    claimed_by: str | None = Field(default=None, max_length=120)
     created_at: dt.datetime = ts_field(default_now=True)
     sent_at: dt.datetime | None = ts_field(nullable=True)
+
+
+class RateBudget(SQLModel, table=True):
+    """A platform's app-wide send budget, shared by every dispatcher on this database
+    (a GCRA: `tat` is the epoch second at which the budget's next slot frees up)."""
+
+    key: str = Field(primary_key=True, max_length=64)  # e.g. "slack:0"
+    tat: float = 0.0
 
 
 class JobRun(SQLModel, table=True):

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from storage.db import Database
-from storage.models import OutboxMessage, OutboxStatus, Person, Team, utcnow
+from storage.models import OutboxMessage, OutboxStatus, Person, RateBudget, Team, utcnow
 
 
 @dataclass(frozen=True)
@@ -133,10 +133,12 @@ async def mark_sent(db: Database, *, message_id: int, external_ref: str | None =
 # --- delivery: claims, results, and the admin's view ------------------------------------
 #
 # A pending row is claimed by a dispatcher with a *lease*: one atomic UPDATE moves its
-# next_attempt_at to "now + lease" and adds one to attempts. The pair (attempts, lease end)
-# is the claim's token; results that give the row back (retry, dead, rate limited) only
-# apply while the token still matches, so a process that lost its lease changes nothing.
-# A process that dies leaves the lease to run out, and the row becomes due again.
+# next_attempt_at to "now + lease", adds one to attempts and names the dispatcher in
+# claimed_by. The pair (attempts, claimed_by) is the claim's token; results that give the
+# row back (retry, dead, rate limited) only apply while the token still matches, so a
+# process that lost its claim changes nothing. The lease is short (seconds) and the
+# dispatcher renews it while it holds the row (renew_leases); a process that dies stops
+# renewing, and its rows are due again within one lease.
 #
 # Per-target order: only the oldest "active" pending row of a target is ever claimed.
 # Active means due now, or already tried (attempts > 0 or a last error: in flight, or
@@ -151,7 +153,18 @@ class Claim:
     message: OutboxMessage
     attempts: int  # attempts after this claim
     lease_until: dt.datetime
-    unresolved_before: bool  # a previous claim ended without a result (its process died)
+    previous_claimer: str | None = None  # a claim before this one ended without a result
+    claimed_by: str = ""
+
+    @property
+    def unresolved_before(self) -> bool:
+        """A previous claim ended without a result: its dispatcher stopped, or lost the
+        database for longer than its lease, after claiming the message (it may have been
+        sent)."""
+        return self.previous_claimer is not None
+
+    def renewed(self, until: dt.datetime) -> Claim:
+        return Claim(self.message, self.attempts, until, self.previous_claimer, self.claimed_by)
 
 
 def _pending_due(now: dt.datetime) -> Any:
@@ -169,8 +182,13 @@ async def claim_due_batch(
     lease_seconds: float,
     platforms: Sequence[str],
     claimed_by: str = "",
+    take_over: bool = True,
 ) -> list[Claim]:
-    """Claim up to `limit` due messages, at most one per target, the oldest of each target."""
+    """Claim up to `limit` due messages, at most one per target, the oldest of each target.
+
+    take_over=False leaves rows whose lease ran out while another claim held them (their
+    targets wait too): a dispatcher just back from a database outage gives the others a
+    moment to record what they sent before it would send their messages again."""
     if limit <= 0 or not platforms:
         return []
     lease_until = now + dt.timedelta(seconds=lease_seconds)
@@ -178,10 +196,14 @@ async def claim_due_batch(
     async with db.session() as s:
         # Targets with a row already tried and waiting (in flight, backing off, or waiting
         # out a Retry-After) send nothing else until that row is resolved.
-        busy = sa.select(col(t.platform), col(t.target)).where(
-            col(t.status) == OutboxStatus.pending.value,
+        waiting = sa.and_(
             col(t.next_attempt_at) > now,
             sa.or_(col(t.attempts) > 0, col(t.last_error).is_not(None)),
+        )
+        if not take_over:
+            waiting = sa.or_(waiting, col(t.claimed_by).is_not(None))
+        busy = sa.select(col(t.platform), col(t.target)).where(
+            col(t.status) == OutboxStatus.pending.value, waiting
         )
         heads = (
             await s.execute(
@@ -215,20 +237,16 @@ async def claim_due_batch(
         else:
             ids = ids[:limit]
         before = {
-            r.id: r.external_ref
+            r.id: r.claimed_by
             for r in (
-                await s.execute(sa.select(col(t.id), col(t.external_ref)).where(col(t.id).in_(ids)))
+                await s.execute(sa.select(col(t.id), col(t.claimed_by)).where(col(t.id).in_(ids)))
             ).all()
         }
-        marker = f"claim:{claimed_by}"[:200]
+        name = claimed_by[:120]
         result = await s.execute(
             sa.update(t)
             .where(col(t.id).in_(ids), _pending_due(now))
-            .values(
-                next_attempt_at=lease_until,
-                attempts=col(t.attempts) + 1,
-                external_ref=marker,
-            )
+            .values(next_attempt_at=lease_until, attempts=col(t.attempts) + 1, claimed_by=name)
             .returning(col(t.id))
         )
         claimed_ids = sorted(r[0] for r in result.all() if r[0] is not None)
@@ -237,18 +255,16 @@ async def claim_due_batch(
         rows = (
             await s.execute(select(t).where(col(t.id).in_(claimed_ids)).order_by(col(t.id)))
         ).scalars()
-        claims = []
-        for m in rows:
-            prior = before.get(m.id)
-            claims.append(
-                Claim(
-                    message=m,
-                    attempts=m.attempts,
-                    lease_until=lease_until,
-                    unresolved_before=bool(prior and prior.startswith("claim:")),
-                )
+        return [
+            Claim(
+                message=m,
+                attempts=m.attempts,
+                lease_until=lease_until,
+                previous_claimer=before.get(m.id),
+                claimed_by=name,
             )
-        return claims
+            for m in rows
+        ]
 
 
 def _held(claim: Claim) -> Any:
@@ -257,7 +273,7 @@ def _held(claim: Claim) -> Any:
         col(t.id) == claim.message.id,
         col(t.status) == OutboxStatus.pending.value,
         col(t.attempts) == claim.attempts,
-        col(t.next_attempt_at) == claim.lease_until,
+        col(t.claimed_by) == claim.claimed_by,
     )
 
 
@@ -265,7 +281,7 @@ async def renew_lease(
     db: Database, *, claim: Claim, now: dt.datetime, lease_seconds: float
 ) -> Claim | None:
     """Extend a claim's lease; None when the claim was lost (the lease ran out and
-    another dispatcher took the message)."""
+    another claim took the message)."""
     until = now + dt.timedelta(seconds=lease_seconds)
     async with db.session() as s:
         result = await s.execute(
@@ -273,7 +289,64 @@ async def renew_lease(
         )
         if (getattr(result, "rowcount", 0) or 0) < 1:
             return None
-    return Claim(claim.message, claim.attempts, until, claim.unresolved_before)
+    return claim.renewed(until)
+
+
+async def renew_leases(
+    db: Database,
+    *,
+    claimed_by: str,
+    held: Sequence[tuple[int, int]],
+    now: dt.datetime,
+    lease_seconds: float,
+) -> set[int]:
+    """Extend the leases of a dispatcher's claims [(message id, attempts)] in one write;
+    returns the ids still held (the others were lost: taken by another claim, or no
+    longer pending)."""
+    if not held:
+        return set()
+    t = OutboxMessage
+    until = now + dt.timedelta(seconds=lease_seconds)
+    tokens = dict(held)
+    async with db.session() as s:
+        rows = (
+            await s.execute(
+                sa.update(t)
+                .where(
+                    col(t.id).in_(list(tokens)),
+                    col(t.status) == OutboxStatus.pending.value,
+                    col(t.claimed_by) == claimed_by[:120],
+                )
+                .values(next_attempt_at=until)
+                .returning(col(t.id), col(t.attempts))
+            )
+        ).all()
+    return {i for i, attempts in rows if i is not None and tokens.get(i) == attempts}
+
+
+async def release_claims(
+    db: Database, *, claimed_by: str, keep: Sequence[int], now: dt.datetime
+) -> int:
+    """Hand back every row a dispatcher holds except `keep`, untried: due now, the claim's
+    attempt undone (after a database outage, or a claim whose answer was lost)."""
+    t = OutboxMessage
+    conditions = [
+        col(t.status) == OutboxStatus.pending.value,
+        col(t.claimed_by) == claimed_by[:120],
+    ]
+    if keep:
+        conditions.append(col(t.id).not_in(list(keep)))
+    async with db.session() as s:
+        result = await s.execute(
+            sa.update(t)
+            .where(*conditions)
+            .values(
+                next_attempt_at=now,
+                attempts=sa.case((col(t.attempts) > 0, col(t.attempts) - 1), else_=0),
+                claimed_by=None,
+            )
+        )
+        return max(getattr(result, "rowcount", 0) or 0, 0)
 
 
 async def mark_delivered(
@@ -295,6 +368,7 @@ async def mark_delivered(
                 sent_at=now,
                 external_ref=external_ref,
                 last_error=None,
+                claimed_by=None,
             )
         )
         return (getattr(result, "rowcount", 0) or 0) > 0
@@ -319,6 +393,7 @@ async def mark_delivered_many(
             sent_at=now,
             external_ref=sa.bindparam("b_ref"),
             last_error=None,
+            claimed_by=None,
         )
     )
     async with db.session() as s:
@@ -340,6 +415,7 @@ async def mark_retry(
         "next_attempt_at": next_attempt_at,
         "last_error": error[:1000],
         "external_ref": None,
+        "claimed_by": None,
     }
     if not count_attempt:
         values["attempts"] = col(OutboxMessage.attempts) - 1
@@ -354,9 +430,51 @@ async def mark_dead(db: Database, *, claim: Claim, error: str) -> bool:
         result = await s.execute(
             sa.update(OutboxMessage)
             .where(_held(claim))
-            .values(status=OutboxStatus.dead.value, last_error=error[:1000], external_ref=None)
+            .values(
+                status=OutboxStatus.dead.value,
+                last_error=error[:1000],
+                external_ref=None,
+                claimed_by=None,
+            )
         )
         return (getattr(result, "rowcount", 0) or 0) > 0
+
+
+# --- the app-wide rate budget, shared by every dispatcher --------------------------------
+#
+# A GCRA (the "virtual scheduling" form of a token bucket) kept in one row per budget:
+# `tat` is when the budget's next slot frees up, in epoch seconds. Reserving n slots moves
+# tat from max(tat, now - burst * interval) by n * interval in one UPDATE, so concurrent
+# dispatchers get disjoint slots and together never exceed `burst` at once nor one slot
+# per `interval` on average, however many of them there are.
+
+
+async def reserve_rate(
+    db: Database, *, key: str, now: float, count: int, interval: float, burst: float
+) -> float:
+    """Reserve `count` consecutive send slots of budget `key`; returns the time (epoch
+    seconds) the first one frees up; slot i (0-based) frees up `i * interval` later."""
+    t = RateBudget.__table__  # type: ignore[attr-defined]
+    floor = now - burst * interval
+    span = count * interval
+    bump = (
+        sa.update(t)
+        .where(t.c.key == key)
+        .values(tat=sa.case((t.c.tat > floor, t.c.tat), else_=floor) + span)
+        .returning(t.c.tat)
+    )
+    async with db.session() as s:
+        tat = await s.scalar(bump)
+        if tat is None:  # the budget's first use
+            dialect = s.bind.dialect.name if s.bind is not None else "sqlite"
+            await s.execute(
+                insert_ignore(dialect, t)
+                .values(key=key, tat=0.0)
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
+            tat = await s.scalar(bump)
+    assert tat is not None
+    return float(tat) - span + interval
 
 
 async def get_message(db: Database, *, message_id: int) -> OutboxMessage | None:
@@ -397,6 +515,7 @@ async def retry(db: Database, *, message_id: int, now: dt.datetime) -> OutboxMes
                 attempts=0,
                 next_attempt_at=now,
                 external_ref=None,
+                claimed_by=None,
             )
         )
         if (getattr(result, "rowcount", 0) or 0) < 1:

@@ -4,6 +4,15 @@
 before a chosen statement reaches the server: every open connection is aborted (the
 client sees a reset) and the listening socket is closed (new connections are refused,
 exactly as when the server is down). `restore()` listens again on the same port.
+
+`stall()` is a network that stops carrying packets without resetting anything (a server
+that hangs): bytes wait in the proxy until `flow()`.
+
+`shutting_down()` is PostgreSQL between "pg_ctl stop" and its exit: the proxy keeps
+listening, but answers every new connection as the server does then, with FATAL 57P03
+"the database system is shutting down". (The server's own 57P01 "terminating connection
+due to administrator command" to open connections comes from the real server: a test
+calls pg_terminate_backend on the backends behind `upstream_ports()`.)
 """
 
 from __future__ import annotations
@@ -11,6 +20,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import struct
+
+SSL_REQUEST = 80877103
+GSSENC_REQUEST = 80877104
+
+
+def pg_fatal(sqlstate: str, message: str) -> bytes:
+    """A PostgreSQL ErrorResponse message (as sent before closing a connection)."""
+    fields = b"".join(
+        code + value.encode() + b"\0"
+        for code, value in ((b"S", "FATAL"), (b"V", "FATAL"), (b"C", sqlstate), (b"M", message))
+    )
+    body = fields + b"\0"
+    return b"E" + struct.pack("!I", len(body) + 4) + body
 
 
 class TcpProxy:
@@ -20,6 +43,10 @@ class TcpProxy:
         self.cuts = 0
         self.accepted = 0
         self._server: asyncio.Server | None = None
+        self.refusal: tuple[str, str] | None = None  # (sqlstate, message) for new connections
+        self.refused = 0
+        self._flowing = asyncio.Event()
+        self._flowing.set()
         self._links: set[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = set()
         self._pumps: set[asyncio.Task[None]] = set()
 
@@ -49,6 +76,9 @@ class TcpProxy:
         if self._server is None:  # accepted in the same loop turn as a cut
             writer.transport.abort()
             return
+        if self.refusal is not None:
+            await self._refuse(reader, writer, *self.refusal)
+            return
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.upstream)
         except OSError:
@@ -70,17 +100,60 @@ class TcpProxy:
             for w in link:
                 w.transport.abort()
 
-    @staticmethod
-    async def _pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+    async def _refuse(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, state: str, text: str
+    ) -> None:
+        """Answer a client's startup as a server that takes no connections now."""
+        self.refused += 1
+        with contextlib.suppress(OSError, asyncio.IncompleteReadError, TimeoutError):
+            async with asyncio.timeout(5):
+                while True:
+                    (length,) = struct.unpack("!I", await reader.readexactly(4))
+                    packet = await reader.readexactly(length - 4)
+                    code = struct.unpack("!I", packet[:4])[0] if len(packet) >= 4 else 0
+                    if code in (SSL_REQUEST, GSSENC_REQUEST):
+                        writer.write(b"N")  # no encryption; the client goes on in clear
+                        await writer.drain()
+                        continue
+                    writer.write(pg_fatal(state, text))
+                    await writer.drain()
+                    break
+        writer.close()
+
+    async def _pump(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
         with contextlib.suppress(OSError, asyncio.CancelledError):
             while data := await src.read(65536):
+                await self._flowing.wait()
                 dst.write(data)
                 await dst.drain()
         dst.transport.abort()
 
+    def upstream_ports(self) -> list[int]:
+        """The local ports of the proxy's connections to the server (pg_stat_activity's
+        client_port of the backends serving the proxied clients)."""
+        ports = []
+        for _client, up in self._links:
+            sock = up.get_extra_info("sockname")
+            if sock:
+                ports.append(int(sock[1]))
+        return ports
+
+    def stall(self) -> None:
+        """Stop carrying bytes either way (nothing is reset or refused)."""
+        self._flowing.clear()
+
+    def flow(self) -> None:
+        """Carry bytes again (what waited goes through)."""
+        self._flowing.set()
+
+    def shutting_down(self) -> None:
+        """New connections get FATAL 57P03, as from a server that is stopping."""
+        self.refusal = ("57P03", "the database system is shutting down")
+
     def cut(self) -> None:
         """The database goes away: reset every connection and refuse new ones."""
         self.cuts += 1
+        self.refusal = None
         if self._server is not None:
             self._server.close()
             self._server = None
@@ -91,10 +164,12 @@ class TcpProxy:
 
     async def restore(self) -> None:
         """The database is back, on the same address."""
+        self.refusal = None
         if self._server is None:
             await self.start()
 
     async def close(self) -> None:
+        self.flow()
         self.cut()
         for t in list(self._pumps):
             t.cancel()

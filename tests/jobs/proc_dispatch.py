@@ -1,14 +1,19 @@
-"""A dispatcher process for the kill-and-restart test: sends pending Slack messages to a
+"""A dispatcher process for the multi-process tests: sends pending Slack messages to a
 fake Slack Web API until none is pending, with its clock moved by an offset.
 
-python -m tests.jobs.proc_dispatch DB_URL SLACK_API_URL CLOCK_OFFSET_SECONDS LEASE_SECONDS
+python -m tests.jobs.proc_dispatch DB_URL SLACK_API_URL CLOCK_OFFSET_SECONDS LEASE_SECONDS \
+    [--rate R [--burst B] [--unshared]] [--batch N]
+
+Without --rate the limits are out of the way (10,000/s). With it, Slack's workspace budget
+is R/s with bursts of B (default R), shared with every other dispatcher on the database
+unless --unshared. It prints "started NAME" once its dispatcher runs, "sent=N" at the end.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import datetime as dt
-import sys
 
 from bot.slack.sender import SlackSender
 from domain.settings import Settings
@@ -17,19 +22,27 @@ from storage import outbox
 from storage.db import Database
 
 
-async def main(url: str, api_url: str, offset: float, lease: float) -> None:
-    db = Database(url)
-    settings = Settings(slack_bot_token="xoxb-test", slack_api_url=api_url)
+async def main(args: argparse.Namespace) -> None:
+    db = Database(args.url)
+    settings = Settings(slack_bot_token="xoxb-test", slack_api_url=args.api_url)
     sender = SlackSender.from_settings(settings)
 
     def clock() -> dt.datetime:
-        return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=offset)
+        return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=args.offset)
 
-    limits = {"slack": PlatformLimits(app=(Rate(10_000),), per_target=(Rate(10_000),))}
+    app = Rate(args.rate, 1.0, burst=args.burst) if args.rate else Rate(10_000)
+    limits = {"slack": PlatformLimits(app=(app,), per_target=(Rate(10_000),))}
     d = Dispatcher(
         db,
         {"slack": sender},
-        config=DispatcherConfig(limits=limits, lease_seconds=lease, poll_seconds=0.05),
+        config=DispatcherConfig(
+            limits=limits,
+            lease_seconds=args.lease,
+            poll_seconds=0.05,
+            batch_size=args.batch,
+            max_in_flight=args.batch,
+            shared_rate=not args.unshared,
+        ),
         clock=clock,
     )
     stop = asyncio.Event()
@@ -41,6 +54,7 @@ async def main(url: str, api_url: str, offset: float, lease: float) -> None:
             await asyncio.sleep(0.05)  # polls the database, not a schedule
         stop.set()
 
+    print(f"started {d.name}", flush=True)
     watcher = asyncio.create_task(watch())
     await d.run(stop)
     await watcher
@@ -49,5 +63,18 @@ async def main(url: str, api_url: str, offset: float, lease: float) -> None:
     print(f"sent={d.stats.sent}", flush=True)
 
 
+def parse() -> argparse.Namespace:
+    p = argparse.ArgumentParser()
+    p.add_argument("url")
+    p.add_argument("api_url")
+    p.add_argument("offset", type=float)
+    p.add_argument("lease", type=float)
+    p.add_argument("--rate", type=float)
+    p.add_argument("--burst", type=float)
+    p.add_argument("--unshared", action="store_true")
+    p.add_argument("--batch", type=int, default=200)
+    return p.parse_args()
+
+
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])))
+    asyncio.run(main(parse()))

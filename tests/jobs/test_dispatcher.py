@@ -17,6 +17,7 @@ from jobs.dispatcher import (
     DispatcherConfig,
     PlatformLimits,
     Rate,
+    SharedBudget,
     TokenBucket,
     limits_with,
 )
@@ -25,6 +26,7 @@ from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus
 from tests.conftest import FakeClock
 from tests.jobs.helpers import delivery_db, enqueue_texts, slack_person
+from tests.jobs.test_multiprocess import wait_for, wait_for_async
 
 __all__ = ["delivery_db"]
 
@@ -207,3 +209,119 @@ async def test_bucket_acquire_never_bursts_past_capacity_after_a_stall() -> None
     for _ in range(4):
         await b.acquire(mono.sleep)
     assert len(mono.slept) == 3  # two went at once (capacity), then one per 0.1 s
+
+
+class Wall:
+    """A fake epoch clock whose sleep moves it (for the shared budget)."""
+
+    def __init__(self, t: float) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+    async def sleep(self, seconds: float) -> None:
+        self.t += seconds
+
+
+async def test_shared_budget_keeps_two_dispatchers_within_one_rate(
+    delivery_db: Database,
+) -> None:
+    wall = Wall(1_700_000_000.0)
+    rate = Rate(10, 1.0, burst=4)
+    # Two dispatchers' budgets for the same workspace, on the same database.
+    a, b = (SharedBudget(delivery_db, "slack:0", rate, wall=wall, sleep=wall.sleep) for _ in "ab")
+    times = []
+    for i in range(40):
+        await (a if i % 3 else b).acquire()
+        times.append(wall())
+    # In any one second: at most the burst plus the rate; over all, the rate.
+    for t in times:
+        assert sum(1 for u in times if t <= u < t + 1 - 1e-3) <= 4 + 10
+    assert times[-1] - times[0] >= (40 - 4) / 10 - 1e-3  # (float epoch seconds)
+    assert a.reservations + b.reservations >= 40 // a.block
+    # Each on its own bucket (SHARED_RATE off) the two would have sent twice as fast.
+    mono = Mono()
+    local = [TokenBucket(rate, mono) for _ in "ab"]
+    for i in range(40):
+        await local[i % 2].acquire(mono.sleep)
+    assert mono() - 1000.0 < (40 - 4) / 10 / 1.5
+
+
+async def test_a_claim_lost_before_sending_is_not_sent(delivery_db: Database) -> None:
+    db = delivery_db
+    a = await slack_person(db, "a", "U1")
+    await enqueue_texts(db, a, ["x", "y"])
+    clock = future_clock()
+    mono = Mono()
+    taken: list[outbox.Claim] = []
+
+    async def slow(seconds: float) -> None:
+        # While "y" waits for its target's rate (one a second, after "x"), its lease runs
+        # out and another dispatcher claims it.
+        await mono.sleep(seconds)
+        clock.advance(seconds=120)
+        taken.extend(
+            await outbox.claim_due_batch(
+                db, now=clock(), limit=5, lease_seconds=10, platforms=["slack"], claimed_by="b"
+            )
+        )
+
+    sender = FakeSender()
+    limits = {"slack": PlatformLimits(app=(), per_target=(Rate(1, 1.0),))}
+    d = Dispatcher(
+        db,
+        {"slack": sender},
+        config=DispatcherConfig(limits=limits, lease_seconds=10),
+        clock=clock,
+        monotonic=mono,
+        sleep=slow,
+        name="a",
+    )
+    assert await d.run_once() == 1
+    assert [t for _, t, _ in sender.sent] == ["x"]
+    assert taken == []
+    assert await d.run_once() == 1
+    assert [t for _, t, _ in sender.sent] == ["x"]  # "y" not sent: the claim was lost
+    assert d.stats.lost_claims == 1
+    [c] = taken
+    assert c.previous_claimer == "a"
+    m = await outbox.get_message(db, message_id=c.message.id or 0)
+    assert m is not None
+    assert (m.claimed_by, m.attempts) == ("b", 2)
+
+
+async def test_claims_no_more_than_the_rate_sends_in_claim_ahead_seconds(
+    delivery_db: Database,
+) -> None:
+    db = delivery_db
+    for i in range(60):
+        p = await slack_person(db, f"p{i}", f"U{i}")
+        await enqueue_texts(db, p, [f"m{i}"])
+    release = asyncio.Event()
+
+    class Held(FakeSender):
+        async def send(self, message: OutboxMessage, reply: Reply) -> SendResult:
+            await release.wait()
+            return await super().send(message, reply)
+
+    limits = {"slack": PlatformLimits(app=(Rate(10, burst=10),), per_target=(Rate(100),))}
+    config = DispatcherConfig(limits=limits, poll_seconds=0.01, claim_ahead_seconds=2.0)
+    d = Dispatcher(db, {"slack": Held()}, config=config, clock=future_clock(), name="ahead")
+    stop = asyncio.Event()
+    task = asyncio.create_task(d.run(stop))
+    await wait_for(lambda: d.stats.claimed >= 20, what=lambda: d.stats)
+    await asyncio.sleep(0.3)  # (it would claim more now, if it were going to)
+    pending = await outbox.list_messages(db, status=OutboxStatus.pending, limit=100)
+    assert d.stats.claimed == 20  # 10/s for 2 s, though 200 may be in flight
+    assert sum(1 for m in pending if m.claimed_by == "ahead") == 20
+    assert len(pending) == 60
+    release.set()
+
+    async def drained() -> bool:
+        return (await outbox.counts(db))["pending"] == 0
+
+    await wait_for_async(drained, what=lambda: d.stats)
+    stop.set()
+    await task
+    assert d.stats.sent == 60

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import pytest
+
 from storage import outbox
 from storage.db import Database
-from storage.models import OutboxStatus
+from storage.models import OutboxMessage, OutboxStatus
 from tests.jobs.helpers import enqueue_texts, slack_person
 
 # enqueue() never makes a message due before the real time, so "now" is in the future.
@@ -171,3 +173,144 @@ async def test_mark_delivered_many_in_one_write(any_db: Database) -> None:
     sent = await outbox.list_messages(any_db, status=OutboxStatus.sent)
     assert sorted(m.external_ref or "" for m in sent) == ["ts0", "ts1", "ts2"]  # not again
     assert all(m.sent_at == NOW for m in sent)
+
+
+async def by_id(db: Database, message_id: int) -> OutboxMessage:
+    m = await outbox.get_message(db, message_id=message_id)
+    assert m is not None
+    return m
+
+
+async def test_claim_names_its_dispatcher_and_results_clear_it(any_db: Database) -> None:
+    a = await slack_person(any_db, "ann", "U1")
+    await enqueue_texts(any_db, a, ["a1", "a2", "a3"])
+    [c] = await claim(any_db)
+    assert c.claimed_by == "t"
+    assert (await by_id(any_db, c.message.id or 0)).claimed_by == "t"
+    assert await outbox.mark_retry(any_db, claim=c, next_attempt_at=NOW, error="HTTP 500")
+    assert (await by_id(any_db, c.message.id or 0)).claimed_by is None
+    [c] = await claim(any_db)
+    assert not c.unresolved_before  # the last claim ended with a result
+    assert await outbox.mark_delivered(
+        any_db, message_id=c.message.id or 0, external_ref="1.1", now=NOW
+    )
+    m = await by_id(any_db, c.message.id or 0)
+    assert (m.status, m.claimed_by) == ("sent", None)
+    [c] = await claim(any_db)
+    assert await outbox.mark_dead(any_db, claim=c, error="channel_not_found")
+    assert (await by_id(any_db, c.message.id or 0)).claimed_by is None
+
+
+async def test_renew_leases_renews_what_is_still_held(any_db: Database) -> None:
+    people_ = [await slack_person(any_db, f"p{i}", f"U{i}") for i in range(3)]
+    for p in people_:
+        await enqueue_texts(any_db, p, ["hello"])
+    mine = await claim(any_db)
+    assert len(mine) == 3
+    # One lease runs out and another dispatcher takes that message.
+    later = NOW + dt.timedelta(seconds=LEASE + 1)
+    lost = mine[0]
+    await outbox.renew_leases(
+        any_db,
+        claimed_by="t",
+        held=[(c.message.id or 0, c.attempts) for c in mine[1:]],
+        now=later - dt.timedelta(seconds=2),
+        lease_seconds=LEASE,
+    )
+    [taken] = await outbox.claim_due_batch(
+        any_db, now=later, limit=10, lease_seconds=LEASE, platforms=["slack"], claimed_by="u"
+    )
+    assert taken.message.id == lost.message.id
+    assert taken.previous_claimer == "t"
+    still = await outbox.renew_leases(
+        any_db,
+        claimed_by="t",
+        held=[(c.message.id or 0, c.attempts) for c in mine],
+        now=later,
+        lease_seconds=LEASE,
+    )
+    assert still == {c.message.id for c in mine[1:]}
+    for c in mine[1:]:
+        m = await by_id(any_db, c.message.id or 0)
+        assert m.next_attempt_at == later + dt.timedelta(seconds=LEASE)
+    assert (await by_id(any_db, lost.message.id or 0)).claimed_by == "u"  # untouched
+
+
+async def test_release_claims_hands_back_all_but_the_kept(any_db: Database) -> None:
+    people_ = [await slack_person(any_db, f"p{i}", f"U{i}") for i in range(3)]
+    for p in people_:
+        await enqueue_texts(any_db, p, ["hello"])
+    mine = await claim(any_db, limit=2)
+    [theirs] = await outbox.claim_due_batch(
+        any_db, now=NOW, limit=10, lease_seconds=LEASE, platforms=["slack"], claimed_by="u"
+    )
+    keep = mine[0].message.id or 0
+    assert await outbox.release_claims(any_db, claimed_by="t", keep=[keep], now=NOW) == 1
+    back = await by_id(any_db, mine[1].message.id or 0)
+    assert (back.claimed_by, back.attempts, back.next_attempt_at) == (None, 0, NOW)
+    kept = await by_id(any_db, keep)
+    assert (kept.claimed_by, kept.attempts) == ("t", 1)
+    assert (await by_id(any_db, theirs.message.id or 0)).claimed_by == "u"
+    # Handed back untried: claimed again at once, and not as "unresolved".
+    [again] = await claim(any_db)
+    assert again.message.id == back.id
+    assert not again.unresolved_before
+
+
+async def test_take_over_false_leaves_expired_claims_and_their_targets(any_db: Database) -> None:
+    a = await slack_person(any_db, "ann", "U1")
+    b = await slack_person(any_db, "bob", "U2")
+    await enqueue_texts(any_db, a, ["a1", "a2"])
+    await enqueue_texts(any_db, b, ["b1"])
+    [first] = await outbox.claim_due_batch(
+        any_db, now=NOW, limit=1, lease_seconds=LEASE, platforms=["slack"], claimed_by="dead"
+    )
+    assert texts([first]) == ["a1"]
+    later = NOW + dt.timedelta(seconds=LEASE + 1)
+    settling = await outbox.claim_due_batch(
+        any_db,
+        now=later,
+        limit=10,
+        lease_seconds=LEASE,
+        platforms=["slack"],
+        claimed_by="t",
+        take_over=False,
+    )
+    assert texts(settling) == ["b1"]  # neither a1 (its lease ran out) nor a2 behind it
+    [taken] = await claim(any_db, now=later)
+    assert texts([taken]) == ["a1"]
+    assert taken.previous_claimer == "dead"
+
+
+async def test_reserve_rate_is_a_shared_bucket(any_db: Database) -> None:
+    interval, burst = 0.1, 3.0  # 10/s, bursts of 3
+    t0 = 1_000_000.0
+
+    async def reserve(now: float, n: int, key: str = "slack:0") -> list[float]:
+        first = await outbox.reserve_rate(
+            any_db, key=key, now=now, count=n, interval=interval, burst=burst
+        )
+        return [round(first + i * interval, 6) for i in range(n)]
+
+    # A full bucket: the burst is free at once, then one slot per interval.
+    assert await reserve(t0, 2) == [t0 - 0.2, t0 - 0.1]
+    assert await reserve(t0, 2) == [t0, t0 + 0.1]  # another dispatcher, same moment
+    assert await reserve(t0, 1) == [t0 + 0.2]
+    assert await reserve(t0, 1, key="teams:0") == [t0 - 0.2]  # budgets are separate
+    # Idle for a while: full again, never more than the burst saved up.
+    assert await reserve(t0 + 60, 4) == [t0 + 59.8, t0 + 59.9, t0 + 60.0, t0 + 60.1]
+
+
+async def test_concurrent_reservations_get_disjoint_slots(concurrent_db: Database) -> None:
+    interval = 0.05
+
+    async def reserve() -> float:
+        return await outbox.reserve_rate(
+            concurrent_db, key="slack:0", now=5_000.0, count=5, interval=interval, burst=20
+        )
+
+    firsts = sorted(await asyncio.gather(*(reserve() for _ in range(8))))
+    slots = [round(f + i * interval, 6) for f in firsts for i in range(5)]
+    assert len(set(slots)) == 40  # 8 x 5 slots, none given twice
+    assert slots == sorted(slots)
+    assert max(slots) - min(slots) == pytest.approx(39 * interval)

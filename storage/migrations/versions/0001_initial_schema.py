@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 02:45:48.314173
+Create Date: 2026-12-02 03:08:43.392226
 """
 from collections.abc import Sequence
 
@@ -54,6 +54,11 @@ def upgrade() -> None:
     op.create_table('processedevent',
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('received_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('key')
+    )
+    op.create_table('ratebudget',
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('tat', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('key')
     )
     op.create_table('seenrequest',
@@ -286,6 +291,7 @@ def upgrade() -> None:
     sa.Column('next_attempt_at', storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
     sa.Column('external_ref', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('claimed_by', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
     sa.Column('created_at', storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('sent_at', storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("status IN ('pending', 'sent', 'dead')", name='ck_outbox_status'),
@@ -508,6 +514,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_seenrequest_seen_at'))
 
     op.drop_table('seenrequest')
+    op.drop_table('ratebudget')
     op.drop_table('processedevent')
     op.drop_table('notice')
     op.drop_table('metric')
