@@ -1,5 +1,5 @@
 """Delivery through a PostgreSQL outage, a killed dispatcher, and two dispatchers sharing
-one workspace rate: the figures of docs/reliability-delivery.md.
+one workspace rate: the figures of docs/reliability.md (Delivery when the database fails).
 
     .venv/bin/python -m benchmarks.outage [--agents 300] [--after 109]
         [--scenarios outage-15s,restart-2.6s,sigkill,rate-1,rate-2,rate-2-unshared]
