@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from domain.items import ActionStatus
-from domain.kpi import ZERO, combine
+from domain.kpi import ZERO, Sums, combine
 from domain.localtime import stored_zone
 from storage import kpis
 from storage.db import Database
@@ -365,6 +365,8 @@ class KpiFigure:
     previous: float | None  # the period before, of the same length
     days: int  # days with data in the period
     daily: tuple[float | None, ...]  # each day of the period (for a sparkline)
+    sums: Sums = ZERO  # what `value` rests on (its contacts: the minimum-sample rule)
+    prev_sums: Sums = ZERO
 
 
 async def person_kpis(
@@ -422,6 +424,8 @@ async def _figures(
                 combine(m.aggregation, prev),
                 days,
                 tuple(daily),
+                cur,
+                prev,
             )
         )
     return out
