@@ -29,9 +29,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from dataclasses import dataclass
-
 from collections.abc import Collection
+from dataclasses import dataclass
 
 from domain.errors import UsageError
 from domain.localtime import zone

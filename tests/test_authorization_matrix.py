@@ -227,9 +227,12 @@ async def world(db: Database, clock: FakeClock, ctx: HandlerContext) -> World:
             created_at=now - dt.timedelta(days=1),
         )
         sug = KudosSuggestion(
-            key="streak:oliver", team_id=billing.id, person_id=oliver.id, kind="streak",
+            key="streak:oliver",
+            team_id=billing.id,
+            person_id=oliver.id,
+            kind="streak",
             detail="five days in a row on the AHT goal",
-        )  # fmt: skip
+        )
         s.add_all([rnd, goal, o, sug])
         await s.flush()
         assert rnd.id
@@ -437,9 +440,6 @@ async def test_missing_and_forbidden_ids_answer_alike(world: World, db: Database
 
 # --- role changes ---------------------------------------------------------------------
 
-# What each person may still do after the change, for the commands and buttons below.
-Change = Callable[[Database, World], Awaitable[None]]
-
 
 async def _set(db: Database, who: Person, **fields: object) -> None:
     async with db.session() as s:
@@ -451,7 +451,8 @@ async def _set(db: Database, who: Person, **fields: object) -> None:
 
 async def _demote(db: Database, w: World, role: str) -> None:
     p = w.by_role[role]
-    assert p.id and p.team_id
+    assert p.id
+    assert p.team_id
     await people.assign_member(db, person_id=p.id, team_id=p.team_id, role=Role.agent)
 
 
@@ -459,7 +460,10 @@ async def _move(db: Database, w: World, role: str) -> None:
     """To Tech Support as an agent (a manager: to manage Tech, Billing getting another)."""
     tech = await people.get_team_by_name(db, name="Tech Support")
     billing = await people.get_team_by_name(db, name="Billing")
-    assert tech is not None and tech.id and billing is not None and billing.id
+    assert tech is not None
+    assert billing is not None
+    assert tech.id
+    assert billing.id
     p = w.by_role[role]
     assert p.id
     if role == "manager":
@@ -502,7 +506,8 @@ LEAD_ONLY = (
     "/1on1 agenda @oliver.bennett the rota",
 )
 # Buttons sent to a lead or manager of Billing before the change.
-LEADER_BUTTONS = (
+Press = tuple[str, str, dict[str, str]]  # action id, value template, form
+LEADER_BUTTONS: tuple[Press, ...] = (
     ("action.show", "{item}", {}),
     ("action.done", "{item}", {}),
     ("action.achieved", "{met}", {}),
@@ -511,7 +516,7 @@ LEADER_BUTTONS = (
     ("action.create", "one_on_one:{1on1}:{oliver}", {"title": "x"}),
     ("kudos.suggest.dismiss", "{sid}", {}),
 )
-LEAD_BUTTONS = (
+LEAD_BUTTONS: tuple[Press, ...] = (
     ("oneonone.prep", "{1on1}", {}),
     ("oneonone.done", "{1on1}", {"notes": "n"}),
 )
@@ -527,7 +532,7 @@ async def _refused_everywhere(
     who: Person,
     stale: Actor,
     lines: tuple[str, ...],
-    buttons: tuple[tuple[str, str, dict[str, str]], ...],
+    buttons: tuple[Press, ...],
 ) -> None:
     fresh = await people.get_person(db, person_id=who.id or 0)
     assert fresh is not None
@@ -566,7 +571,9 @@ async def test_a_changed_agent_obeys_the_new_role(world: World, db: Database, ch
     oliver, sam, tom = world.oliver, world.by_role["lead"], world.by_role["other_lead"]
     stale = actor_of(oliver)
     tech = await people.get_team_by_name(db, name="Tech Support")
-    assert tech is not None and tech.id and oliver.id
+    assert tech is not None
+    assert tech.id
+    assert oliver.id
     if change == "switched off":
         await _set(db, oliver, active=False)
     else:
@@ -575,22 +582,24 @@ async def test_a_changed_agent_obeys_the_new_role(world: World, db: Database, ch
     show = "/action show {item}".format(**world.values())
     if change == "switched off":
         # Nothing he sent or was sent works for him; his lead looks after his items.
-        await _refused_everywhere(
-            world, db, oliver, stale, ("/action show {item}", "/stats me", "/1on1 agenda hi"),
-            (("action.accept", "{item}", {}), ("action.help", "{item}", {"message": "?"})),
-        )  # fmt: skip
+        lines = ("/action show {item}", "/stats me", "/1on1 agenda hi")
+        buttons: tuple[Press, ...] = (
+            ("action.accept", "{item}", {}),
+            ("action.help", "{item}", {"message": "?"}),
+        )
+        await _refused_everywhere(world, db, oliver, stale, lines, buttons)
         assert (await run_command(await command(db, sam, show), world.ctx)).ok
         return
     # He still owns his item; Billing's lead no longer leads him, Tech's lead does.
     assert (await run_command(await command(db, oliver, show), world.ctx)).ok
-    for line in ("/action show {item}", "/1on1 prep @oliver.bennett", "/stats @oliver.bennett"):
-        assert not (await run_command(await command(db, sam, line.format(**world.values())), world.ctx)).ok, line  # fmt: skip
     expect_tom = change == "moved"  # a lead leads agents only: Tom can't act on a lead
     for line in ("/action show {item}", "/1on1 prep @oliver.bennett", "/stats @oliver.bennett"):
-        reply = await run_command(await command(db, tom, line.format(**world.values())), world.ctx)
-        assert reply.ok is expect_tom, (line, reply.fallback)
-    buttons = [("oneonone.prep", "{1on1}"), ("action.show", "{item}")]
-    for action_id, value in buttons:
+        text = line.format(**world.values())
+        by_sam = await run_command(await command(db, sam, text), world.ctx)
+        assert not by_sam.ok, (line, by_sam.fallback)
+        by_tom = await run_command(await command(db, tom, text), world.ctx)
+        assert by_tom.ok is expect_tom, (line, by_tom.fallback)
+    for action_id, value in (("oneonone.prep", "{1on1}"), ("action.show", "{item}")):
         reply = await run_action(
             Action(actor_of(sam), action_id, value.format(**world.values())), world.ctx
         )
