@@ -40,6 +40,7 @@ from domain.periods import (
 from domain.shifts import DAYS, parse_time
 from domain.types import Block, Context, Header, Reply, Table, Text, Visibility
 from handlers.core import notify
+from handlers.core.access import current_lead
 from handlers.core.context import HandlerContext
 from handlers.core.metrics import (
     SPARK_DAYS,
@@ -384,7 +385,8 @@ async def run(ctx: HandlerContext, info: JobRunInfo) -> None:
         return
     reply = await build_update(ctx, team, today)
     if reply is None:
-        lead = await people.get_person(ctx.db, person_id=team.lead_id) if team.lead_id else None
+        # Whoever leads the team now (a recorded lead since demoted gets nothing).
+        lead = current_lead(team, await people.list_people(ctx.db, team_id=team.id))
         if lead is None:
             log.info("goal update team=%s: no goals, no data and no lead; nothing to do", team.id)
             return
