@@ -18,7 +18,6 @@ MAX_DIGITS = 9  # before the decimal point: a billion is beyond every contact-ce
 MAX_DECIMALS = 6
 _DIGIT_RUN = re.compile(r"[0-9]+")
 _INT_RE = re.compile(r"[+-]?[0-9]+")
-_DECIMAL_RE = re.compile(r"([+-]?)([0-9]+)(?:\.([0-9]+))?")
 
 
 def shown(text: str, limit: int = 24) -> str:
@@ -57,15 +56,6 @@ def parse_int(text: str, *, what: str, lo: int, hi: int) -> int:
     if not _INT_RE.fullmatch(t):
         raise UsageError(f"{shown(t)!r} isn't a whole number ({what}).")
     return int(in_range(int(t), what=what, lo=lo, hi=hi))
-
-
-def parse_decimal(text: str, *, what: str, lo: float, hi: float, unit: str = "") -> float:
-    """A decimal number (`12`, `-3.5`, `+30`) in [lo, hi]; UsageError otherwise."""
-    t = text.strip()
-    check_digits(t, what=what)
-    if not _DECIMAL_RE.fullmatch(t):
-        raise UsageError(f"{shown(t)!r} isn't a number ({what}).")
-    return in_range(float(t), what=what, lo=lo, hi=hi, unit=unit)
 
 
 def finite(value: float, *, what: str) -> float:

@@ -8,7 +8,7 @@ import datetime as dt
 from domain.dates import parse_date
 from domain.errors import NotFound, UsageError, UserError
 from domain.localtime import fmt_local, local_to_utc, local_today, zone_name
-from domain.numbers import shown
+from domain.numbers import parse_int
 from domain.parsing import Args
 from domain.shifts import parse_time, parse_weekday
 from domain.types import Actor, Block, Command, Context, Mention, Reply, Text
@@ -59,11 +59,7 @@ def _cadence(args: Args) -> int:
     n_word = args.take_word("a number of weeks")
     if n_word.lower() in ("week", "weeks"):
         return 1
-    if not n_word.strip().isascii() or not n_word.strip().isdigit():
-        raise UsageError(f"{shown(n_word)!r} is not a number of weeks.")
-    if len(n_word.strip()) > 3 or not 1 <= int(n_word) <= 12:
-        raise UsageError("The cadence is between 1 and 12 weeks.")
-    cadence = int(n_word)
+    cadence = parse_int(n_word, what="the number of weeks", lo=1, hi=12)
     if args.take_if("week", "weeks") is None:
         raise UsageError("Say `weeks` after the number, e.g. `every 2 weeks`.")
     return cadence
