@@ -81,7 +81,7 @@ def _add_months(day: dt.date, months: int) -> dt.date:
 
 
 def _count(word: str) -> int | None:
-    if word.isdigit() and len(word) <= 4:
+    if word.isascii() and word.isdigit() and len(word) <= 4:
         return int(word)
     return _NUMBER_WORDS.get(word)
 
@@ -109,7 +109,7 @@ def _calendar_day(words: list[str], today: dt.date) -> dt.date | None:
     day = int(m.group(1))
     year: int | None = None
     if len(words) == 3:
-        if not (words[2].isdigit() and len(words[2]) == 4):
+        if not (words[2].isascii() and words[2].isdigit() and len(words[2]) == 4):
             return None
         year = int(words[2])
     try:

@@ -35,8 +35,9 @@ def _number(value: float, decimals: int) -> str:
 
 
 def fmt_value(unit: str, value: float | None) -> str:
-    """A metric's value with its unit; a dash when there is no value."""
-    if value is None or math.isnan(value):
+    """A metric's value with its unit; a dash when there is no value (or none that is a
+    real number: an infinite value never reaches a reply as an OverflowError)."""
+    if value is None or not math.isfinite(value):
         return DASH
     if unit == "s":
         return ("-" if value < 0 else "") + _duration(value)
@@ -54,7 +55,7 @@ def fmt_value(unit: str, value: float | None) -> str:
 
 def fmt_change(unit: str, delta: float | None) -> str:
     """A signed change in the metric's unit (`+1.2 pts`, `-0:08`, `+3`), no arrow."""
-    if delta is None or math.isnan(delta):
+    if delta is None or not math.isfinite(delta):
         return DASH
     sign = "+" if delta > 0 else (MINUS if delta < 0 else "±")
     if unit == "s":
@@ -83,7 +84,7 @@ def fmt_delta(unit: str, delta: float | None, *, higher_is_better: bool | None =
     With `higher_is_better` given, a change for the worse is flagged with `!` so it
     stands out in plain text too (an AHT that went up, a CSAT that went down).
     """
-    if delta is None or math.isnan(delta):
+    if delta is None or not math.isfinite(delta):
         return DASH
     if is_flat(unit, delta):
         return "= 0"
@@ -100,13 +101,13 @@ def delta_is_better(delta: float, higher_is_better: bool) -> bool:
 
 def sparkline(values: Sequence[float | None]) -> str:
     """`▁▂▄█` scaled between the smallest and largest value; a gap (`·`) for no value."""
-    present = [v for v in values if v is not None and not math.isnan(v)]
+    present = [v for v in values if v is not None and math.isfinite(v)]
     if not present:
         return "·" * len(values)
     lo, hi = min(present), max(present)
     out = []
     for v in values:
-        if v is None or math.isnan(v):
+        if v is None or not math.isfinite(v):
             out.append("·")
         elif hi == lo:
             out.append(SPARK[3])

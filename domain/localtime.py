@@ -26,7 +26,7 @@ def zone(name: str) -> ZoneInfo:
 def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
         raise ValueError(
             f"unknown time zone {name!r} (use an IANA name such as Europe/Berlin)"
         ) from None

@@ -17,6 +17,11 @@ their own yesterday.
 
 Today is never complete (values arrive during the day), so every period except `today`
 ends yesterday.
+
+The *last working day* (`last_working_day`) is the one definition of "yesterday" for a
+day's results, shared by `/stats` and the daily goal update: the latest day before
+today that is one of the team's working days (Friday, seen on a Monday by a Mon-Fri
+team; Sunday by a Sun-Thu one), whatever figures a day off happens to have.
 """
 
 from __future__ import annotations
@@ -24,10 +29,12 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from domain.errors import UsageError
 from domain.localtime import zone
+from domain.shifts import parse_work_hours
 
 PERIOD_WORDS = ("today", "yesterday", "week", "month", "30d")
 MAX_RANGE_DAYS = 366
@@ -37,6 +44,7 @@ EARLIEST = dt.date(2000, 1, 1)
 _DATE = r"\d{4}-\d{2}-\d{2}"
 _RANGE_RE = re.compile(rf"^({_DATE})(?:\.\.({_DATE}))?$")
 _ALIASES = {"7d": "week", "last7": "week", "mtd": "month"}
+WEEKDAYS_MON_FRI = frozenset({0, 1, 2, 3, 4})
 
 
 @dataclass(frozen=True)
@@ -123,6 +131,47 @@ def make_range(start: dt.date, end: dt.date, today: dt.date) -> Period:
     prev_start = prev_end - dt.timedelta(days=n - 1)
     label = day_range_text(start, end)
     return Period("range", start, end, label, prev_start, prev_end)
+
+
+def work_days_of(days: str | None) -> frozenset[int]:
+    """A team's working weekdays (Monday = 0) from `Mon-Fri`, `Mon,Wed,Fri`, `Sun-Thu`
+    (empty: Mon-Fri); ValueError when it can't be read."""
+    text = "".join((days or "Mon-Fri").split())
+    return frozenset(s.weekday for s in parse_work_hours(f"{text} 00:00-23:59"))
+
+
+def work_days_or_default(days: str | None) -> frozenset[int]:
+    """work_days_of, with Mon-Fri for a pattern that can't be read (it was checked when
+    it was set; a day's results are never lost over it)."""
+    try:
+        return work_days_of(days)
+    except ValueError:
+        return WEEKDAYS_MON_FRI
+
+
+def shift_days_of(work_hours: str) -> frozenset[int]:
+    """The weekdays a person's shift pattern starts a shift on; ValueError when unreadable."""
+    return frozenset(s.weekday for s in parse_work_hours(work_hours))
+
+
+def last_working_day(work_days: Collection[int], today: dt.date) -> dt.date:
+    """The latest day before `today` that is a working day (yesterday when there is none
+    in the week before: a team that never works still has a yesterday)."""
+    d = today - dt.timedelta(days=1)
+    for _ in range(7):
+        if d.weekday() in work_days:
+            return d
+        d -= dt.timedelta(days=1)
+    return today - dt.timedelta(days=1)
+
+
+def working_day_period(work_days: Collection[int], today: dt.date) -> Period:
+    """The last working day as a one-day period, compared with the working day before it
+    (Friday with Thursday; Monday with the Friday before)."""
+    last = last_working_day(work_days, today)
+    before = last_working_day(work_days, last)
+    label = "yesterday" if last == today - dt.timedelta(days=1) else day_text(last)
+    return Period("day", last, last, label, before, before)
 
 
 def is_period_word(word: str) -> bool:

@@ -253,6 +253,18 @@ class Settings(BaseSettings):
             "goal update and a kudos suggestion to the lead."
         ),
     )
+    stats_min_contacts: int = Field(
+        default=30,
+        ge=1,
+        le=100_000,
+        description=(
+            "Fewest contacts (for a ratio such as CSAT or FCR: its denominator; for NPS: "
+            "responses) behind a figure before it "
+            "is compared: with the period before (the Δ column), with its goal (✓/✗), in a "
+            "streak, or as one of the daily update's biggest movers. A figure with fewer is "
+            'still shown, marked "only 12 contacts", and judged by nothing.'
+        ),
+    )
     oneonone_reminder_minutes: int = Field(
         default=15,
         ge=0,

@@ -4,13 +4,18 @@ their own zone and working hours, what is due now.
 - Due reminder: on the owner's working day before the due date, once they are on shift
   (not when the item was created or its date set on or after that day: they were just told).
 - Overdue nudge: each working morning (owner's shift) while the item is overdue.
-- Escalation: to the assigner (or the owner's lead when they assigned it themselves) once
-  the item has been overdue for more than `action_escalate_after_days` working days; once
-  per due date.
+- Escalation: to the assigner (or the owner's lead when they assigned it themselves, or
+  once the assigner no longer leads the owner) once the item has been overdue for more
+  than `action_escalate_after_days` working days; once per due date. An owner's request
+  for a new date changes nothing here until it is approved: escalation runs from the
+  original date.
 - Evidence: an item linked to a metric whose owner met the target for
   `action_evidence_days` working days in a row offers the assigner "Close as achieved", once.
-- Weekly summary: to every lead and manager, on the first working day of their week at
-  the start of their shift: open, done in the last 7 days, overdue by owner.
+- Weekly summary: to every team's current lead and manager, on the first working day of
+  their week at the start of their shift: open, done in the last 7 days, overdue by owner.
+
+Who leads whom is read at each sweep (handlers/core/access.py): a lead moved or demoted
+gets no escalation, close offer or summary about their old team.
 
 Nothing is sent for done or cancelled items (checked again in the same transaction that
 enqueues), nothing twice (deterministic outbox dedupe keys), and nothing outside the
@@ -23,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 
 from domain.dates import format_day
 from domain.fmt import fmt_goal
@@ -39,6 +45,7 @@ from handlers.actions import (
     item_ref,
     working_hours_dm,
 )
+from handlers.core.access import Standing, standings_of, team_leaders
 from handlers.core.context import HandlerContext
 from jobs.spec import Cron, JobRunInfo, JobSpec
 from storage import actions as store
@@ -50,7 +57,6 @@ from storage.outbox import OutboxNew
 log = logging.getLogger(__name__)
 
 LOOKAHEAD_DAYS = 9  # a due reminder can fall a week before the due day (one shift a week)
-RECENT_EVIDENCE_DAYS = 7  # a close is offered on recent figures only
 
 
 def overdue_working_days(work_hours: str, due: dt.date, today: dt.date) -> int:
@@ -94,19 +100,32 @@ def _item_message(
     return working_hours_dm(ctx, owner, reply, key=key)
 
 
+Leaders = dict[int, tuple[Person | None, Person | None]]  # team id -> (lead, manager) now
+
+
+@dataclass(frozen=True)
+class _Org:
+    """Who leads whom now: everyone's standing and each team's current lead and manager."""
+
+    standings: dict[int, Standing]
+    leaders: Leaders
+
+    def acts_on(self, who: Person | None, owner: Person) -> bool:
+        s = self.standings.get(who.id or 0) if who is not None else None
+        return s is not None and s.may_act_on(owner)
+
+
 def _escalation_target(
-    item: ActionItem, owner: Person, persons: dict[int, Person], teams: dict[int, Team]
+    item: ActionItem, owner: Person, persons: dict[int, Person], org: _Org
 ) -> Person | None:
-    """The assigner; the owner's lead (then manager) when they assigned it themselves."""
+    """The assigner while they still lead the owner; else the owner's lead (then manager)
+    now. Never someone who no longer leads the owner (a lead moved or demoted)."""
     assigner = persons.get(item.assigned_by_id or 0)
-    if assigner is not None and assigner.active and assigner.id != owner.id:
+    if assigner is not None and assigner.id != owner.id and org.acts_on(assigner, owner):
         return assigner
-    team = teams.get(owner.team_id or item.team_id or 0)
-    if team is None:
-        return None
-    for pid in (team.lead_id, team.manager_id):
-        p = persons.get(pid or 0)
-        if p is not None and p.active and p.id != owner.id:
+    lead, manager = org.leaders.get(owner.team_id or 0, (None, None))
+    for p in (lead, manager):
+        if p is not None and p.id != owner.id and org.acts_on(p, owner):
             return p
     return None
 
@@ -115,7 +134,7 @@ async def _item_followups(
     ctx: HandlerContext,
     items: list[ActionItem],
     persons: dict[int, Person],
-    teams: dict[int, Team],
+    org: _Org,
     metrics: dict[str, Metric],
 ) -> list[FollowUp]:
     now = ctx.now()
@@ -151,9 +170,7 @@ async def _item_followups(
         if owner is None or not owner.active or item.id is None:
             continue
         try:
-            out.extend(
-                _for_item(ctx, item, owner, persons, teams, metrics, last, values, now, sent)
-            )
+            out.extend(_for_item(ctx, item, owner, persons, org, metrics, last, values, now, sent))
         except ValueError:  # a bad shift pattern or zone: skip this owner, keep sweeping
             log.warning("action follow-up skipped item=%s owner=%s", item.id, owner.id)
     return out
@@ -164,7 +181,7 @@ def _for_item(
     item: ActionItem,
     owner: Person,
     persons: dict[int, Person],
-    teams: dict[int, Team],
+    org: _Org,
     metrics: dict[str, Metric],
     last: dict[tuple[int, str], dt.datetime],
     values: dict[tuple[int, str], list[tuple[dt.date, float]]],
@@ -256,7 +273,7 @@ def _for_item(
             and days_over > cfg.action_escalate_after_days
             and (escalated is None or escalated < due_set)
         ):
-            target = _escalation_target(item, owner, persons, teams)
+            target = _escalation_target(item, owner, persons, org)
             if target is not None:
                 t_today = local_date(now, target.timezone)
                 text = (
@@ -293,11 +310,9 @@ def _for_item(
         and item.close_offered_at is None
         and f"action:{item.id}:close_offer" not in sent
         and item.metric_key in metrics
-        and evidence.streak >= cfg.action_evidence_days
-        and evidence.latest_day is not None
-        and (today - evidence.latest_day).days <= RECENT_EVIDENCE_DAYS
+        and evidence.holds(cfg.action_evidence_days, today)
     ):
-        target = _escalation_target(item, owner, persons, teams)
+        target = _escalation_target(item, owner, persons, org)
         if target is None:  # nobody else: offer it to the owner
             target = owner
         metric = metrics[item.metric_key]
@@ -345,13 +360,14 @@ def _first_working_day_of_week(work_hours: str, today: dt.date) -> bool:
     return True
 
 
-def _teams_by_leader(team_list: list[Team]) -> dict[int, set[int]]:
-    """Each lead's and manager's person id, with the ids of the teams they lead or manage."""
+def _teams_by_leader(team_list: list[Team], leaders: Leaders) -> dict[int, set[int]]:
+    """Each current lead's and manager's person id, with the ids of the teams they lead or
+    manage now (a lead moved away gets no summary of their old team)."""
     by_leader: dict[int, set[int]] = defaultdict(set)
     for t in team_list:
-        for pid in (t.lead_id, t.manager_id):
-            if pid is not None and t.id is not None:
-                by_leader[pid].add(t.id)
+        for p in leaders.get(t.id or 0, (None, None)):
+            if p is not None and p.id is not None and t.id is not None:
+                by_leader[p.id].add(t.id)
     return by_leader
 
 
@@ -451,14 +467,14 @@ async def _summary(
     return await store.record_summary(ctx.db, message=msg, item_events=notes, now=now)
 
 
-async def _summaries(ctx: HandlerContext, team_list: list[Team]) -> int:
+async def _summaries(ctx: HandlerContext, team_list: list[Team], leaders: Leaders) -> int:
     """The weekly summaries due now, each once per leader and week; how many were sent."""
     now = ctx.now()
-    by_leader = _teams_by_leader(team_list)
-    leaders = await people.get_people(ctx.db, person_ids=list(by_leader))
+    by_leader = _teams_by_leader(team_list, leaders)
+    people_now = await people.get_people(ctx.db, person_ids=list(by_leader))
     due = {
         f"action:summary:{pid}:{_week_key(local_date(now, leader.timezone))}": leader
-        for pid, leader in leaders.items()
+        for pid, leader in people_now.items()
         if _summary_time(leader, now)
     }
     if not due:
@@ -484,19 +500,21 @@ async def sweep(ctx: HandlerContext) -> int:
         ctx.db, due_until=now.date() + dt.timedelta(days=LOOKAHEAD_DAYS)
     )
     team_list = await people.list_teams(ctx.db)
-    teams = {t.id: t for t in team_list if t.id is not None}
     ids: set[int] = set()
     for i in items:
         ids.update(p for p in (i.owner_id, i.assigned_by_id) if p is not None)
     for t in team_list:
         ids.update(p for p in (t.lead_id, t.manager_id) if p is not None)
     persons = await people.get_people(ctx.db, person_ids=list(ids))
+    leaders = await team_leaders(ctx, team_list, persons)
+    everyone = {**persons, **{p.id: p for pair in leaders.values() for p in pair if p and p.id}}
+    org = _Org(standings_of(everyone.values(), team_list), leaders)
     metrics = {m.key: m for m in await catalogue.list_metrics(ctx.db)}
-    followups = await _item_followups(ctx, items, persons, teams, metrics)
+    followups = await _item_followups(ctx, items, persons, org, metrics)
     existing = await store.existing_keys(ctx.db, keys=[f.message.dedupe_key for f in followups])
     pending = [f for f in followups if f.message.dedupe_key not in existing]
     recorded = await store.record_followups(ctx.db, followups=pending, now=now)
-    recorded += await _summaries(ctx, team_list)
+    recorded += await _summaries(ctx, team_list, leaders)
     return recorded
 
 

@@ -1,10 +1,13 @@
 """The daily goal update: each team's channel, at the team's posting time on working days.
 
-What it posts (for the team's last working day, "yesterday" on Tuesday to Friday and
-Friday on a Monday with Mon-Fri work days):
+What it posts (for the team's last working day, domain.periods.last_working_day, the same
+day `/stats` shows: "yesterday" on Tuesday to Friday and Friday on a Monday with Mon-Fri
+work days):
 - every active goal with its result (daily goals: that day; weekly: the 7 days ending
   yesterday; monthly: the month to date), hit or missed, and the streak of a daily goal
   (working days in a row on target; a day without figures neither breaks nor extends it);
+- a figure resting on fewer than `STATS_MIN_CONTACTS` contacts is shown with "only 12
+  contacts" and judged by nothing (no ✓/✗, no streak day, no mover);
 - the other metrics with figures, in one line;
 - the biggest movers: agents whose figure on a goal metric improved most against their
   own previous 7 days. Only improvements are posted; declines stay with the lead
@@ -24,14 +27,31 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from domain.fmt import fmt_change, fmt_goal, fmt_value, goal_met, is_flat, mark
-from domain.kpi import DaySums, Sums, combine
+from domain.kpi import ZERO, DaySums, Sums, combine
 from domain.localtime import local_today
-from domain.periods import Period, day_text, make_period
-from domain.shifts import DAYS, parse_time, parse_work_hours
+from domain.periods import (
+    WEEKDAYS_MON_FRI,
+    Period,
+    day_text,
+    last_working_day,
+    make_period,
+    work_days_of,
+)
+from domain.shifts import DAYS, parse_time
 from domain.types import Block, Context, Header, Reply, Table, Text, Visibility
 from handlers.core import notify
+from handlers.core.access import current_lead
 from handlers.core.context import HandlerContext
-from handlers.core.metrics import SPARK_DAYS, metric_catalogue, short_name, sum_days, team_per_day
+from handlers.core.metrics import (
+    SPARK_DAYS,
+    enough,
+    metric_catalogue,
+    sample_of,
+    sample_text,
+    short_name,
+    sum_days,
+    team_per_day,
+)
 from jobs.spec import Cron, JobRunInfo, JobSpec
 from storage import goals, kpis, people
 from storage.models import Goal, Metric, Team
@@ -46,12 +66,11 @@ MIN_MOVER_ROWS = 3  # an agent needs a few days before to count as having moved
 
 def team_work_days(team: Team) -> set[int]:
     """The team's working weekdays (Monday = 0) from `Mon-Fri` / `Mon,Wed,Fri` / `Sun-Thu`."""
-    text = "".join((team.work_days or "Mon-Fri").split())
     try:
-        return {s.weekday for s in parse_work_hours(f"{text} 00:00-23:59")}
+        return set(work_days_of(team.work_days))
     except ValueError:
         log.warning("team=%s has unreadable work_days %r; using Mon-Fri", team.id, team.work_days)
-        return {0, 1, 2, 3, 4}
+        return set(WEEKDAYS_MON_FRI)
 
 
 def team_cron(team: Team) -> Cron:
@@ -64,16 +83,6 @@ def team_cron(team: Team) -> Cron:
     return Cron(minute=str(at.minute), hour=str(at.hour), day_of_week=days, timezone=team.timezone)
 
 
-def last_working_day(team: Team, today: dt.date) -> dt.date:
-    work = team_work_days(team)
-    d = today - dt.timedelta(days=1)
-    for _ in range(7):
-        if d.weekday() in work:
-            return d
-        d -= dt.timedelta(days=1)
-    return today - dt.timedelta(days=1)
-
-
 @dataclass(frozen=True)
 class GoalResult:
     goal: Goal
@@ -82,16 +91,20 @@ class GoalResult:
     hit: bool | None
     streak: int | None  # daily goals only
     scope: str  # "Fri 20 Nov", "last 7 days", "November to date"
+    few: str | None = None  # "only 12 contacts": shown, not judged
 
 
-def streak_of(metric: Metric, goal: Goal, per_day: dict[dt.date, Sums], last: dt.date) -> int:
-    """Days in a row on target ending at `last`; days without figures are skipped."""
+def streak_of(
+    metric: Metric, goal: Goal, per_day: dict[dt.date, Sums], last: dt.date, min_sample: int
+) -> int:
+    """Days in a row on target ending at `last`; days without figures, or with too few
+    contacts to judge (`min_sample`), are skipped: they neither break nor extend it."""
     n = 0
     for i in range(STREAK_LOOKBACK_DAYS):
         d = last - dt.timedelta(days=i)
         s = per_day.get(d)
         v = combine(metric.aggregation, s) if s else None
-        if v is None:
+        if v is None or s is None or not enough(metric, s, min_sample):
             continue
         if goal_met(goal.op, goal.target, v, unit=metric.unit):
             n += 1
@@ -121,8 +134,10 @@ def _score(metric: Metric, before: float, after: float) -> float:
 async def biggest_movers(
     ctx: HandlerContext, team: Team, metrics: Sequence[Metric], last: dt.date
 ) -> list[Mover]:
-    """Agents whose figure on `last` improved most against their 7 days before it."""
+    """Agents whose figure on `last` improved most against their 7 days before it; both
+    figures need STATS_MIN_CONTACTS contacts (one agent's quiet Sunday moves nobody)."""
     assert team.id is not None
+    minimum = ctx.settings.stats_min_contacts
     found: list[Mover] = []
     week_start = last - dt.timedelta(days=7)
     for m in metrics:
@@ -139,6 +154,8 @@ async def biggest_movers(
         for (pid, _), s in now.items():
             b = before.get((pid, None))
             if b is None or b.c < MIN_MOVER_ROWS:
+                continue
+            if not (enough(m, s, minimum) and enough(m, b, minimum)):
                 continue
             v_now, v_before = combine(m.aggregation, s), combine(m.aggregation, b)
             if v_now is None or v_before is None or is_flat(m.unit, v_now - v_before):
@@ -178,7 +195,7 @@ async def build_update(ctx: HandlerContext, team: Team, today: dt.date) -> Reply
     team_goals = [
         g for g in await goals.list_goals(ctx.db, team_ids=[team.id]) if g.metric_key in by_key
     ]
-    last = last_working_day(team, today)
+    last = last_working_day(team_work_days(team), today)
     week = make_period("week", today)
     month = make_period("month", today)
     start = min(month.start, week.start, last - dt.timedelta(days=STREAK_LOOKBACK_DAYS))
@@ -195,8 +212,11 @@ async def build_update(ctx: HandlerContext, team: Team, today: dt.date) -> Reply
     if not team_goals and not recent:
         return None
 
+    minimum = ctx.settings.stats_min_contacts
     results = [
-        _goal_result(g, by_key[g.metric_key], team_per_day(ds, g.metric_key), week, month, last)
+        _goal_result(
+            g, by_key[g.metric_key], team_per_day(ds, g.metric_key), (week, month, last), minimum
+        )
         for g in team_goals
     ]
     post = _Post(f"{team.name} · daily goals · {day_text(today)}")
@@ -204,7 +224,7 @@ async def build_update(ctx: HandlerContext, team: Team, today: dt.date) -> Reply
         post.add(Text(_headline(results, last)))
         _results_table(post, results, ctx.settings.streak_days)
     goal_keys = {g.metric_key for g in team_goals}
-    others = _other_figures([m for m in metrics if m.key not in goal_keys], ds, last)
+    others = _other_figures([m for m in metrics if m.key not in goal_keys], ds, last, minimum)
     if others:
         label = "Also" if results else f"Results for {day_text(last)}"
         post.add(Text(f"*{label}:* {others}"), f"{label}: {others}")
@@ -229,28 +249,29 @@ class _Post:
 
 
 def _goal_result(
-    g: Goal, m: Metric, per_day: dict[dt.date, Sums], week: Period, month: Period, last: dt.date
+    g: Goal,
+    m: Metric,
+    per_day: dict[dt.date, Sums],
+    when: tuple[Period, Period, dt.date],
+    min_sample: int,
 ) -> GoalResult:
     """A goal judged over its period: the last working day (with the streak), the 7 days
-    ending yesterday, or the month to date."""
+    ending yesterday, or the month to date; not judged on too few contacts."""
+    week, month, last = when
+    streak: int | None = None
     if g.period == "weekly":
-        value, scope, streak = (
-            combine(m.aggregation, sum_days(per_day, week.start, week.end)),
-            "last 7 days",
-            None,
-        )
+        total, scope = sum_days(per_day, week.start, week.end), "last 7 days"
     elif g.period == "monthly":
-        value, scope, streak = (
-            combine(m.aggregation, sum_days(per_day, month.start, month.end)),
-            month.label,
-            None,
-        )
+        total, scope = sum_days(per_day, month.start, month.end), month.label
     else:
-        s = per_day.get(last)
-        value = combine(m.aggregation, s) if s else None
-        scope = day_text(last)
-        streak = streak_of(m, g, per_day, last)
-    return GoalResult(g, m, value, goal_met(g.op, g.target, value, unit=m.unit), streak, scope)
+        total, scope = per_day.get(last, ZERO), day_text(last)
+        streak = streak_of(m, g, per_day, last, min_sample)
+    value = combine(m.aggregation, total)
+    few = None
+    if value is not None and not enough(m, total, min_sample):
+        few = sample_text(m, sample_of(m, total))
+    hit = None if few else goal_met(g.op, g.target, value, unit=m.unit)
+    return GoalResult(g, m, value, hit, streak, scope, few)
 
 
 def _headline(results: Sequence[GoalResult], last: dt.date) -> str:
@@ -275,9 +296,12 @@ def _streak_text(streak: int | None, star_from: int) -> str:
 def _results_table(post: _Post, results: Sequence[GoalResult], star_from: int) -> None:
     rows: list[tuple[str, ...]] = []
     for r in results:
+        result = fmt_value(r.metric.unit, r.value) + (
+            f" {mark(r.hit)}" if r.hit is not None else ""
+        )
         row = (
             short_name(r.metric),
-            fmt_value(r.metric.unit, r.value) + (f" {mark(r.hit)}" if r.hit is not None else ""),
+            result + (f" ({r.few})" if r.few else ""),
             fmt_goal(r.metric.unit, r.goal.op, r.goal.target),
             r.scope,
             _streak_text(r.streak, star_from),
@@ -293,14 +317,15 @@ def _results_table(post: _Post, results: Sequence[GoalResult], star_from: int) -
     )
 
 
-def _other_figures(metrics: Sequence[Metric], ds: DaySums, last: dt.date) -> str:
+def _other_figures(metrics: Sequence[Metric], ds: DaySums, last: dt.date, min_sample: int) -> str:
     """The last working day's figures of the metrics without a goal, in one line."""
     others = []
     for m in metrics:
         s = team_per_day(ds, m.key).get(last)
         v = combine(m.aggregation, s) if s else None
-        if v is not None:
-            others.append(f"{short_name(m)} {fmt_value(m.unit, v)}")
+        if v is not None and s is not None:
+            few = "" if enough(m, s, min_sample) else f" ({sample_text(m, sample_of(m, s))})"
+            others.append(f"{short_name(m)} {fmt_value(m.unit, v)}{few}")
     return " · ".join(others)
 
 
@@ -330,7 +355,8 @@ def _closing(post: _Post, team_goals: Sequence[Goal], by_key: dict[str, Metric])
     post.blocks.append(
         Context(
             "Movers: best improvement vs their previous 7 days · streak: days with figures "
-            "in a row on target · `/stats` for the details"
+            "in a row on target · a figure with fewer than the minimum contacts is shown, "
+            "not judged · `/stats` for the details"
         )
     )
 
@@ -359,7 +385,8 @@ async def run(ctx: HandlerContext, info: JobRunInfo) -> None:
         return
     reply = await build_update(ctx, team, today)
     if reply is None:
-        lead = await people.get_person(ctx.db, person_id=team.lead_id) if team.lead_id else None
+        # Whoever leads the team now (a recorded lead since demoted gets nothing).
+        lead = current_lead(team, await people.list_people(ctx.db, team_id=team.id))
         if lead is None:
             log.info("goal update team=%s: no goals, no data and no lead; nothing to do", team.id)
             return

@@ -1,6 +1,11 @@
 """The 1:1 sweep (every 5 minutes): moves schedules past slots that went by, sends each
 person their reminders in their own zone (the working day before, and shortly before),
-and nudges the lead (then the manager) when a cadence lapses."""
+and nudges the lead (then the manager) when a cadence lapses.
+
+The "lead" of each schedule is whoever holds it now (handlers.oneonone.acting_leads), read
+at every sweep: a lead moved or demoted since it was set up gets no more prep cards or
+nudges about that person; their current lead does. A schedule nobody holds now (the
+person has no lead or manager) sends nothing, and the log says so."""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import logging
 from dataclasses import dataclass
 
 from domain.localtime import local_date, local_now, local_to_utc, zone_name
+from domain.roles import Role
 from domain.shifts import (
     DEFAULT_WORK_HOURS,
     first_shift_start,
@@ -17,8 +23,16 @@ from domain.shifts import (
 )
 from domain.types import Block, Buttons, Context, Reply, Text
 from handlers.core import notify
+from handlers.core.access import current_manager
 from handlers.core.context import HandlerContext
-from handlers.oneonone import due_since, following_slot, lapse_state, prep_button, prep_card
+from handlers.oneonone import (
+    acting_leads,
+    due_since,
+    following_slot,
+    lapse_state,
+    prep_button,
+    prep_card,
+)
 from jobs.spec import Cron, JobRunInfo, JobSpec
 from storage import oneonones as store
 from storage import people
@@ -86,13 +100,18 @@ class _Due:
 
 
 def _due_reminders(
-    upcoming: list[OneOnOne], by_id: dict[int, Person], now: dt.datetime, soon: dt.timedelta
+    upcoming: list[OneOnOne],
+    holders: dict[int, Person | None],
+    by_id: dict[int, Person],
+    now: dt.datetime,
+    soon: dt.timedelta,
 ) -> list[_Due]:
-    """The reminders whose time has come, to both people of each upcoming 1:1."""
+    """The reminders whose time has come, to both people of each upcoming 1:1 (its lead
+    being whoever holds it now)."""
     due: list[_Due] = []
     for o in upcoming:
         assert o.next_at is not None
-        lead, agent = by_id.get(o.lead_id), by_id.get(o.agent_id)
+        lead, agent = holders.get(o.id or 0), by_id.get(o.agent_id)
         if lead is None or agent is None or not agent.active:
             continue
         base = f"1on1:{o.id}:{o.next_at:%Y%m%dT%H%M}"
@@ -115,9 +134,9 @@ async def send_reminders(ctx: HandlerContext, now: dt.datetime) -> int:
     ]
     if not upcoming:
         return 0
-    ids = {o.lead_id for o in upcoming} | {o.agent_id for o in upcoming}
-    by_id = await people.get_people(ctx.db, person_ids=list(ids))
-    due = _due_reminders(upcoming, by_id, now, dt.timedelta(minutes=minutes))
+    holders = await _holders(ctx, upcoming)
+    by_id = await people.get_people(ctx.db, person_ids=[o.agent_id for o in upcoming])
+    due = _due_reminders(upcoming, holders, by_id, now, dt.timedelta(minutes=minutes))
     # Building a prep card is a few queries: skip the reminders sent on earlier sweeps.
     sent = await store.existing_keys(ctx.db, keys=[d.key for d in due])
     msgs: list[OutboxNew] = []
@@ -145,6 +164,7 @@ async def _day_before(
     text = f"📅 Your 1:1 with *{other.display_name}* is on *{when}* ({o.duration_minutes} min)."
     blocks: list[Block] = [Text(text)]
     if is_lead:
+        # The card's history is the schedule's (its lead_id); it goes to whoever holds it now.
         blocks.extend(
             await prep_card(ctx, lead_id=o.lead_id, agent=other, o=o, viewer_tz=person.timezone)
         )
@@ -178,11 +198,11 @@ async def check_lapses(ctx: HandlerContext, now: dt.datetime) -> int:
     late = [(o, s) for o, s in late if s != "ok"]
     if not late:
         return 0
-    ids = {o.lead_id for o, _ in late} | {o.agent_id for o, _ in late}
-    by_id = await people.get_people(ctx.db, person_ids=list(ids))
+    holders = await _holders(ctx, [o for o, _ in late])
+    by_id = await people.get_people(ctx.db, person_ids=[o.agent_id for o, _ in late])
     msgs: list[OutboxNew] = []
     for o, state in late:
-        lead, agent = by_id.get(o.lead_id), by_id.get(o.agent_id)
+        lead, agent = holders.get(o.id or 0), by_id.get(o.agent_id)
         if lead is None or agent is None or not agent.active or not lead.active:
             continue
         due = due_since(o, dealt.get(o.id or 0))
@@ -216,13 +236,44 @@ async def check_lapses(ctx: HandlerContext, now: dt.datetime) -> int:
     return await notify.send(ctx, msgs)
 
 
+async def _holders(ctx: HandlerContext, schedules: list[OneOnOne]) -> dict[int, Person | None]:
+    """Who holds each schedule now; a redirect or a schedule nobody holds is logged."""
+    holders = await acting_leads(ctx, schedules)
+    for o in schedules:
+        holder = holders.get(o.id or 0)
+        if holder is None:
+            log.warning(
+                "1:1 %s: nobody leads person %s now (set up by %s); no reminders sent",
+                o.id,
+                o.agent_id,
+                o.lead_id,
+            )
+        elif holder.id != o.lead_id:
+            log.info(
+                "1:1 %s: person %s is led by %s now, not %s; reminders go to %s",
+                o.id,
+                o.agent_id,
+                holder.id,
+                o.lead_id,
+                holder.id,
+            )
+    return holders
+
+
 async def _manager_of(ctx: HandlerContext, lead: Person, agent: Person) -> Person | None:
+    """The manager of the person's team now (an active manager), else the lead's own."""
     if agent.team_id is not None:
         team = await people.get_team(ctx.db, team_id=agent.team_id)
         if team is not None and team.manager_id:
-            return await people.get_person(ctx.db, person_id=team.manager_id)
+            manager = await people.get_person(ctx.db, person_id=team.manager_id)
+            known = {manager.id: manager} if manager is not None and manager.id else {}
+            current = current_manager(team, known)
+            if current is not None:
+                return current
     if lead.manager_id:
-        return await people.get_person(ctx.db, person_id=lead.manager_id)
+        manager = await people.get_person(ctx.db, person_id=lead.manager_id)
+        if manager is not None and manager.active and manager.role is Role.manager:
+            return manager
     return None
 
 

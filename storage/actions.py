@@ -20,6 +20,7 @@ from storage.db import Database
 from storage.models import (
     ActionItem,
     ActionItemEvent,
+    ActionProposal,
     MetricValue,
     OneOnOne,
     OutboxMessage,
@@ -99,10 +100,13 @@ async def change(
     messages: MessagesFor | None = None,
     expect_owner_id: int | None = None,
     withdraw_followups: bool = False,
+    withdraw_proposals: bool = False,
 ) -> ChangeResult:
     """Apply `updates` and record one event, only when the item (locked for the
     transaction) is still in one of `allowed_from` (and still owned by `expect_owner_id`
-    when given): two people pressing Done at once close it once."""
+    when given): two people pressing Done at once close it once. `withdraw_proposals`
+    withdraws the owner's pending request (a leader moved the date or closed the item
+    meanwhile, so there is nothing left to decide)."""
     if not 0 < item_id <= MAX_ID:
         return ChangeResult(None, False)
     async with db.session() as s:
@@ -133,6 +137,8 @@ async def change(
         await s.refresh(item)
         if withdraw_followups:
             await _withdraw_in(s, item_id)
+        if withdraw_proposals:
+            await _withdraw_proposals_in(s, item_id, now)
         event = ActionItemEvent(
             item_id=item_id, actor_id=actor_id, kind=kind, detail=detail[:1000], created_at=now
         )
@@ -182,6 +188,250 @@ async def add_event(
         await s.flush()
         await enqueue_in(s, messages)
         return event
+
+
+async def _lock_open(session: AsyncSession, item_id: int) -> bool:
+    """Take the item's write lock (a row lock on PostgreSQL, the write lock on SQLite)
+    before anything is read, so two requests about it run one after the other. True when
+    the item exists and is open."""
+    result = await session.execute(
+        sa.update(ActionItem)
+        .where(
+            col(ActionItem.id) == item_id,
+            col(ActionItem.status).in_([st.value for st in OPEN_STATUSES]),
+        )
+        .values(updated_at=col(ActionItem.updated_at))
+        .execution_options(synchronize_session=False)
+    )
+    return getattr(result, "rowcount", 0) == 1
+
+
+@dataclass(frozen=True)
+class HelpResult:
+    """What `request_help` did: recorded (with its event), a repeat, or the item closed."""
+
+    event: ActionItemEvent | None
+    repeat: bool = False
+
+
+async def request_help(
+    db: Database,
+    *,
+    item_id: int,
+    actor_id: int,
+    detail: str,
+    now: dt.datetime,
+    repeat_within: dt.timedelta,
+    messages: Callable[[ActionItemEvent], Sequence[OutboxNew]],
+) -> HelpResult:
+    """Record a request for help and its DM, once per request: the same request (same
+    person, same words) again within `repeat_within` is a repeat (a double press, a form
+    sent twice) and does nothing; the DM's key comes from the new event's id, so two
+    genuine requests both go."""
+    if not 0 < item_id <= MAX_ID:
+        return HelpResult(None)
+    async with db.session() as s:
+        if not await _lock_open(s, item_id):
+            return HelpResult(None)
+        last = (
+            (
+                await s.execute(
+                    select(ActionItemEvent)
+                    .where(
+                        col(ActionItemEvent.item_id) == item_id,
+                        col(ActionItemEvent.kind) == "help_requested",
+                        col(ActionItemEvent.actor_id) == actor_id,
+                        col(ActionItemEvent.created_at) > now - repeat_within,
+                    )
+                    .order_by(
+                        col(ActionItemEvent.created_at).desc(), col(ActionItemEvent.id).desc()
+                    )
+                    .limit(1)
+                )
+            )
+            .scalars()
+            .first()
+        )
+        if last is not None and last.detail == detail[:1000]:
+            return HelpResult(last, repeat=True)
+        event = ActionItemEvent(
+            item_id=item_id,
+            actor_id=actor_id,
+            kind="help_requested",
+            detail=detail[:1000],
+            created_at=now,
+        )
+        s.add(event)
+        await s.flush()
+        await enqueue_in(s, messages(event))
+        return HelpResult(event)
+
+
+# --- the owner's requests: a new due date, a cancellation ---------------------------------
+
+
+PROPOSAL_EVENTS = {"due": "due_proposed", "cancel": "cancel_requested"}
+
+ProposalMessages = Callable[[ActionItem, ActionProposal], Sequence[OutboxNew]]
+
+
+@dataclass(frozen=True)
+class ProposalResult:
+    """What `propose` or `decide` did. `applied` is False when the item was closed, handed
+    on, or (for `decide`) the request was no longer pending; `item` and `proposal` are
+    then as they are now."""
+
+    item: ActionItem | None
+    proposal: ActionProposal | None
+    applied: bool
+    replaced: ActionProposal | None = None  # a pending request this one took the place of
+
+
+async def _withdraw_proposals_in(session: AsyncSession, item_id: int, now: dt.datetime) -> int:
+    result = await session.execute(
+        sa.update(ActionProposal)
+        .where(col(ActionProposal.item_id) == item_id, col(ActionProposal.status) == "pending")
+        .values(status="withdrawn", decided_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def _locked_item(session: AsyncSession, item_id: int) -> ActionItem | None:
+    rows = await session.execute(
+        select(ActionItem).where(col(ActionItem.id) == item_id).with_for_update()
+    )
+    return rows.scalars().first()
+
+
+async def propose(
+    db: Database,
+    *,
+    proposal: ActionProposal,
+    now: dt.datetime,
+    detail: str,
+    messages: ProposalMessages,
+) -> ProposalResult:
+    """Record the owner's request (a pending one before it is withdrawn: the newest
+    counts), its trail event and the DM asking for a decision, in one transaction; only
+    while the item is open and still theirs. The item itself does not change."""
+    item_id = proposal.item_id
+    if not 0 < item_id <= MAX_ID:
+        return ProposalResult(None, None, False)
+    async with db.session() as s:
+        locked = await _lock_open(s, item_id)
+        item = await _locked_item(s, item_id)
+        if not locked or item is None or item.owner_id != proposal.proposed_by_id:
+            return ProposalResult(item, None, False)
+        old = (
+            (
+                await s.execute(
+                    select(ActionProposal).where(
+                        col(ActionProposal.item_id) == item_id,
+                        col(ActionProposal.status) == "pending",
+                    )
+                )
+            )
+            .scalars()
+            .first()
+        )
+        if old is not None:
+            old.status = "withdrawn"
+            old.decided_at = now
+            await s.flush()
+        proposal.status = "pending"
+        proposal.created_at = now
+        proposal.from_due = item.due_date
+        s.add(proposal)
+        await s.flush()
+        s.add(
+            ActionItemEvent(
+                item_id=item_id,
+                actor_id=proposal.proposed_by_id,
+                kind=PROPOSAL_EVENTS[proposal.kind],
+                detail=detail[:1000],
+                created_at=now,
+            )
+        )
+        await s.flush()
+        await enqueue_in(s, messages(item, proposal))
+        return ProposalResult(item, proposal, True, old)
+
+
+async def get_proposal(db: Database, *, proposal_id: int) -> ActionProposal | None:
+    if not 0 < proposal_id <= MAX_ID:
+        return None
+    async with db.session() as s:
+        return await s.get(ActionProposal, proposal_id)
+
+
+async def pending_proposal(db: Database, *, item_id: int) -> ActionProposal | None:
+    """The item's pending request, if there is one."""
+    async with db.session() as s:
+        rows = await s.execute(
+            select(ActionProposal).where(
+                col(ActionProposal.item_id) == item_id, col(ActionProposal.status) == "pending"
+            )
+        )
+        return rows.scalars().first()
+
+
+async def decide(
+    db: Database,
+    *,
+    proposal_id: int,
+    approve: bool,
+    actor_id: int,
+    now: dt.datetime,
+    detail: str,
+    messages: ProposalMessages,
+) -> ProposalResult:
+    """Approve or decline a pending request, in one transaction with its trail event and
+    the owner's notice. Approving a new date moves the item's due date (its follow-ups
+    start again from the new date); approving a cancellation cancels the item. Only when
+    the request is still pending and the item still open and owned by whoever asked."""
+    if not 0 < proposal_id <= MAX_ID:
+        return ProposalResult(None, None, False)
+    async with db.session() as s:
+        proposal = await s.get(ActionProposal, proposal_id)
+        if proposal is None:
+            return ProposalResult(None, None, False)
+        locked = await _lock_open(s, proposal.item_id)
+        item = await _locked_item(s, proposal.item_id)
+        await s.refresh(proposal)
+        if (
+            not locked
+            or item is None
+            or proposal.status != "pending"
+            or item.owner_id != proposal.proposed_by_id
+        ):
+            return ProposalResult(item, proposal, False)
+        proposal.status = "approved" if approve else "declined"
+        proposal.decided_by_id = actor_id
+        proposal.decided_at = now
+        kind = "proposal_declined"
+        if approve and proposal.kind == "due":
+            item.due_date = proposal.due_date
+            kind = "due_changed"
+        elif approve:
+            item.status = ActionStatus.cancelled
+            item.closed_at = now
+            kind = "cancelled"
+        if approve:
+            item.updated_at = now
+            await _withdraw_in(s, item.id or 0)
+        s.add(
+            ActionItemEvent(
+                item_id=proposal.item_id,
+                actor_id=actor_id,
+                kind=kind,
+                detail=detail[:1000],
+                created_at=now,
+            )
+        )
+        await s.flush()
+        await enqueue_in(s, messages(item, proposal))
+        return ProposalResult(item, proposal, True)
 
 
 async def list_items(

@@ -325,6 +325,39 @@ class ActionItemEvent(SQLModel, table=True):
     created_at: dt.datetime = ts_field(default_now=True)
 
 
+class ActionProposal(SQLModel, table=True):
+    """An owner's request to move the due date of (or to cancel) an item someone else
+    assigned them; the assigner or the owner's lead approves or declines it. At most one
+    is pending per item; the item is unchanged until it is approved."""
+
+    __table_args__ = (
+        sa.Index(
+            "uq_actionproposal_pending",
+            "item_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+        sa.CheckConstraint("kind IN ('due', 'cancel')", name="ck_actionproposal_kind"),
+        sa.CheckConstraint(
+            "status IN ('pending', 'approved', 'declined', 'withdrawn')",
+            name="ck_actionproposal_status",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="actionitem.id", index=True)
+    kind: str = Field(max_length=8)  # due | cancel
+    due_date: dt.date | None = None  # the date asked for (kind due; None: no due date)
+    from_due: dt.date | None = None  # the item's due date when it was asked
+    reason: str = Field(default="", max_length=500)
+    proposed_by_id: int | None = Field(default=None, foreign_key="person.id")
+    status: str = Field(default="pending", max_length=10)
+    decided_by_id: int | None = Field(default=None, foreign_key="person.id")
+    created_at: dt.datetime = ts_field(default_now=True)
+    decided_at: dt.datetime | None = ts_field(nullable=True)
+
+
 # --- pulse (ESAT) ----------------------------------------------------------------------
 
 

@@ -1,5 +1,6 @@
 """One-on-ones: schedules, occurrences (held, skipped, moved), agenda points, and the reads
-behind the prep card. Keyword-only arguments; each call is one transaction.
+behind the prep card. Keyword-only arguments; each call is one transaction, and a change
+takes the messages it causes (the DM telling the other person) into that transaction.
 
 `OneOnOne.next_at` is the upcoming occurrence (a moved one included). An occurrence row
 exists once something happened to a slot: held, skipped, moved (the original slot, with
@@ -9,14 +10,14 @@ the new time in `reason`), or "scheduled" for a slot that passed with nothing re
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 
 from domain.items import ActionStatus
-from domain.kpi import ZERO, combine
+from domain.kpi import ZERO, Sums, combine
 from domain.localtime import stored_zone
 from storage import kpis
 from storage.db import Database
@@ -36,7 +37,12 @@ from storage.outbox import OutboxNew, enqueue_in, insert_ignore
 DEALT = ("held", "skipped")
 
 
+MAX_ID = 2**31 - 1  # ids beyond a 32-bit integer cannot exist (and would overflow a query)
+
+
 async def get(db: Database, *, one_on_one_id: int) -> OneOnOne | None:
+    if not 0 < one_on_one_id <= MAX_ID:
+        return None
     async with db.session() as s:
         return await s.get(OneOnOne, one_on_one_id)
 
@@ -59,15 +65,20 @@ async def list_active(
     *,
     lead_ids: Sequence[int] | None = None,
     agent_id: int | None = None,
+    agent_ids: Sequence[int] | None = None,
     due_before: dt.datetime | None = None,
 ) -> list[OneOnOne]:
-    """Active 1:1s (of some leads, of one agent, or all), soonest first."""
+    """Active 1:1s (of some leads, of one or some agents, or all), soonest first."""
+    if agent_ids is not None and not agent_ids:
+        return []
     async with db.session() as s:
         q = select(OneOnOne).where(col(OneOnOne.active))
         if lead_ids is not None:
             q = q.where(col(OneOnOne.lead_id).in_(list(lead_ids)))
         if agent_id is not None:
             q = q.where(OneOnOne.agent_id == agent_id)
+        if agent_ids is not None:
+            q = q.where(col(OneOnOne.agent_id).in_(list(agent_ids)))
         if due_before is not None:
             q = q.where(col(OneOnOne.next_at) < due_before)
         rows = await s.execute(q.order_by(col(OneOnOne.next_at), col(OneOnOne.id)))
@@ -86,27 +97,40 @@ async def schedule(
     timezone: str,
     next_at: dt.datetime,
     at: dt.datetime,
+    replaces: Sequence[int] = (),
+    messages: Callable[[OneOnOne, bool], Sequence[OutboxNew]] | None = None,
 ) -> tuple[OneOnOne, bool]:
     """Start (or replace) the pair's schedule; returns (the 1:1, whether one was replaced).
 
-    Agenda points not yet discussed move to the new schedule.
+    `replaces`: other active schedules of this person that the new one takes over (one
+    inherited from a lead who no longer leads them). Agenda points not yet discussed
+    move to the new schedule. `messages` (given the new 1:1 and whether one was
+    replaced) are enqueued in the same transaction.
     """
     async with db.session() as s:
-        old = (
+        olds = list(
             (
                 await s.execute(
                     select(OneOnOne).where(
-                        col(OneOnOne.lead_id) == lead_id,
-                        col(OneOnOne.agent_id) == agent_id,
+                        sa.or_(
+                            sa.and_(
+                                col(OneOnOne.lead_id) == lead_id,
+                                col(OneOnOne.agent_id) == agent_id,
+                            ),
+                            sa.and_(
+                                col(OneOnOne.id).in_(list(replaces)),
+                                col(OneOnOne.agent_id) == agent_id,
+                            ),
+                        ),
                         col(OneOnOne.active),
                     )
                 )
-            )
-            .scalars()
-            .first()
+            ).scalars()
         )
-        if old is not None:
+        for old in olds:
             old.active = False
+            old.next_at = None
+        if olds:
             await s.flush()
         new = OneOnOne(
             lead_id=lead_id,
@@ -122,25 +146,31 @@ async def schedule(
         )
         s.add(new)
         await s.flush()
-        if old is not None:
+        if olds:
             await s.execute(
                 sa.update(AgendaItem)
                 .where(
-                    col(AgendaItem.one_on_one_id) == old.id,
+                    col(AgendaItem.one_on_one_id).in_([o.id for o in olds]),
                     col(AgendaItem.occurrence_id).is_(None),
                 )
                 .values(one_on_one_id=new.id)
             )
-        return new, old is not None
+        if messages is not None:
+            await enqueue_in(s, messages(new, bool(olds)))
+        return new, bool(olds)
 
 
-async def cancel(db: Database, *, one_on_one_id: int) -> bool:
+async def cancel(db: Database, *, one_on_one_id: int, messages: Sequence[OutboxNew] = ()) -> bool:
+    """Stop a schedule (history and notes stay), with its messages; False when it was not
+    active (nothing is sent then)."""
     async with db.session() as s:
         o = await s.get(OneOnOne, one_on_one_id)
         if o is None or not o.active:
             return False
         o.active = False
         o.next_at = None
+        await s.flush()
+        await enqueue_in(s, messages)
         return True
 
 
@@ -155,8 +185,10 @@ async def record_occurrence(
     reason: str | None = None,
     next_at: dt.datetime | None = None,
     set_next: bool = False,
+    messages: Sequence[OutboxNew] = (),
 ) -> OneOnOneOccurrence:
-    """Mark a slot held/skipped/moved (creating its row); optionally move `next_at`.
+    """Mark a slot held/skipped/moved (creating its row); optionally move `next_at`; and
+    enqueue the messages it causes, all in one transaction.
 
     A held 1:1 takes the pending agenda points with it.
     """
@@ -194,6 +226,7 @@ async def record_occurrence(
                 )
                 .values(occurrence_id=occ.id)
             )
+        await enqueue_in(s, messages)
         return occ
 
 
@@ -332,6 +365,8 @@ class KpiFigure:
     previous: float | None  # the period before, of the same length
     days: int  # days with data in the period
     daily: tuple[float | None, ...]  # each day of the period (for a sparkline)
+    sums: Sums = ZERO  # what `value` rests on (its contacts: the minimum-sample rule)
+    prev_sums: Sums = ZERO
 
 
 async def person_kpis(
@@ -389,6 +424,8 @@ async def _figures(
                 combine(m.aggregation, prev),
                 days,
                 tuple(daily),
+                cur,
+                prev,
             )
         )
     return out

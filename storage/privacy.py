@@ -18,6 +18,7 @@ from storage.db import Database
 from storage.models import (
     ActionItem,
     ActionItemEvent,
+    ActionProposal,
     AgendaItem,
     Goal,
     JobRun,
@@ -104,6 +105,14 @@ async def export_person(db: Database, *, email: str) -> dict[str, Any] | None:
             "action_items": items,
             "action_item_events": await rows(
                 select(ActionItemEvent).where(col(ActionItemEvent.actor_id) == pid)
+            ),
+            "action_item_requests": await rows(
+                select(ActionProposal).where(
+                    sa.or_(
+                        col(ActionProposal.proposed_by_id) == pid,
+                        col(ActionProposal.decided_by_id) == pid,
+                    )
+                )
             ),
             "one_on_ones": series,
             "one_on_one_occurrences": await rows(

@@ -1,14 +1,18 @@
 """`/action`: owned action items with a due date, a trail, follow-ups and evidence.
 
-Every item has exactly one owner. A lead or manager assigns items within the teams they
-lead or manage; anyone may create items for themselves. Only the owner, the person who
-assigned it, and the owner's lead or manager may change an item. An item may be linked
-to a metric (`metric aht <= 300s`): once the owner meets it for enough working days in a
-row, whoever assigned it is offered a one-click close.
+Every item has exactly one owner. A lead assigns items to the agents of their team, a
+manager to the agents and leads of the teams they manage (handlers/core/access.py);
+anyone may create items for themselves. Only the owner and whoever may act on the owner
+now may see or change an item. The owner of an item someone else assigned may accept,
+finish and ask for help; a new date or a cancellation is a request that the assigner
+(or the owner's lead) approves or declines (proposals.py). An item may be linked to a
+metric (`metric aht <= 300s`): once the owner meets it for enough working days in a row,
+whoever assigned it is offered a one-click close, checked again when it is pressed.
 
 Modules: commands.py and listing.py (the sub-commands), buttons.py (every `action.*`
 button and form), service.py (create and show), changes.py (every later change),
-permissions.py (who may), targets.py (metric links), evidence.py, render.py,
+proposals.py (the owner's requests and their decisions), permissions.py (who may),
+targets.py (metric links), evidence.py, render.py,
 notices.py (DMs held until working hours), text.py (titles, notes, item numbers),
 home.py.
 
@@ -28,25 +32,29 @@ from __future__ import annotations
 from handlers.actions.buttons import action_button
 from handlers.actions.commands import (
     accept_command,
+    approve_command,
     cancel_command,
     create,
+    decline_command,
     done,
     due,
     reassign_command,
     show,
 )
-from handlers.actions.evidence import Evidence, compute_evidence
+from handlers.actions.evidence import RECENT_EVIDENCE_DAYS, Evidence, compute_evidence
 from handlers.actions.home import home_section
 from handlers.actions.listing import list_items
 from handlers.actions.notices import working_hours_dm
 from handlers.actions.render import close_offer_buttons, item_buttons, item_ref
 from handlers.actions.service import create_item
 from handlers.actions.targets import MetricLink
+from handlers.core.access import checked, checked_actions
 from handlers.core.context import ActionSpec, CommandSpec
 
 __all__ = [
     "BUTTONS",
     "COMMAND",
+    "RECENT_EVIDENCE_DAYS",
     "Evidence",
     "MetricLink",
     "close_offer_buttons",
@@ -95,7 +103,7 @@ COMMAND = CommandSpec(
         ),
         CommandSpec(
             verb="due",
-            summary="Move an item's due date, or clear it with `none`",
+            summary="Move an item's due date, or clear it with `none` (its owner asks for it)",
             usage=("/action due ID DATE|none",),
             handler=due,
             examples=("/action due 12 next friday", "/action due 12 none"),
@@ -109,10 +117,24 @@ COMMAND = CommandSpec(
         ),
         CommandSpec(
             verb="cancel",
-            summary="Cancel an item, with an optional reason",
+            summary="Cancel an item, with an optional reason (its owner asks for it)",
             usage=("/action cancel ID [reason]",),
             handler=cancel_command,
             examples=("/action cancel 12 customer closed the account",),
+        ),
+        CommandSpec(
+            verb="approve",
+            summary="Approve the owner's request for a new date or a cancellation",
+            usage=("/action approve ID",),
+            handler=approve_command,
+            examples=("/action approve 12",),
+        ),
+        CommandSpec(
+            verb="decline",
+            summary="Decline the owner's request, with an optional reason they will see",
+            usage=("/action decline ID [reason]",),
+            handler=decline_command,
+            examples=("/action decline 12 the customer needs it this week",),
         ),
     ),
     examples=(
@@ -122,5 +144,6 @@ COMMAND = CommandSpec(
         "/action done 12 called, resolved",
     ),
 )
+COMMAND = checked(COMMAND)  # every sub-command reads its actor's role and team now
 
-BUTTONS = ActionSpec(prefix="action", handler=action_button)
+BUTTONS = checked_actions(ActionSpec(prefix="action", handler=action_button))

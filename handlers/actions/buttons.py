@@ -3,6 +3,8 @@
 - `action.accept`, `action.done`, `action.help`: value `"<item id>"`, on the owner's DM.
 - `action.achieved`: value `"<item id>"`, the one-click close offered on evidence.
 - `action.show`: value `"<item id>"`, the item with its trail.
+- `action.approve`, `action.decline` (with an optional reason): value
+  `"<item id>:<request id>"`, on the DM asking whoever decides an owner's request.
 - `action.create` (handlers/core/followups.py): value `"<source>:<ref>:<owner person id>"`.
   Pressed, it opens the form (title, due); submitted, it creates the item with that source.
 """
@@ -12,13 +14,14 @@ from __future__ import annotations
 import datetime as dt
 
 from domain.dates import DateError, parse_date
-from domain.errors import NotAllowed, NotFound, UsageError, UserError
+from domain.errors import NotFound, UsageError, UserError
 from domain.fmt import fmt_goal
 from domain.localtime import local_today
-from domain.roles import LEADERS
 from domain.types import Action, Actor, Reply
 from handlers.actions.changes import accept, ask_help, mark_done
+from handlers.actions.evidence import evidence_for
 from handlers.actions.permissions import get_person, load_item, require_can_assign
+from handlers.actions.proposals import decide
 from handlers.actions.render import due_text, item_ref, plain
 from handlers.actions.service import create_item, show_reply
 from handlers.actions.text import clean_text, parse_item_id
@@ -29,6 +32,7 @@ from storage import actions as store
 from storage import catalogue
 
 _INVALID = "That button isn't valid any more. Nothing was changed."
+_NO_SOURCE = "That button's 1:1 or pulse round isn't one you can see. Nothing was changed."
 
 
 # --- action.create ----------------------------------------------------------------------
@@ -38,18 +42,16 @@ async def _check_source(ctx: HandlerContext, actor: Actor, value: str) -> follow
     """The seam checks the value's shape; this checks the 1:1 or pulse round behind it
     still exists and that the presser may act on it."""
     source = followups.parse_value(value)
+    # One answer whether the 1:1 or round doesn't exist or isn't the presser's: ids
+    # reveal nothing. Who may then create the item is require_can_assign's to say.
     if source.source == "one_on_one":
         o = await store.get_one_on_one(ctx.db, one_on_one_id=int(source.ref))
         if o is None or o.agent_id != source.owner_id:
-            raise NotFound("That 1:1 doesn't exist (any more). Nothing was changed.")
-        if actor.person_id not in (o.lead_id, o.agent_id) and actor.role not in LEADERS:
-            raise NotAllowed("That 1:1 isn't yours. Nothing was changed.")
+            raise NotFound(_NO_SOURCE)
     elif source.source == "pulse":
         r = await store.get_pulse_round(ctx.db, round_id=int(source.ref))
-        if r is None:
-            raise NotFound("That pulse round doesn't exist. Nothing was changed.")
-        if r.team_id not in await visible_team_ids(ctx, actor):
-            raise NotAllowed("That pulse round isn't from a team of yours. Nothing was changed.")
+        if r is None or r.team_id not in await visible_team_ids(ctx, actor):
+            raise NotFound(_NO_SOURCE)
     return source
 
 
@@ -72,11 +74,13 @@ def _read_form(form: dict[str, str], today: dt.date) -> tuple[str, dt.date | Non
 
 
 async def _create_from_form(action: Action, ctx: HandlerContext) -> Reply:
-    source = await _check_source(ctx, action.actor, action.value)
-    owner = await get_person(ctx, source.owner_id)
+    # Who may create the item first, then the source: a 1:1 or round of someone the
+    # presser may not act on reveals nothing.
+    owner = await get_person(ctx, followups.parse_value(action.value).owner_id)
     if owner is None:
         raise NotFound("That person isn't on the roster. Nothing was changed.")
     await require_can_assign(ctx, action.actor, owner)
+    source = await _check_source(ctx, action.actor, action.value)
     if not action.form:
         return Reply(form=followups.create_form(action.value), text="New action item")
     today = local_today(ctx.now(), action.actor.timezone)
@@ -108,17 +112,35 @@ def _button_item_id(value: str) -> int:
         raise UserError(_INVALID) from None
 
 
+def _pair(value: str) -> tuple[int, int]:
+    """`"<item id>:<request id>"` from an approve/decline button."""
+    item, _, proposal = value.partition(":")
+    return _button_item_id(item), _button_item_id(proposal)
+
+
 async def _achieved(ctx: HandlerContext, actor: Actor, item_id: int) -> Reply:
+    """Close as achieved, only while the evidence still holds (checked again now: a
+    button pressed later, or a value sent by hand, closes nothing early)."""
     item = await load_item(ctx, actor, item_id)
     if item.metric_key is None:
         raise UserError(f"{item_ref(item)} isn't linked to a metric. Nothing was changed.")
     metric = await catalogue.get_metric(ctx.db, key=item.metric_key)
-    name = metric.name if metric else item.metric_key
-    goal = (
-        fmt_goal(metric.unit, item.metric_op or "", item.metric_target or 0)
-        if metric
-        else f"{item.metric_op} {item.metric_target}"
-    )
+    owner = await get_person(ctx, item.owner_id)
+    evidence = await evidence_for(ctx, item, owner) if owner is not None else None
+    today = local_today(ctx.now(), owner.timezone if owner else actor.timezone)
+    days = ctx.settings.action_evidence_days
+    if evidence is None or metric is None or not evidence.holds(days, today):
+        line = (
+            evidence.line(metric, item.metric_op or "", item.metric_target or 0, today=today)
+            if evidence is not None and metric is not None
+            else "no figures yet."
+        )
+        raise UserError(
+            f"{item_ref(item)} isn't achieved yet: it needs its target met for {days} working "
+            f"days in a row. {line} Nothing was changed."
+        )
+    name = metric.name
+    goal = fmt_goal(metric.unit, item.metric_op or "", item.metric_target or 0)
     return await mark_done(
         ctx,
         actor,
@@ -137,10 +159,20 @@ async def action_button(action: Action, ctx: HandlerContext) -> Reply:
     if action.action_id == followups.CREATE_ACTION_ID:
         return await _create_from_form(action, ctx)
     kind = action.action_id.removeprefix("action.")
+    actor = action.actor
+    if kind in ("approve", "decline"):
+        item_id, proposal_id = _pair(action.value)
+        return await decide(
+            ctx,
+            actor,
+            item_id,
+            approve=kind == "approve",
+            proposal_id=proposal_id,
+            reason=action.form.get("reason", ""),
+        )
     if kind not in ("accept", "done", "help", "achieved", "show"):
         raise UserError(_INVALID)
     item_id = _button_item_id(action.value)
-    actor = action.actor
     if kind == "accept":
         return await accept(ctx, actor, item_id)
     if kind == "done":

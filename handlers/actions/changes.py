@@ -14,12 +14,15 @@ from domain.localtime import local_today
 from domain.types import Actor, Block, Context, Header, Mention, Reply, Text
 from handlers.actions.notices import messages_to, working_hours_dm
 from handlers.actions.permissions import (
+    bound_owner,
+    decider_for,
     get_person,
     load_item,
     refuse_closed,
     require_can_assign,
     require_open,
 )
+from handlers.actions.proposals import propose_cancel, propose_due
 from handlers.actions.render import (
     assigned_reply,
     due_text,
@@ -31,13 +34,17 @@ from handlers.actions.render import (
     plain,
 )
 from handlers.actions.text import clean_note
+from handlers.core.access import leader_for
 from handlers.core.context import HandlerContext
 from storage import actions as store
-from storage import catalogue, people
+from storage import catalogue
 from storage.models import ActionItem, ActionItemEvent, Person
 from storage.outbox import OutboxNew
 
 _CHANGED_MEANWHILE = "{} changed meanwhile; nothing was changed."
+# The same request for help again within this time is one press sent twice (a double
+# click, a form submitted twice); two genuine requests are minutes apart.
+HELP_REPEAT_WINDOW = dt.timedelta(seconds=60)
 
 
 async def _metric_line(ctx: HandlerContext, item: ActionItem) -> str | None:
@@ -66,6 +73,7 @@ async def _close(
         updates={"status": status, "closed_at": ctx.now()},
         now=ctx.now(),
         withdraw_followups=True,
+        withdraw_proposals=True,
         messages=lambda _i, _e: pending,
     )
     if not result.applied:
@@ -85,8 +93,15 @@ async def mark_done(
         f" ({detail})" if detail else ""
     )
     notice = note_reply(f"Action item {item_ref(item)} done", text, item)
+    # Whoever assigned it hears (or the owner's lead, once the assigner no longer leads
+    # them); the owner hears when someone else closed it.
+    decider = await decider_for(ctx, item, await get_person(ctx, item.owner_id))
     pending = await messages_to(
-        ctx, actor, [item.assigned_by_id, item.owner_id], notice, f"action:{item.id}:done"
+        ctx,
+        actor,
+        [decider.id if decider else None, item.owner_id],
+        notice,
+        f"action:{item.id}:done",
     )
     await _close(ctx, actor, item_id, ActionStatus.done, detail, pending)
     done = f"Done: {item_ref(item)} *{item.title}*." + (" Closed as achieved." if achieved else "")
@@ -94,9 +109,13 @@ async def mark_done(
 
 
 async def cancel(ctx: HandlerContext, actor: Actor, item_id: int, reason: str) -> Reply:
-    """Cancel an open item, telling its owner and its assigner."""
+    """Cancel an open item, telling its owner and its assigner. The owner of an item
+    someone else assigned asks for the cancellation instead (proposals.py)."""
     item = await load_item(ctx, actor, item_id)
     await require_open(ctx, actor, item)
+    if bound_owner(actor, item):
+        return await propose_cancel(ctx, actor, item, reason)
+    decider = await decider_for(ctx, item, await get_person(ctx, item.owner_id))
     notice = note_reply(
         f"Action item {item_ref(item)} cancelled",
         f"*{actor.name}* cancelled {item_ref(item)}: *{item.title}*"
@@ -104,7 +123,11 @@ async def cancel(ctx: HandlerContext, actor: Actor, item_id: int, reason: str) -
         item,
     )
     pending = await messages_to(
-        ctx, actor, [item.owner_id, item.assigned_by_id], notice, f"action:{item.id}:cancelled"
+        ctx,
+        actor,
+        [item.owner_id, decider.id if decider else None],
+        notice,
+        f"action:{item.id}:cancelled",
     )
     await _close(ctx, actor, item_id, ActionStatus.cancelled, reason, pending)
     return plain(f"Cancelled {item_ref(item)} *{item.title}*.")
@@ -152,30 +175,25 @@ async def accept(ctx: HandlerContext, actor: Actor, item_id: int) -> Reply:
     return Reply(blocks=blocks, text=text.replace("*", ""), replace_original=True)
 
 
-async def _helper(ctx: HandlerContext, actor: Actor, item: ActionItem) -> Person | None:
-    """Whom to ask: the assigner; the owner's lead (then manager) when they assigned it."""
-    helper_id = item.assigned_by_id
-    if helper_id in (None, actor.person_id):
-        owner = await get_person(ctx, item.owner_id)
-        team = (
-            await people.get_team(ctx.db, team_id=owner.team_id)
-            if owner and owner.team_id
-            else None
-        )
-        helper_id = (team.lead_id if team and team.lead_id != actor.person_id else None) or (
-            team.manager_id if team else None
-        )
-    return await get_person(ctx, helper_id)
+async def _helper(ctx: HandlerContext, item: ActionItem) -> Person | None:
+    """Whom to ask: whoever assigned it (while they still lead the owner), else the
+    owner's lead (then manager) now."""
+    owner = await get_person(ctx, item.owner_id)
+    helper = await decider_for(ctx, item, owner)
+    if helper is None and owner is not None:
+        helper = await leader_for(ctx, owner)
+    return helper
 
 
 async def ask_help(ctx: HandlerContext, actor: Actor, item_id: int, message: str) -> Reply:
-    """The owner asks whoever assigned the item (or their lead) for help."""
+    """The owner asks whoever assigned the item (or their lead) for help, once per
+    request: the same request sent twice (a double press) asks once."""
     item = await load_item(ctx, actor, item_id)
     if item.owner_id != actor.person_id:
         raise NotAllowed(f"Only the owner of {item_ref(item)} can ask for help with it.")
     await require_open(ctx, actor, item)
     message = clean_note(message, "message")
-    helper = await _helper(ctx, actor, item)
+    helper = await _helper(ctx, item)
     if helper is None or helper.id == actor.person_id:
         raise UserError("There's nobody to ask: your team has no lead or manager on the roster.")
     text = f"*{actor.name}* asks for help with {item_ref(item)}: *{item.title}*" + (
@@ -189,24 +207,30 @@ async def ask_help(ctx: HandlerContext, actor: Actor, item_id: int, message: str
         ],
         text=text.replace("*", ""),
     )
-    key = f"action:{item.id}:help:{int(ctx.now().timestamp())}"
-    await store.add_event(
+    result = await store.request_help(
         ctx.db,
         item_id=item_id,
         actor_id=actor.person_id,
-        kind="help_requested",
         detail=f"asked {helper.display_name}" + (f": {message}" if message else ""),
         now=ctx.now(),
-        messages=[working_hours_dm(ctx, helper, reply, key=key)],
+        repeat_within=HELP_REPEAT_WINDOW,
+        messages=lambda event: [
+            working_hours_dm(ctx, helper, reply, key=f"action:{item.id}:help:{event.id}")
+        ],
     )
+    if result.event is None:
+        raise await refuse_closed(ctx, actor, await store.get(ctx.db, item_id=item_id) or item)
     done = f"I've asked {helper.display_name} to help with {item_ref(item)}."
+    if result.repeat:
+        done = f"I've already asked {helper.display_name} to help with {item_ref(item)}."
     return Reply(blocks=[Text(done)], text=done)
 
 
 async def change_due(
     ctx: HandlerContext, actor: Actor, item_id: int, new_due: dt.date | None
 ) -> Reply:
-    """Move an open item's due date (None clears it); the owner is told."""
+    """Move an open item's due date (None clears it); the owner is told. The owner of an
+    item someone else assigned asks for the new date instead (proposals.py)."""
     item = await load_item(ctx, actor, item_id)
     await require_open(ctx, actor, item)
     if item.due_date == new_due:
@@ -214,6 +238,8 @@ async def change_due(
             raise UserError(f"{item_ref(item)} has no due date already.")
         today = local_today(ctx.now(), actor.timezone)
         raise UserError(f"{item_ref(item)} is already due {due_text(item, today=today)}.")
+    if bound_owner(actor, item):
+        return await propose_due(ctx, actor, item, new_due)
     old = item.due_date.isoformat() if item.due_date else "none"
     new = new_due.isoformat() if new_due else "none"
     owner = await get_person(ctx, item.owner_id)
@@ -241,6 +267,7 @@ async def change_due(
         updates={"due_date": new_due},
         now=ctx.now(),
         withdraw_followups=True,
+        withdraw_proposals=True,
         messages=messages,
     )
     if not result.applied:
@@ -260,6 +287,11 @@ async def reassign(ctx: HandlerContext, actor: Actor, item_id: int, who: Mention
     if new_owner.id == item.owner_id:
         raise UserError(f"{new_owner.display_name} already owns {item_ref(item)}.")
     await require_can_assign(ctx, actor, new_owner)
+    if bound_owner(actor, item):
+        raise NotAllowed(
+            f"{item_ref(item)} was assigned to you: whoever assigned it (or your lead) can "
+            f"hand it on. Ask them, or `/action cancel {item.id} REASON` to ask to cancel it."
+        )
     old_owner = await get_person(ctx, item.owner_id)
     assigner = await get_person(ctx, actor.person_id)
     new_today = local_today(ctx.now(), new_owner.timezone)
@@ -304,6 +336,7 @@ async def reassign(ctx: HandlerContext, actor: Actor, item_id: int, who: Mention
         },
         now=ctx.now(),
         withdraw_followups=True,
+        withdraw_proposals=True,
         messages=messages,
         expect_owner_id=item.owner_id,
     )

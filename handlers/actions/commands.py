@@ -30,6 +30,7 @@ from domain.types import (
 from handlers.actions.changes import accept, cancel, change_due, mark_done, reassign
 from handlers.actions.notices import working_moment
 from handlers.actions.permissions import get_person, load_item
+from handlers.actions.proposals import decide
 from handlers.actions.render import due_text, goal_line, item_ref, person_name
 from handlers.actions.service import create_item, show_reply
 from handlers.actions.targets import MetricLink, parse_metric_clause
@@ -212,3 +213,16 @@ async def cancel_command(cmd: Command, args: Args, ctx: HandlerContext) -> Reply
     item_id = _item_id(args)
     reason = clean_note(args.rest_text(), "reason")
     return await cancel(ctx, cmd.actor, item_id, reason)
+
+
+async def approve_command(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
+    """`/action approve ID`: approve the owner's pending request about the item."""
+    item_id = _item_id(args)
+    args.expect_end()
+    return await decide(ctx, cmd.actor, item_id, approve=True)
+
+
+async def decline_command(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
+    """`/action decline ID [reason]`: decline it (the owner sees the reason)."""
+    item_id = _item_id(args)
+    return await decide(ctx, cmd.actor, item_id, approve=False, reason=args.rest_text())

@@ -14,6 +14,8 @@ from handlers.core.context import HandlerContext
 from storage import actions as store
 from storage.models import ActionItem, Metric, Person
 
+RECENT_EVIDENCE_DAYS = 7  # a close is offered (and accepted) on recent figures only
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -22,6 +24,14 @@ class Evidence:
     latest_day: dt.date | None
     latest_value: float | None
     streak: int
+
+    def holds(self, days: int, today: dt.date) -> bool:
+        """On target for `days` working days in a row, the latest of them recent."""
+        return (
+            self.streak >= days
+            and self.latest_day is not None
+            and (today - self.latest_day).days <= RECENT_EVIDENCE_DAYS
+        )
 
     def line(self, metric: Metric, op: str, target: float, *, today: dt.date) -> str:
         """One sentence for a card: the latest figure, on target or not, and the streak."""

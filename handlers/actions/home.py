@@ -5,6 +5,7 @@ from __future__ import annotations
 from domain.localtime import local_today
 from domain.roles import LEADERS
 from domain.types import Actor, Block, Context, Header, Text
+from handlers.actions.permissions import visible_items
 from handlers.actions.render import due_text, item_buttons, item_ref
 from handlers.core.access import visible_team_ids
 from handlers.core.context import HandlerContext
@@ -19,8 +20,9 @@ async def _team_line(ctx: HandlerContext, actor: Actor) -> str | None:
         return None
     teams = await visible_team_ids(ctx, actor)
     today = local_today(ctx.now(), actor.timezone)
-    n_open = await store.count_items(ctx.db, team_ids=teams)
-    n_overdue = len(await store.list_items(ctx.db, team_ids=teams, due_before=today))
+    items = await visible_items(ctx, actor, await store.list_items(ctx.db, team_ids=teams))
+    n_open = len(items)
+    n_overdue = sum(1 for i in items if i.due_date is not None and i.due_date < today)
     if not n_open:
         return None
     return f"Your teams: {n_open} open action items, {n_overdue} overdue. `/action list team`"

@@ -23,7 +23,7 @@ from domain.types import (
     Text,
     UnresolvedMention,
 )
-from handlers.actions.permissions import get_person
+from handlers.actions.permissions import get_person, visible_items
 from handlers.actions.render import STATUS_NAMES, item_ref, person_name
 from handlers.core.access import require_person_view, visible_team_ids
 from handlers.core.context import HandlerContext
@@ -187,6 +187,7 @@ async def list_items(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
     args.expect_end()
     today = local_today(ctx.now(), actor.timezone)
     items, title = await _FETCH[scope](ctx, actor, person, today)
+    items = await visible_items(ctx, actor, items)
     if not items:
         return _empty(scope, person, actor)
     return await _table(ctx, scope, title, items, today)

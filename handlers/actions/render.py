@@ -48,6 +48,9 @@ EVENT_NAMES = {
     "due_changed": "due date changed",
     "reassigned": "reassigned",
     "help_requested": "asked for help",
+    "due_proposed": "asked for a new date",
+    "cancel_requested": "asked to cancel",
+    "proposal_declined": "request declined",
     "reminder_sent": "reminder sent",
     "nudge_sent": "overdue nudge sent",
     "escalated": "escalated",
@@ -191,13 +194,17 @@ def item_card(
     trail: tuple[tuple[str, str, str, str], ...],
     *,
     for_owner: bool,
+    extra: Buttons | None = None,
 ) -> Reply:
-    """An item with its fields, its whole trail, and the buttons the viewer may use."""
+    """An item with its fields, its whole trail, and the buttons the viewer may use
+    (`extra`: Approve / Decline for whoever decides a pending request)."""
     blocks: list[Block] = [
         Header(f"{item_ref(item)} {item.title}"),
         Fields(tuple(pairs)),
         Table(("when", "who", "what", "detail"), trail),
     ]
+    if extra is not None:
+        blocks.append(extra)
     buttons = item_buttons(item, for_owner=for_owner)
     if buttons:
         blocks.append(buttons)

@@ -11,10 +11,11 @@ from domain.dates import DateError, format_day
 from domain.errors import NotFound, UsageError
 from domain.items import ActionStatus
 from domain.localtime import local_today
-from domain.types import Actor, Reply
+from domain.types import Actor, Buttons, Reply
 from handlers.actions.evidence import evidence_for
 from handlers.actions.notices import working_hours_dm
 from handlers.actions.permissions import get_person, require_can_assign
+from handlers.actions.proposals import asked_text, decision_buttons
 from handlers.actions.render import (
     EVENT_NAMES,
     SOURCE_NAMES,
@@ -28,6 +29,7 @@ from handlers.actions.render import (
 )
 from handlers.actions.targets import MetricLink
 from handlers.actions.text import clean_title
+from handlers.core.access import may_act_on
 from handlers.core.context import HandlerContext
 from handlers.core.followups import SOURCES
 from storage import actions as store
@@ -124,6 +126,18 @@ async def create_item(
 # --- show -----------------------------------------------------------------------------
 
 
+async def _request(
+    ctx: HandlerContext, actor: Actor, item: ActionItem, owner: Person | None, today: dt.date
+) -> tuple[tuple[str, str] | None, Buttons | None]:
+    """The owner's pending request as a field, and Approve / Decline for whoever decides."""
+    p = await store.pending_proposal(ctx.db, item_id=item.id or 0)
+    if p is None or item.status not in store.OPEN_STATUSES:
+        return None, None
+    may_decide = owner is not None and await may_act_on(ctx, actor, owner)
+    field = ("Requested", f"{asked_text(p, today)} (waiting for a decision)")
+    return field, decision_buttons(item, p) if may_decide else None
+
+
 async def show_reply(ctx: HandlerContext, actor: Actor, item: ActionItem) -> Reply:
     """An item with its whole trail, and the buttons the viewer may use."""
     today = local_today(ctx.now(), actor.timezone)
@@ -145,6 +159,9 @@ async def show_reply(ctx: HandlerContext, actor: Actor, item: ActionItem) -> Rep
             pairs.append(
                 ("Metric", evidence.line(metric, item.metric_op, item.metric_target, today=today))
             )
+    request, decision = await _request(ctx, actor, item, owner, today)
+    if request is not None:
+        pairs.append(request)
     events = await store.events(ctx.db, item_id=item.id or 0)
     who = await people.get_people(ctx.db, person_ids=[e.actor_id for e in events if e.actor_id])
     trail = tuple(
@@ -156,4 +173,4 @@ async def show_reply(ctx: HandlerContext, actor: Actor, item: ActionItem) -> Rep
         )
         for e in events
     )
-    return item_card(item, pairs, trail, for_owner=actor.person_id == item.owner_id)
+    return item_card(item, pairs, trail, for_owner=actor.person_id == item.owner_id, extra=decision)

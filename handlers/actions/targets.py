@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from domain.errors import NotFound, UsageError
 from domain.fmt import fmt_value
+from domain.numbers import check_digits, shown
 from handlers.core.context import HandlerContext
 from storage import catalogue
 from storage.models import Metric
@@ -82,11 +83,15 @@ def parse_target(text: str, metric: Metric) -> float:
     """A target in the metric's unit: `300`, `300s`, `5:00`, `5m` (seconds); `85`, `85%`
     (percent); `30`, `+30`, `30pts` (NPS points). UsageError says what was expected."""
     readers, example = _UNITS.get(metric.unit, _PLAIN)
-    value = _read(text.strip().lower().replace(" ", ""), readers)
+    cleaned = text.strip().lower().replace(" ", "")
+    wrong = f"{shown(text)!r} isn't a target for {metric.name} (unit {metric.unit}: {example})"
+    try:
+        check_digits(cleaned, what=f"a {metric.name} target")
+    except UsageError as exc:  # 400 nines: say so before reading it as a number
+        raise UsageError(f"{wrong}: {exc.message}") from None
+    value = _read(cleaned, readers)
     if value is None or not math.isfinite(value):
-        raise UsageError(
-            f"{text!r} isn't a target for {metric.name} (unit {metric.unit}: {example})."
-        )
+        raise UsageError(wrong + ".")
     _check_range(value, metric)
     return value
 

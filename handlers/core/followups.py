@@ -19,6 +19,7 @@ CREATE_ACTION_ID = "action.create"
 TITLE_MAX = 300
 SOURCES = ("one_on_one", "pulse", "meeting")
 _FREE_REF = re.compile(r"[\w.\-]{1,64}")
+_ID = re.compile(r"[0-9]{1,10}")  # ASCII digits only: int() refuses `²`
 _INVALID = "That button isn't valid any more. Nothing was changed."
 
 
@@ -38,11 +39,11 @@ class FollowupSource:
 def parse_value(value: str) -> FollowupSource:
     """A button's value back into its source; UserError when it was tampered with."""
     parts = value.split(":")
-    if len(parts) != 3 or parts[0] not in SOURCES or not parts[2].isdigit() or len(parts[2]) > 10:
+    if len(parts) != 3 or parts[0] not in SOURCES or not _ID.fullmatch(parts[2]):
         raise UserError(_INVALID)
     source, ref, owner = parts
     if source in ("one_on_one", "pulse"):
-        if not (ref.isdigit() and len(ref) <= 10):
+        if not _ID.fullmatch(ref):
             raise UserError(_INVALID)
     elif not _FREE_REF.fullmatch(ref):
         raise UserError(_INVALID)

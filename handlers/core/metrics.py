@@ -7,7 +7,11 @@
 - goals: `goal_for` picks the goal that judges a figure over N days, `goal_text` shows it;
 - per-day sums: `team_per_day` (a team's figure per day, its queue rows preferred) and
   `sum_days` (the sums over a range of days); `SPARK_DAYS` is the sparkline's length
-  and what counts as "recent" figures.
+  and what counts as "recent" figures;
+- the minimum-sample rule: `sample_of` (the contacts, or survey responses, behind a
+  figure), `enough` (at least `STATS_MIN_CONTACTS` of them) and `sample_text` (`only 12
+  contacts`). A figure with too few is shown but never compared: not with the period
+  before, not with its goal, not in a streak, not as a mover.
 
 It imports domain and storage only, so features use it without importing each other.
 """
@@ -20,7 +24,7 @@ import weakref
 from collections.abc import Sequence
 
 from domain.fmt import fmt_goal
-from domain.kpi import ZERO, DaySums, Sums
+from domain.kpi import ZERO, Aggregation, DaySums, Sums
 from storage import catalogue
 from storage.db import Database
 from storage.models import Goal, Metric
@@ -29,12 +33,15 @@ __all__ = [
     "METRIC_ALIASES",
     "SHORT_NAMES",
     "SPARK_DAYS",
+    "enough",
     "goal_for",
     "goal_text",
     "goals_first",
     "metric_catalogue",
     "metrics_help",
     "resolve_metric",
+    "sample_of",
+    "sample_text",
     "short_name",
     "sum_days",
     "team_per_day",
@@ -170,3 +177,30 @@ def sum_days(per_day: dict[dt.date, Sums], start: dt.date, end: dt.date) -> Sums
         if start <= d <= end:
             total = total + s
     return total
+
+
+# --- the minimum-sample rule ---------------------------------------------------------------
+
+
+def sample_of(metric: Metric, s: Sums) -> float:
+    """How many contacts (for ratios and NPS: responses, the denominator) a figure rests
+    on. A plain sum (a count of calls) is its own sample: always enough to compare."""
+    agg = Aggregation(metric.aggregation)
+    if agg is Aggregation.sum:
+        return float("inf") if s.c else 0.0
+    if agg in (Aggregation.ratio, Aggregation.nps):
+        return s.d
+    return s.w
+
+
+def enough(metric: Metric, s: Sums, minimum: int) -> bool:
+    """True when the figure rests on at least `minimum` contacts (STATS_MIN_CONTACTS)."""
+    return sample_of(metric, s) >= minimum
+
+
+def sample_text(metric: Metric, sample: float) -> str:
+    """`only 12 contacts` (`only 1 response` for NPS)."""
+    agg = Aggregation(metric.aggregation)
+    noun = "response" if agg is Aggregation.nps else "contact"
+    n = round(sample)
+    return f"only {n:,} {noun}{'' if n == 1 else 's'}"

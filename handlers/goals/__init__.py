@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from domain.parsing import Args
 from domain.types import Command, Reply
+from handlers.core.access import checked
 from handlers.core.context import CommandSpec, HandlerContext
 from handlers.core.dispatch import unknown_subcommand
 from handlers.goals.commands import goal_clear, goal_list, goal_set
@@ -78,3 +79,4 @@ COMMAND = CommandSpec(
         "/goal clear aht",
     ),
 )
+COMMAND = checked(COMMAND)  # every sub-command reads its actor's role and team now

@@ -1,18 +1,19 @@
 """The `/goal` handlers: set, list and clear (a bare `/goal` lists).
 
 Leads set and clear goals for their own team, managers for the teams they manage (a
-manager of several teams names one with `team NAME`). Everyone may list their own
+manager of several teams names one with `team NAME`, unless the command comes from a
+team's linked channel; without it they are asked which). Everyone may list their own
 team's goals: they are what the team works towards.
 """
 
 from __future__ import annotations
 
-from domain.errors import NotFound, UsageError
+from domain.errors import NotFound
 from domain.fmt import fmt_goal
 from domain.parsing import Args
 from domain.roles import Role, require_role
 from domain.types import Command, Reply, Text
-from handlers.core.access import default_team, require_team_view, visible_team_ids
+from handlers.core.access import only_team, require_team_view, visible_team_ids
 from handlers.core.context import HandlerContext
 from handlers.goals.render import list_reply, set_reply
 from handlers.goals.targets import (
@@ -93,17 +94,15 @@ async def _named_team(ctx: HandlerContext, team_words: list[str]) -> Team:
 
 
 async def _target_team(ctx: HandlerContext, cmd: Command, team_words: list[str]) -> Team:
-    """The team a goal is set or cleared for: the named one, else the asker's own."""
+    """The team a goal is set or cleared for: the named one, else the one the command
+    can only mean (the linked channel's, or the leader's only team). A manager of several
+    teams is asked which, with their names: a change never lands on a team they didn't
+    name."""
     if team_words:
         team = await _named_team(ctx, team_words)
         await require_team_view(ctx, cmd.actor, team)
         return team
-    visible = await visible_team_ids(ctx, cmd.actor)
-    if cmd.actor.role is Role.manager and len(visible) > 1 and cmd.actor.team_id not in visible:
-        names = ", ".join(t.name for t in await people.list_teams(ctx.db) if t.id in visible)
-        raise UsageError(f"Say which team: add `team NAME` ({names}).")
-    team, _others = await default_team(ctx, cmd.actor, cmd.channel_team_id)
-    return team
+    return await only_team(ctx, cmd.actor, cmd.channel_team_id)
 
 
 async def _listed_teams(ctx: HandlerContext, cmd: Command, team_words: list[str]) -> list[Team]:

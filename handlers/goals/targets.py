@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from domain.errors import UsageError
 from domain.fmt import fmt_value
+from domain.numbers import check_digits, finite, shown
 from domain.parsing import Args, token_text
 from handlers.core.metrics import metrics_help, resolve_metric
 from storage.models import Metric
@@ -88,12 +89,15 @@ _READERS: dict[str, tuple[Callable[[str], float | None], str]] = {
 
 
 def parse_target(text: str, metric: Metric) -> float:
-    """A target in the metric's unit (`300s`, `5:00`, `5m`, `90%`, `+30`), range-checked."""
+    """A target in the metric's unit (`300s`, `5:00`, `5m`, `90%`, `+30`), range-checked;
+    a number too long to be meant (400 nines) is refused before it is read."""
     read, hint = _READERS.get(metric.unit, (_number, "a number"))
-    value = read(text.strip().lower().replace(",", ""))
+    cleaned = text.strip().lower().replace(",", "")
+    check_digits(cleaned, what=f"a {metric.name} target")
+    value = read(cleaned)
     if value is None:
-        raise UsageError(f"{text!r} doesn't read as a {metric.name} target: use {hint}.")
-    _check_range(value, metric)
+        raise UsageError(f"{shown(text)!r} doesn't read as a {metric.name} target: use {hint}.")
+    _check_range(finite(value, what=f"a {metric.name} target"), metric)
     return value
 
 

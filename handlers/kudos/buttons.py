@@ -78,9 +78,13 @@ def suggestion_reply(
 async def on_suggestion(action: Action, ctx: HandlerContext) -> Reply:
     """Post or dismiss a suggestion; forged or stale values change nothing."""
     verb = action.action_id.rsplit(".", 1)[-1]
-    if verb not in ("post", "dismiss") or not action.value.isdigit():
+    value = action.value
+    # ASCII digits within a database integer: int("²") raises, 10**19 overflows a query.
+    if verb not in ("post", "dismiss") or not (value.isascii() and value.isdigit()):
         raise UserError("That button is no longer valid.")
-    sug = await store.get_suggestion(ctx.db, suggestion_id=int(action.value))
+    if len(value) > 10 or int(value) > 2**31 - 1:
+        raise UserError("That suggestion no longer exists.")
+    sug = await store.get_suggestion(ctx.db, suggestion_id=int(value))
     if sug is None:
         raise UserError("That suggestion no longer exists.")
     if action.actor.role not in (Role.lead, Role.manager) or sug.team_id not in (

@@ -13,15 +13,21 @@ Modules: schedule.py (the slot arithmetic, pure), service.py (what commands, but
 the sweep share), commands.py and listing.py (the sub-commands), prep.py (the prep card and
 its buttons), buttons.py (the button handler), home.py (the home-view section).
 
+Who holds a schedule is decided at each request and each sweep, never by its stored
+lead alone (service.acting_leads): a lead moved or demoted loses the schedules of the
+people they no longer lead (prep cards, reminders, buttons sent earlier), and whoever
+leads those people now inherits them.
+
 Public surface: COMMAND, BUTTONS and home_section (handlers/registry.py); for the 1:1
-sweep (jobs/oneonone_jobs.py): following_slot, lapse_state, due_since, prep_card and
-prep_button.
+sweep (jobs/oneonone_jobs.py): acting_leads, following_slot, lapse_state, due_since,
+prep_card and prep_button.
 """
 
 from __future__ import annotations
 
 from domain.parsing import Args
 from domain.types import Command, Reply
+from handlers.core.access import checked, checked_actions
 from handlers.core.context import ActionSpec, CommandSpec, HandlerContext
 from handlers.core.dispatch import unknown_subcommand
 from handlers.oneonone.buttons import on_action
@@ -30,11 +36,12 @@ from handlers.oneonone.home import home_section
 from handlers.oneonone.listing import list_1on1s
 from handlers.oneonone.prep import prep_button, prep_card
 from handlers.oneonone.schedule import due_since, lapse_state
-from handlers.oneonone.service import following_slot
+from handlers.oneonone.service import acting_leads, following_slot
 
 __all__ = [
     "BUTTONS",
     "COMMAND",
+    "acting_leads",
     "due_since",
     "following_slot",
     "home_section",
@@ -118,4 +125,5 @@ COMMAND = CommandSpec(
     ),
 )
 
-BUTTONS = ActionSpec(prefix="oneonone", handler=on_action)
+COMMAND = checked(COMMAND)  # every sub-command reads its actor's role and team now
+BUTTONS = checked_actions(ActionSpec(prefix="oneonone", handler=on_action))

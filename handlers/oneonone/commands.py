@@ -8,24 +8,29 @@ import datetime as dt
 from domain.dates import parse_date
 from domain.errors import NotFound, UsageError, UserError
 from domain.localtime import fmt_local, local_to_utc, local_today, zone_name
+from domain.numbers import parse_int
 from domain.parsing import Args
 from domain.shifts import parse_time, parse_weekday
 from domain.types import Actor, Block, Command, Context, Mention, Reply, Text
 from handlers.core import notify
+from handlers.core.access import may_act_on
 from handlers.core.context import HandlerContext
 from handlers.oneonone.prep import prep_card
 from handlers.oneonone.schedule import cadence_text, first_slot, parse_duration, slot_text
 from handlers.oneonone.service import (
+    acting_leads,
     active_with,
     current_slot,
     following_slot,
     led_person,
     record_done,
     roster_person,
+    schedule_with,
 )
 from storage import oneonones as store
 from storage import people
 from storage.models import OneOnOne, Person
+from storage.outbox import OutboxNew
 
 AGENDA_MAX = 500
 REASON_MAX = 500
@@ -37,8 +42,9 @@ async def _lead_name(ctx: HandlerContext, actor: Actor) -> str:
     return lead.display_name if lead else actor.name
 
 
-async def _dm(ctx: HandlerContext, who: Person, text: str, *, dedupe_key: str) -> None:
-    await notify.notify_person(
+def _dm(ctx: HandlerContext, who: Person, text: str, *, dedupe_key: str) -> OutboxNew:
+    """The DM a change causes, written in the change's own transaction."""
+    return notify.person_message(
         ctx, who, Reply(blocks=[Text(text)], text=text), dedupe_key=dedupe_key
     )
 
@@ -53,13 +59,9 @@ def _cadence(args: Args) -> int:
     n_word = args.take_word("a number of weeks")
     if n_word.lower() in ("week", "weeks"):
         return 1
-    if not n_word.isdigit():
-        raise UsageError(f"{n_word!r} is not a number of weeks.")
-    cadence = int(n_word)
+    cadence = parse_int(n_word, what="the number of weeks", lo=1, hi=12)
     if args.take_if("week", "weeks") is None:
         raise UsageError("Say `weeks` after the number, e.g. `every 2 weeks`.")
-    if not 1 <= cadence <= 12:
-        raise UsageError("The cadence is between 1 and 12 weeks.")
     return cadence
 
 
@@ -86,6 +88,27 @@ async def schedule(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
     now = ctx.now()
     local_time = f"{at:%H:%M}"
     nxt = first_slot(now, weekday, local_time, tz)
+    lead_name = await _lead_name(ctx, actor)
+    # A schedule the actor inherited with this person (set up by a lead who no longer
+    # leads them) is replaced by the new one, its agenda points moving along.
+    inherited = await schedule_with(ctx, actor, who)
+
+    def messages(o: OneOnOne, replaced: bool) -> list[OutboxNew]:
+        dm_text = (
+            f"📅 {lead_name} {'changed your' if replaced else 'set up a'} 1:1 "
+            f"{cadence_text(o)}. The first is on *{slot_text(nxt, who.timezone)}* your time."
+        )
+        dm = Reply(
+            blocks=[
+                Text(dm_text),
+                Context(
+                    "Add points to talk about with `/1on1 agenda TEXT`; they go on the prep card."
+                ),
+            ],
+            text=dm_text,
+        )
+        return [notify.person_message(ctx, who, dm, dedupe_key=f"1on1:{o.id}:scheduled")]
+
     o, replaced = await store.schedule(
         ctx.db,
         lead_id=actor.person_id,
@@ -97,19 +120,9 @@ async def schedule(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
         timezone=tz,
         next_at=nxt,
         at=now,
+        replaces=[inherited.id] if inherited is not None and inherited.id is not None else [],
+        messages=messages,
     )
-    dm_text = (
-        f"📅 {await _lead_name(ctx, actor)} {'changed your' if replaced else 'set up a'} 1:1 "
-        f"{cadence_text(o)}. The first is on *{slot_text(nxt, who.timezone)}* your time."
-    )
-    dm = Reply(
-        blocks=[
-            Text(dm_text),
-            Context("Add points to talk about with `/1on1 agenda TEXT`; they go on the prep card."),
-        ],
-        text=dm_text,
-    )
-    await notify.notify_person(ctx, who, dm, dedupe_key=f"1on1:{o.id}:scheduled")
     text = (
         f"{'Rescheduled' if replaced else 'Scheduled'} 1:1s with *{who.display_name}* "
         f"{cadence_text(o)}, {duration} min. First: *{slot_text(nxt, tz)}*"
@@ -154,6 +167,13 @@ async def move(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
         raise UserError("That is already when the 1:1 is.")
     # The slot it leaves is marked "moved" (for a moved one moved again, its row records
     # that too), so the regular schedule carries on after it and never lands here twice.
+    dm = _dm(
+        ctx,
+        who,
+        f"📅 {await _lead_name(ctx, actor)} moved your 1:1 from "
+        f"{slot_text(old_at, who.timezone)} to *{slot_text(new_at, who.timezone)}*.",
+        dedupe_key=f"1on1:{o.id}:moved:{old_at:%Y%m%dT%H%M}:{new_at:%Y%m%dT%H%M}",
+    )
     await store.record_occurrence(
         ctx.db,
         one_on_one_id=o.id or 0,
@@ -163,13 +183,7 @@ async def move(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
         at=now,
         next_at=new_at,
         set_next=True,
-    )
-    await _dm(
-        ctx,
-        who,
-        f"📅 {await _lead_name(ctx, actor)} moved your 1:1 from "
-        f"{slot_text(old_at, who.timezone)} to *{slot_text(new_at, who.timezone)}*.",
-        dedupe_key=f"1on1:{o.id}:moved:{old_at:%Y%m%dT%H%M}:{new_at:%Y%m%dT%H%M}",
+        messages=[dm],
     )
     text = (
         f"Moved the 1:1 with *{who.display_name}* from {slot_text(old_at, o.timezone)} "
@@ -184,13 +198,13 @@ async def cancel(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
     who = await led_person(ctx, actor, args)
     o = await active_with(ctx, actor, who)
     args.expect_end()
-    await store.cancel(ctx.db, one_on_one_id=o.id or 0)
-    await _dm(
+    dm = _dm(
         ctx,
         who,
         f"{await _lead_name(ctx, actor)} stopped your recurring 1:1s ({cadence_text(o)}).",
         dedupe_key=f"1on1:{o.id}:cancelled",
     )
+    await store.cancel(ctx.db, one_on_one_id=o.id or 0, messages=[dm])
     text = f"Cancelled the recurring 1:1s with *{who.display_name}*. Past notes are kept."
     return Reply(blocks=[Text(text)], text=text)
 
@@ -240,6 +254,14 @@ async def _skip_next(
         raise UserError("This 1:1 has no upcoming occurrence to skip.")
     slot = o.next_at
     nxt = await following_slot(ctx, o, slot)
+    dm = _dm(
+        ctx,
+        who,
+        f"Your 1:1 on {slot_text(slot, who.timezone)} is skipped"
+        + (f" ({reason})" if reason else "")
+        + f". The next one is {slot_text(nxt, who.timezone)}.",
+        dedupe_key=f"1on1:{o.id}:skipped:{slot:%Y%m%dT%H%M}",
+    )
     await store.record_occurrence(
         ctx.db,
         one_on_one_id=o.id or 0,
@@ -249,14 +271,7 @@ async def _skip_next(
         at=now,
         next_at=nxt,
         set_next=True,
-    )
-    await _dm(
-        ctx,
-        who,
-        f"Your 1:1 on {slot_text(slot, who.timezone)} is skipped"
-        + (f" ({reason})" if reason else "")
-        + f". The next one is {slot_text(nxt, who.timezone)}.",
-        dedupe_key=f"1on1:{o.id}:skipped:{slot:%Y%m%dT%H%M}",
+        messages=[dm],
     )
     text = (
         f"Skipped the 1:1 with *{who.display_name}* on {fmt_local(slot, o.timezone)}. "
@@ -288,20 +303,23 @@ async def prep(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
     actor = cmd.actor
     who = await led_person(ctx, actor, args)
     args.expect_end()
-    o = await store.active_for(ctx.db, lead_id=actor.person_id, agent_id=who.id or 0)
-    blocks = await prep_card(ctx, lead_id=actor.person_id, agent=who, o=o, viewer_tz=actor.timezone)
+    o = await schedule_with(ctx, actor, who)
+    lead_id = o.lead_id if o is not None else actor.person_id
+    blocks = await prep_card(ctx, lead_id=lead_id, agent=who, o=o, viewer_tz=actor.timezone)
     return Reply(blocks=blocks, text=f"1:1 prep for {who.display_name}")
 
 
 async def _agenda_target(ctx: HandlerContext, actor: Actor, other: Person | None) -> OneOnOne:
-    """The 1:1 a point goes to: the actor's with their lead (that lead when named), else,
-    for a lead naming their agent, theirs with that agent."""
-    candidates = await store.list_active(ctx.db, agent_id=actor.person_id)
+    """The 1:1 a point goes to: the actor's with whoever holds it now (that person when
+    named), else, for a lead naming someone they lead, theirs with that person."""
+    mine = await store.list_active(ctx.db, agent_id=actor.person_id)
+    holders = await acting_leads(ctx, mine)
+    candidates = [o for o in mine if holders.get(o.id or 0) is not None]
     if other is not None:
-        candidates = [o for o in candidates if o.lead_id == other.id]
-        if not candidates:
-            mine = await store.active_for(ctx.db, lead_id=actor.person_id, agent_id=other.id or 0)
-            candidates = [mine] if mine else []
+        candidates = [o for o in candidates if (h := holders.get(o.id or 0)) and h.id == other.id]
+        if not candidates and await may_act_on(ctx, actor, other):
+            theirs = await schedule_with(ctx, actor, other)
+            candidates = [theirs] if theirs else []
     if not candidates:
         raise NotFound(
             "You have no 1:1 scheduled"

@@ -6,6 +6,7 @@ from domain.localtime import fmt_local
 from domain.types import Actor, Block, Context, Text
 from handlers.core.context import HandlerContext
 from handlers.oneonone.schedule import slot_text
+from handlers.oneonone.service import acting_leads, held_by
 from storage import kudos as kudos_store
 from storage import oneonones as store
 from storage import people
@@ -15,13 +16,13 @@ async def home_section(actor: Actor, ctx: HandlerContext) -> list[Block]:
     """Next 1:1s (as agent and as lead) and the latest kudos received."""
     blocks: list[Block] = []
     as_agent = await store.list_active(ctx.db, agent_id=actor.person_id)
-    as_lead = await store.list_active(ctx.db, lead_ids=[actor.person_id])
-    ids = {o.lead_id for o in as_agent} | {o.agent_id for o in as_lead}
-    names = await people.get_people(ctx.db, person_ids=list(ids))
+    holders = await acting_leads(ctx, as_agent)
+    as_lead = await held_by(ctx, actor)
+    names = await people.get_people(ctx.db, person_ids=[o.agent_id for o in as_lead])
     lines = []
     for o in as_agent:
-        if o.next_at is not None:
-            p = names.get(o.lead_id)
+        if o.next_at is not None and holders.get(o.id or 0) is not None:
+            p = holders.get(o.id or 0)
             lines.append(
                 f"• with {p.display_name if p else '?'}: *{slot_text(o.next_at, actor.timezone)}*"
             )

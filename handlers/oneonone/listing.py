@@ -9,8 +9,10 @@ from domain.localtime import fmt_local, zone_name
 from domain.parsing import Args
 from domain.roles import Role
 from domain.types import Actor, Block, Command, Context, Header, Reply, Table, Text
+from handlers.core.access import team_leaders
 from handlers.core.context import HandlerContext
 from handlers.oneonone.schedule import lapse_state
+from handlers.oneonone.service import acting_leads, held_by
 from storage import kudos as kudos_store
 from storage import oneonones as store
 from storage import people
@@ -25,10 +27,12 @@ async def list_1on1s(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
     args.expect_end()
     actor = cmd.actor
     now = ctx.now()
-    mine_as_lead = await store.list_active(ctx.db, lead_ids=[actor.person_id])
-    mine_as_agent = await store.list_active(ctx.db, agent_id=actor.person_id)
-    ids = {o.agent_id for o in mine_as_lead} | {o.lead_id for o in mine_as_agent}
-    names = await people.get_people(ctx.db, person_ids=list(ids))
+    mine_as_lead = await held_by(ctx, actor)
+    as_agent = await store.list_active(ctx.db, agent_id=actor.person_id)
+    holders = await acting_leads(ctx, as_agent)
+    mine_as_agent = [o for o in as_agent if holders.get(o.id or 0) is not None]
+    names = await people.get_people(ctx.db, person_ids=[o.agent_id for o in mine_as_lead])
+    names.update({h.id: h for h in holders.values() if h is not None and h.id is not None})
     blocks: list[Block] = [Header("Your 1:1s")]
     if mine_as_lead:
         blocks += await _as_lead(ctx, actor, mine_as_lead, names, now)
@@ -102,8 +106,9 @@ async def _as_agent(
     """The actor's 1:1s with their lead(s), with the agenda points waiting for each."""
     agenda = await store.pending_agenda(ctx.db, one_on_one_ids=[o.id or 0 for o in mine])
     rows = []
+    holders = await acting_leads(ctx, mine)
     for o in mine:
-        p = names.get(o.lead_id)
+        p = holders.get(o.id or 0)
         n = sum(1 for a in agenda if a.one_on_one_id == o.id)
         rows.append(
             (
@@ -121,25 +126,37 @@ async def _as_agent(
 
 
 async def _teams_overview(actor: Actor, ctx: HandlerContext, now: dt.datetime) -> list[Block]:
-    """For a manager: how each lead under them keeps up their 1:1s."""
+    """For a manager: how each team's current lead keeps up their 1:1s (the schedules they
+    hold now, inherited ones included)."""
     teams = await people.teams_managed_by(ctx.db, person_id=actor.person_id)
-    leads = {t.lead_id: t for t in teams if t.lead_id and t.lead_id != actor.person_id}
+    leaders = await team_leaders(ctx, teams, {})
+    leads = {
+        lead.id: (team, lead)
+        for team in teams
+        if (lead := leaders.get(team.id or 0, (None, None))[0]) is not None
+        and lead.id is not None
+        and lead.id != actor.person_id
+    }
     if not leads:
         return []
-    active = await store.list_active(ctx.db, lead_ids=list(leads))
+    agents_by_team = {
+        team.id: await kudos_store.team_agents(ctx.db, team_id=team.id or 0)
+        for team, _ in leads.values()
+    }
+    agent_ids = [a.id for agents in agents_by_team.values() for a in agents if a.id is not None]
+    active = await store.list_active(ctx.db, agent_ids=agent_ids)
+    holders = await acting_leads(ctx, active)
     dealt = await store.last_dealt(ctx.db, one_on_one_ids=[o.id or 0 for o in active])
-    names = await people.get_people(ctx.db, person_ids=list(leads))
     rows = []
-    for lead_id, team in sorted(leads.items(), key=lambda kv: kv[1].name):
-        mine = [o for o in active if o.lead_id == lead_id]
+    for lead_id, (team, lead) in sorted(leads.items(), key=lambda kv: kv[1][0].name):
+        mine = [o for o in active if (h := holders.get(o.id or 0)) and h.id == lead_id]
         states = [lapse_state(o, dealt.get(o.id or 0), now) for o in mine]
-        agents = await kudos_store.team_agents(ctx.db, team_id=team.id or 0)
+        agents = agents_by_team.get(team.id, [])
         covered = {o.agent_id for o in mine}
-        lead = names.get(lead_id)
         rows.append(
             (
                 team.name,
-                lead.display_name if lead else "-",
+                lead.display_name,
                 f"{len(covered & {a.id for a in agents})}/{len(agents)}",
                 str(states.count("late")),
                 str(states.count("lapsed")),

@@ -14,6 +14,7 @@ from domain.localtime import fmt_local, local_today
 from domain.types import Block, Button, Buttons, Context, Form, FormField, Header, Table, Text
 from handlers.core.context import HandlerContext
 from handlers.core.followups import create_button
+from handlers.core.metrics import enough, sample_of, sample_text
 from handlers.oneonone.schedule import cadence_text, slot_text
 from handlers.oneonone.service import NOTES_MAX
 from storage import oneonones as store
@@ -49,7 +50,7 @@ async def prep_card(
     blocks: list[Block] = [Header(f"1:1 prep: {agent.display_name}")]
     if o is not None and o.next_at is not None:
         blocks.append(Context(f"Next 1:1: {slot_text(o.next_at, viewer_tz)} · {cadence_text(o)}"))
-    blocks += _kpis(data, viewer_tz)
+    blocks += _kpis(data, viewer_tz, ctx.settings.stats_min_contacts)
     blocks += _action_items(data, local_today(now, agent.timezone), viewer_tz)
     blocks.append(_kudos(data))
     blocks += _notes_and_agenda(data, viewer_tz)
@@ -58,14 +59,22 @@ async def prep_card(
     return blocks
 
 
-def _kpi_row(f: KpiFigure, g: Goal | None) -> tuple[str, ...]:
+def _kpi_row(f: KpiFigure, g: Goal | None, minimum: int) -> tuple[str, ...]:
+    """One metric: its value, the goal, on target or not and the change, the last two only
+    when the figures rest on enough contacts (the minimum-sample rule)."""
     unit = f.metric.unit
+    few = not enough(f.metric, f.sums, minimum)
     goal_text, status = DASH, ""
     if g is not None:
-        ok = goal_met(g.op, g.target, f.value)
+        ok = None if few else goal_met(g.op, g.target, f.value)
         goal_text = fmt_goal(unit, g.op, g.target)
         status = "" if ok is None else ("✓ on target" if ok else "✗ off target")
-    change = None if f.value is None or f.previous is None else f.value - f.previous
+    if few and f.value is not None:
+        status = sample_text(f.metric, sample_of(f.metric, f.sums))
+    comparable = not few and enough(f.metric, f.prev_sums, minimum)
+    change = (
+        None if f.value is None or f.previous is None or not comparable else f.value - f.previous
+    )
     return (
         f.metric.name,
         fmt_value(unit, f.value),
@@ -76,7 +85,7 @@ def _kpi_row(f: KpiFigure, g: Goal | None) -> tuple[str, ...]:
     )
 
 
-def _kpis(data: PrepData, tz: str) -> list[Block]:
+def _kpis(data: PrepData, tz: str, minimum: int) -> list[Block]:
     """The KPIs vs the team's goals, since the last 1:1 held (or the last 30 days)."""
     last = data.last_held
     since_label = (
@@ -85,7 +94,7 @@ def _kpis(data: PrepData, tz: str) -> list[Block]:
         else f"last {DEFAULT_PREP_DAYS} days (no 1:1 held yet)"
     )
     rows = tuple(
-        _kpi_row(f, data.goals.get(f.metric.key))
+        _kpi_row(f, data.goals.get(f.metric.key), minimum)
         for f in data.figures
         if f.value is not None or f.previous is not None
     )

@@ -19,6 +19,7 @@ Public surface: COMMAND and home_section (registered in handlers/registry.py).
 
 from __future__ import annotations
 
+from handlers.core.access import checked
 from handlers.core.context import CommandSpec
 from handlers.stats.commands import stats, stats_me, stats_team
 from handlers.stats.home import home_section
@@ -53,3 +54,4 @@ COMMAND = CommandSpec(
     ),
     examples=("/stats", "/stats aht week", "/stats me month", "/stats team Billing csat 30d"),
 )
+COMMAND = checked(COMMAND)  # every sub-command reads its actor's role and team now

@@ -17,7 +17,14 @@ from domain.periods import Period
 from domain.roles import Role
 from domain.types import Block, Context, Header, Reply, Table, Text
 from handlers.core.context import HandlerContext
-from handlers.core.metrics import SPARK_DAYS, goal_text, team_per_day
+from handlers.core.metrics import (
+    SPARK_DAYS,
+    enough,
+    goal_text,
+    sample_of,
+    sample_text,
+    team_per_day,
+)
 from handlers.stats.figures import (
     Figure,
     delta_cell,
@@ -86,13 +93,19 @@ async def breakdown(
     folded = _Folded()
     for (pid, day), sums in raw.items():
         folded.add(pid, day, sums, period, spark_start)
+    minimum = ctx.settings.stats_min_contacts
     team_fig = make_figure(
-        metric, team_per_day(folded.team_days(metric.key), metric.key), period, team_goals
+        metric,
+        team_per_day(folded.team_days(metric.key), metric.key),
+        period,
+        team_goals,
+        min_sample=minimum,
     )
-    ranking = _rank(metric, period, folded, await _agents(ctx, team, folded), team_fig.goal)
+    agents = await _agents(ctx, team, folded)
+    ranking = _rank(metric, period, folded, agents, team_fig.goal, minimum)
     if not ranking.ranked:
         return _nobody_ranked(team, metric, period, team_fig)
-    return _ranked_reply(team, metric, period, team_fig, ranking)
+    return _ranked_reply(team, metric, period, team_fig, ranking, minimum)
 
 
 async def _agents(
@@ -114,7 +127,9 @@ def _rank(
     folded: _Folded,
     agents: tuple[set[int], dict[int, Person]],
     goal: Goal | None,
+    minimum: int,
 ) -> _Ranking:
+    """Best first; agents with too few contacts to compare after everyone else."""
     ids, names = agents
     ranked: list[tuple[float, str, Figure]] = []
     missing: list[str] = []
@@ -126,16 +141,30 @@ def _rank(
         if value is None:
             missing.append(name)
             continue
-        ranked.append((value, name, _agent_figure(metric, period, folded, pid, value, goal)))
-    ranked.sort(key=lambda r: (-r[0] if metric.higher_is_better else r[0], r[1]))
+        fig = _agent_figure(metric, period, folded, pid, value, goal, minimum)
+        ranked.append((value, name, fig))
+    ranked.sort(
+        key=lambda r: (r[2].few is not None, -r[0] if metric.higher_is_better else r[0], r[1])
+    )
     return _Ranking(ranked, missing)
 
 
 def _agent_figure(
-    metric: Metric, period: Period, folded: _Folded, pid: int, value: float, goal: Goal | None
+    metric: Metric,
+    period: Period,
+    folded: _Folded,
+    pid: int,
+    value: float,
+    goal: Goal | None,
+    minimum: int,
 ) -> Figure:
     s = folded.cur.get(pid)
     ps = folded.prev.get(pid)
+    few = (
+        None
+        if s is not None and enough(metric, s, minimum)
+        else sample_text(metric, sample_of(metric, s or ZERO))
+    )
     days = spark_days(period.end)
     spark = sparkline([combine(metric.aggregation, folded.daily.get((pid, d), ZERO)) for d in days])
     return Figure(
@@ -145,7 +174,9 @@ def _agent_figure(
         volume=s.w if s else 0,
         spark=spark,
         goal=goal,
-        hit=judge(goal, value, metric),
+        hit=None if few else judge(goal, value, metric),
+        few=few,
+        prev_few=ps is None or not enough(metric, ps, minimum),
     )
 
 
@@ -170,7 +201,10 @@ def _both_ends(
     return shown[:half] + shown[-half:], len(ranked) - 2 * half
 
 
-def _flag(rank: int, n: int) -> str:
+def _flag(rank: int, n: int, fig: Figure) -> str:
+    """`best` and `⚠ lowest` among the `n` agents with enough contacts to compare."""
+    if fig.few:
+        return fig.few
     if n > 1 and rank == 1:
         return "best"
     if n > 1 and rank == n:
@@ -185,15 +219,21 @@ def _summary(metric: Metric, team_fig: Figure, ranked: list[tuple[float, str, Fi
         summary += f" (goal {goal_text(metric, g)})"
     summary += f", {delta_cell(team_fig)} vs the period before."
     if g is not None:
-        on = sum(1 for _, _, f in ranked if f.hit)
-        summary += f" {on} of {len(ranked)} agents on goal."
+        judged = [f for _, _, f in ranked if f.hit is not None]
+        on = sum(1 for f in judged if f.hit)
+        summary += f" {on} of {len(judged)} agents on goal."
     return summary
 
 
 def _ranked_reply(
-    team: Team, metric: Metric, period: Period, team_fig: Figure, ranking: _Ranking
+    team: Team,
+    metric: Metric,
+    period: Period,
+    team_fig: Figure,
+    ranking: _Ranking,
+    minimum: int,
 ) -> Reply:
-    n = len(ranking.ranked)
+    n = sum(1 for _, _, f in ranking.ranked if not f.few)
     shown, cut = _both_ends(ranking.ranked)
     rows = tuple(
         (
@@ -203,7 +243,7 @@ def _ranked_reply(
             f"{fig.volume:,.0f}",
             delta_cell(fig),
             fig.spark,
-            _flag(rank, n),
+            _flag(rank, n, fig),
         )
         for rank, (_v, name, fig) in shown
     )
@@ -223,6 +263,10 @@ def _ranked_reply(
     notes = [f"Best first ({better} is better)."]
     if cut:
         notes.append(f"{cut} agents in the middle not shown.")
+    if n < len(ranking.ranked):
+        notes.append(
+            f"Agents with fewer than {minimum:,} contacts come last, not compared or judged."
+        )
     if ranking.missing:
         notes.append("No figures: " + ", ".join(sorted(ranking.missing)) + ".")
     blocks.append(Context(" ".join(notes)))

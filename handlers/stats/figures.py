@@ -1,5 +1,10 @@
 """One metric over one period, with what a reader needs around it: the period before,
-the goal that judges it and a sparkline."""
+the goal that judges it and a sparkline.
+
+A figure resting on fewer than STATS_MIN_CONTACTS contacts (handlers/core/metrics.py,
+the minimum-sample rule) is shown but never compared: no change from the period before,
+no goal mark; `few_note` names such figures under the table ("only 12 contacts").
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,17 @@ from dataclasses import dataclass
 
 from domain.fmt import fmt_delta, fmt_value, goal_met, mark, sparkline
 from domain.kpi import ZERO, Sums, combine
-from domain.periods import Period, day_text
-from handlers.core.metrics import SPARK_DAYS, goal_for, sum_days
+from domain.periods import Period
+from domain.types import Context
+from handlers.core.metrics import (
+    SPARK_DAYS,
+    enough,
+    goal_for,
+    sample_of,
+    sample_text,
+    short_name,
+    sum_days,
+)
 from storage.models import Goal, Metric
 
 PerDay = dict[dt.date, Sums]
@@ -26,11 +40,14 @@ class Figure:
     volume: float
     spark: str
     goal: Goal | None
-    hit: bool | None
+    hit: bool | None  # None without a goal, a value, or enough contacts to judge
+    few: str | None = None  # "only 12 contacts" when the figure rests on too few
+    prev_few: bool = False  # the period before rests on too few
 
     @property
     def delta(self) -> float | None:
-        if self.value is None or self.prev is None:
+        """The change from the period before; None unless both rest on enough contacts."""
+        if self.value is None or self.prev is None or self.few or self.prev_few:
             return None
         return self.value - self.prev
 
@@ -69,11 +86,22 @@ def _day_by_day(per_day: PerDay, start: dt.date, end: dt.date) -> Sums:
     return total
 
 
-def make_figure(metric: Metric, per_day: PerDay, period: Period, goals_: Sequence[Goal]) -> Figure:
-    """The figure of `metric` over `period` from its sums per day."""
+def make_figure(
+    metric: Metric,
+    per_day: PerDay,
+    period: Period,
+    goals_: Sequence[Goal],
+    *,
+    min_sample: int,
+) -> Figure:
+    """The figure of `metric` over `period` from its sums per day, compared (with the
+    period before, with its goal) only when it rests on `min_sample` contacts."""
     cur = sum_days(per_day, period.start, period.end)
     prev = sum_days(per_day, period.prev_start, period.prev_end)
     value = combine(metric.aggregation, cur)
+    few = None
+    if value is not None and not enough(metric, cur, min_sample):
+        few = sample_text(metric, sample_of(metric, cur))
     g = goal_for(goals_, metric.key, period.days)
     return Figure(
         metric=metric,
@@ -82,7 +110,25 @@ def make_figure(metric: Metric, per_day: PerDay, period: Period, goals_: Sequenc
         volume=cur.w,
         spark=bucket_spark(metric, per_day, period.start, period.end),
         goal=g,
-        hit=judge(g, value, metric),
+        hit=None if few else judge(g, value, metric),
+        few=few,
+        prev_few=not enough(metric, prev, min_sample),
+    )
+
+
+def few_note(figs: Sequence[tuple[str, Figure]], min_sample: int) -> Context | None:
+    """`Too few contacts to compare or judge (30 needed): FCR yesterday (only 12 contacts).`
+    `figs` pairs each figure with how to name its period (`yesterday`, `over the week`)."""
+    parts: list[str] = []
+    for label, f in figs:
+        if f.few:
+            parts.append(f"{short_name(f.metric)} {label} ({f.few})")
+        elif f.prev_few and f.value is not None and f.prev is not None:
+            parts.append(f"{short_name(f.metric)} {label} (the period before it)")
+    if not parts:
+        return None
+    return Context(
+        f"Too few contacts to compare or judge ({min_sample:,} needed): " + ", ".join(parts) + "."
     )
 
 
@@ -92,18 +138,6 @@ def by_metric(raw: dict[tuple[str, dt.date], Sums]) -> dict[str, PerDay]:
     for (key, day), s in raw.items():
         out.setdefault(key, {})[day] = s
     return out
-
-
-def latest_day(yesterday: Period, days_with_data: Sequence[dt.date]) -> tuple[Period, str]:
-    """Yesterday, or the last day with figures before it (Friday, seen on a Monday).
-
-    Returns the one-day period and its column heading.
-    """
-    last = max((d for d in days_with_data if d <= yesterday.end), default=None)
-    if last is None or last == yesterday.end:
-        return yesterday, "yesterday"
-    one = dt.timedelta(days=1)
-    return Period("day", last, last, day_text(last), last - one, last - one), day_text(last)
 
 
 def window(period: Period) -> tuple[dt.date, dt.date]:

@@ -37,7 +37,12 @@ async def home_section(actor: Actor, ctx: HandlerContext) -> list[Block]:
         week = make_period("week", local_today(ctx.now(), team.timezone))
         per = await _team_days(ctx, team, shown, week)
         title = f"{team.name} KPIs"
-    figs = [make_figure(m, per[m.key], week, team_goals) for m in shown if per.get(m.key)]
+    minimum = ctx.settings.stats_min_contacts
+    figs = [
+        make_figure(m, per[m.key], week, team_goals, min_sample=minimum)
+        for m in shown
+        if per.get(m.key)
+    ]
     figs = [f for f in figs if f.value is not None]
     if not figs:
         return []

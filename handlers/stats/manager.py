@@ -82,7 +82,8 @@ async def _team_row(
     ds = await kpis.team_day_sums(
         ctx.db, team_id=team.id, metric_keys=[m.key for m in cols], start=start, end=end
     )
-    figs = [make_figure(m, team_per_day(ds, m.key), period, tg) for m in cols]
+    minimum = ctx.settings.stats_min_contacts
+    figs = [make_figure(m, team_per_day(ds, m.key), period, tg, min_sample=minimum) for m in cols]
     judged = [f for f in figs if f.hit is not None]
     won = sum(1 for f in judged if f.hit)
     return (

@@ -9,18 +9,26 @@ from domain.errors import NotFound
 from domain.fmt import fmt_value, mark
 from domain.kpi import combine
 from domain.localtime import local_today
-from domain.periods import Period, day_range_text, day_text, make_period
+from domain.periods import (
+    WEEKDAYS_MON_FRI,
+    Period,
+    day_range_text,
+    day_text,
+    make_period,
+    shift_days_of,
+    working_day_period,
+)
 from domain.types import Actor, Block, Context, Header, Reply, Table, Text
 from handlers.core.access import require_person_view
 from handlers.core.context import HandlerContext
-from handlers.core.metrics import SPARK_DAYS, goal_text, goals_first
+from handlers.core.metrics import SPARK_DAYS, enough, goal_text, goals_first
 from handlers.stats.figures import (
     Figure,
     PerDay,
     by_metric,
     delta_cell,
+    few_note,
     judge,
-    latest_day,
     make_figure,
     value_cell,
     window,
@@ -78,34 +86,49 @@ async def _person_overview(
 ) -> Reply:
     if period is not None:
         return await _person_period(ctx, person, metrics, period, team_goals)
-    yesterday = make_period("yesterday", today)
+    day = working_day_period(_working_days(person), today)
     week = make_period("week", today)
     start = today - dt.timedelta(days=SPARK_DAYS)
-    data = await _person_figures(ctx, person, metrics, start, yesterday.end)
-    yesterday, day_head = latest_day(yesterday, [d for per in data.values() for d in per])
+    data = await _person_figures(ctx, person, metrics, min(start, day.prev_start), week.end)
+    minimum = ctx.settings.stats_min_contacts
     rows: list[tuple[str, ...]] = []
     figs: list[Figure] = []
+    few: list[tuple[str, Figure]] = []
     for m in metrics:
         if m.key not in data:
             continue
-        fy = make_figure(m, data[m.key], yesterday, team_goals)
-        fw = make_figure(m, data[m.key], week, team_goals)
+        fy = make_figure(m, data[m.key], day, team_goals, min_sample=minimum)
+        fw = make_figure(m, data[m.key], week, team_goals, min_sample=minimum)
         figs.append(fw)
+        few += [(day.label if day.label == "yesterday" else f"on {day.label}", fy)]
+        few += [("over the last 7 days", fw)]
         rows.append(overview_row(fy, fw))
     if not figs:
         return no_data(person.display_name, start)
-    title = f"{person.display_name} · {day_text(yesterday.end)} and last 7 days"
+    title = f"{person.display_name} · {day_text(day.end)} and last 7 days"
     blocks: list[Block] = [
         Header(title),
         Table(
-            ("metric", day_head, "7 days", "Δ prior 7d", "team goal", "14 days"),
+            ("metric", day.label, "7 days", "Δ prior 7d", "team goal", "14 days"),
             tuple(rows),
             ("l", "r", "r", "r", "r", "l"),
         ),
         notes(figs, "the 7 days before"),
     ]
     text = title + "\n" + "\n".join(f"{r[0]}: {r[1]} / {r[2]} ({r[3]})" for r in rows)
+    note = few_note(few, minimum)
+    if note is not None:
+        blocks.append(note)
+        text += "\n" + note.text
     return Reply(blocks=blocks, text=text)
+
+
+def _working_days(person: Person) -> frozenset[int]:
+    """The weekdays the person works (their shift pattern), Mon-Fri when unreadable."""
+    try:
+        return shift_days_of(person.work_hours)
+    except ValueError:
+        return WEEKDAYS_MON_FRI
 
 
 async def _person_period(
@@ -117,9 +140,14 @@ async def _person_period(
 ) -> Reply:
     start, end = window(period)
     data = await _person_figures(ctx, person, metrics, start, end)
-    pfigs = [make_figure(m, data[m.key], period, team_goals) for m in metrics if m.key in data]
+    minimum = ctx.settings.stats_min_contacts
+    pfigs = [
+        make_figure(m, data[m.key], period, team_goals, min_sample=minimum)
+        for m in metrics
+        if m.key in data
+    ]
     pfigs = [f for f in pfigs if f.value is not None or f.prev is not None]
-    return period_reply(f"{person.display_name} · {period.label}", period, pfigs)
+    return period_reply(f"{person.display_name} · {period.label}", period, pfigs, minimum)
 
 
 async def _person_metric(
@@ -132,7 +160,8 @@ async def _person_metric(
     """One person, one metric: the period's figure and its days (or weeks)."""
     start, end = window(period)
     data = (await _person_figures(ctx, person, [metric], start, end)).get(metric.key, {})
-    f = make_figure(metric, data, period, team_goals)
+    minimum = ctx.settings.stats_min_contacts
+    f = make_figure(metric, data, period, team_goals, min_sample=minimum)
     if f.value is None and f.prev is None:
         return no_data(f"{person.display_name} ({metric.name})", period.start)
     title = f"{person.display_name} · {metric.name} · {period.label}"
@@ -141,25 +170,29 @@ async def _person_metric(
         + (f" (goal {goal_text(metric, f.goal)})" if f.goal else "")
         + f", {delta_cell(f)} vs {day_range_text(period.prev_start, period.prev_end)}."
     )
-    rows = _day_rows(metric, data, period, f.goal) if period.days <= 31 else []
+    rows = _day_rows(metric, data, period, f.goal, minimum) if period.days <= 31 else []
     blocks: list[Block] = [Header(title), Text(summary)]
     if rows:
         blocks.append(Table(("day", metric.key, "contacts"), tuple(rows), ("l", "r", "r")))
     blocks.append(Context(f"trend {f.spark} · {metric.description}"))
+    note = few_note([(period.label, f)], minimum)
+    if note is not None:
+        blocks.append(note)
     return Reply(blocks=blocks, text=f"{title}: {fmt_value(metric.unit, f.value)}")
 
 
 def _day_rows(
-    metric: Metric, data: PerDay, period: Period, goal: Goal | None
+    metric: Metric, data: PerDay, period: Period, goal: Goal | None, minimum: int
 ) -> list[tuple[str, ...]]:
-    """A row a day: the figure (judged when the goal is a daily one) and its contacts."""
+    """A row a day: the figure (judged when the goal is a daily one and the day has enough
+    contacts) and its contacts."""
     daily = goal if goal and goal.period == "daily" else None
     rows: list[tuple[str, ...]] = []
     d = period.start
     while d <= period.end:
         s = data.get(d)
         v = combine(metric.aggregation, s) if s else None
-        hit = judge(daily, v, metric)
+        hit = judge(daily, v, metric) if s is not None and enough(metric, s, minimum) else None
         rows.append(
             (
                 day_text(d),

@@ -9,7 +9,7 @@ from domain.fmt import fmt_value
 from domain.periods import Period, day_range_text, day_text
 from domain.types import Block, Context, Header, Reply, Table, Text
 from handlers.core.metrics import goal_text, short_name
-from handlers.stats.figures import Figure, delta_cell, value_cell
+from handlers.stats.figures import Figure, delta_cell, few_note, value_cell
 
 _QUEUE_METRICS = ("service_level", "asa", "abandon_rate")
 
@@ -37,8 +37,9 @@ def notes(figs: Sequence[Figure], prev_label: str) -> Context:
     return Context(" · ".join(parts))
 
 
-def period_reply(title: str, period: Period, figs: Sequence[Figure]) -> Reply:
-    """Every metric over one period (a team's or a person's), against the period before."""
+def period_reply(title: str, period: Period, figs: Sequence[Figure], min_sample: int) -> Reply:
+    """Every metric over one period (a team's or a person's), against the period before
+    (only where both rest on `min_sample` contacts: the others are named under it)."""
     if not figs:
         return no_data(title.split(" · ")[0], period.start)
     prev_text = day_range_text(period.prev_start, period.prev_end)
@@ -65,6 +66,10 @@ def period_reply(title: str, period: Period, figs: Sequence[Figure]) -> Reply:
         notes(figs, prev_text),
     ]
     text = title + "\n" + "\n".join(f"{r[0]}: {r[1]} ({r[3]}) {r[4]}" for r in rows)
+    few = few_note([(period.label, f) for f in figs], min_sample)
+    if few is not None:
+        blocks.append(few)
+        text += "\n" + few.text
     return Reply(blocks=blocks, text=text)
 
 

@@ -7,14 +7,14 @@ import datetime as dt
 from collections.abc import Sequence
 
 from domain.localtime import local_today
-from domain.periods import Period, day_text, make_period
+from domain.periods import Period, day_text, make_period, work_days_or_default, working_day_period
 from domain.roles import Role
 from domain.types import Block, Command, Context, Header, Reply, Table, Text
 from handlers.core.access import default_team, require_team_view
 from handlers.core.context import HandlerContext
 from handlers.core.metrics import SPARK_DAYS, goals_first, team_per_day
 from handlers.stats.breakdown import breakdown
-from handlers.stats.figures import Figure, latest_day, make_figure, window
+from handlers.stats.figures import Figure, few_note, make_figure, window
 from handlers.stats.manager import manager_overview, side_by_side_teams
 from handlers.stats.render import no_data, notes, overview_row, period_reply
 from handlers.stats.request import StatsRequest
@@ -75,33 +75,42 @@ async def _team_overview(
     today: dt.date,
     team_goals: Sequence[Goal],
 ) -> Reply:
-    """Yesterday (or the last day with figures) and the last 7 days, against the goals."""
+    """The team's last working day (the day the daily goal update reports) and the last 7
+    days, against the goals."""
     assert team.id is not None
-    yesterday = make_period("yesterday", today)
+    day = working_day_period(work_days_or_default(team.work_days), today)
     week = make_period("week", today)
     start = today - dt.timedelta(days=SPARK_DAYS)
     ds = await kpis.team_day_sums(
         ctx.db,
         team_id=team.id,
         metric_keys=[m.key for m in metrics],
-        start=start,
-        end=yesterday.end,
+        start=min(start, day.prev_start),
+        end=week.end,
     )
     goal_keys = {g.metric_key for g in team_goals}
-    yesterday, day_head = latest_day(yesterday, [d for (_k, d) in (*ds.team, *ds.people)])
+    minimum = ctx.settings.stats_min_contacts
     rows: list[tuple[str, ...]] = []
     figs: list[Figure] = []
+    few: list[tuple[str, Figure]] = []
     for m in goals_first(metrics, team_goals):
         per_day = team_per_day(ds, m.key)
         if not per_day and m.key not in goal_keys:
             continue
-        fy = make_figure(m, per_day, yesterday, team_goals)
-        fw = make_figure(m, per_day, week, team_goals)
+        fy = make_figure(m, per_day, day, team_goals, min_sample=minimum)
+        fw = make_figure(m, per_day, week, team_goals, min_sample=minimum)
         figs.append(fw)
+        few += [(day.label if day.label == "yesterday" else f"on {day.label}", fy)]
+        few += [("over the last 7 days", fw)]
         rows.append(overview_row(fy, fw))
     if not figs:
         return no_data(team.name, start)
-    return _overview_reply(team, yesterday, day_head, rows, figs)
+    reply = _overview_reply(team, day, day.label, rows, figs)
+    note = few_note(few, minimum)
+    if note is not None:
+        reply.blocks.insert(-1, note)
+        reply.text += "\n" + note.text
+    return reply
 
 
 def _overview_reply(
@@ -147,12 +156,13 @@ async def _team_period(
     ds = await kpis.team_day_sums(
         ctx.db, team_id=team.id, metric_keys=[m.key for m in metrics], start=start, end=end
     )
+    minimum = ctx.settings.stats_min_contacts
     figs = [
-        make_figure(m, team_per_day(ds, m.key), period, team_goals)
+        make_figure(m, team_per_day(ds, m.key), period, team_goals, min_sample=minimum)
         for m in goals_first(metrics, team_goals)
     ]
     goal_keys = {g.metric_key for g in team_goals}
     figs = [
         f for f in figs if f.value is not None or f.prev is not None or f.metric.key in goal_keys
     ]
-    return period_reply(f"{team.name} · {period.label}", period, figs)
+    return period_reply(f"{team.name} · {period.label}", period, figs, minimum)

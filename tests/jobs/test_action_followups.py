@@ -364,3 +364,48 @@ async def test_closing_withdraws_follow_ups_still_waiting(
     assert f"action:1:done:{late.id}" in left  # the news that it's done still goes
     kinds = [e.kind for e in await store.events(db, item_id=1)]
     assert "escalated" in kinds  # the trail keeps what was decided
+
+
+async def test_an_owners_request_does_not_restart_escalation(
+    db: Database, ctx: HandlerContext, clock: FakeClock, w: World
+) -> None:
+    """Asking for a new date changes nothing until it is approved: the item escalates
+    from its original date; an approval then starts the cycle for the new one."""
+    ctx2 = make_ctx(db, clock, action_escalate_after_days=1)
+    with time_machine.travel(clock.now, tick=False):
+        await say(ctx2, w.lead, "/action @maria.lopez call back due wednesday")
+    clock.set(at(19, 8))
+    with time_machine.travel(clock.now, tick=False):
+        await say(ctx2, w.maria, "/action due 1 next friday")  # overdue since Wednesday
+    await sweep_at(ctx2, clock, at(19, 9))
+    keys = {(m.dedupe_key, m.recipient_person_id) for m in await sweep_at(ctx2, clock, at(20, 9))}
+    assert ("action:1:escalated:2026-11-18", w.lead.id) in keys  # the original date
+    clock.set(at(20, 10))
+    with time_machine.travel(clock.now, tick=False):
+        await say(ctx2, w.lead, "/action approve 1")
+    item = await store.get(db, item_id=1)
+    assert item is not None
+    assert item.due_date == dt.date(2026, 11, 27)
+    later = [m.dedupe_key for m in await sweep_at(ctx2, clock, at(23, 9))]
+    assert not [k for k in later if "escalated" in k]  # not overdue any more
+
+
+async def test_escalations_and_summaries_go_to_who_leads_now(
+    db: Database, ctx: HandlerContext, clock: FakeClock, w: World
+) -> None:
+    """The assigner moved to another team as an agent: the escalation goes to Maria's
+    team's manager (it has no lead now), and the mover gets no summary of Billing."""
+    with time_machine.travel(clock.now, tick=False):
+        await say(ctx, w.lead, "/action @maria.lopez call back the Smith account due thursday")
+    tech = await people.get_team_by_name(db, name="Tech Support")
+    assert tech is not None
+    assert tech.id
+    assert w.lead.id
+    await people.assign_member(db, person_id=w.lead.id, team_id=tech.id, role=Role.agent)
+    sent: list[tuple[str, int | None]] = []
+    when = at(17, 11)
+    while when <= at(25, 12):
+        sent += [(m.dedupe_key, m.recipient_person_id) for m in await sweep_at(ctx, clock, when)]
+        when += dt.timedelta(hours=1)
+    assert ("action:1:escalated:2026-11-19", w.manager.id) in sent
+    assert not [k for k, pid in sent if pid == w.lead.id]  # no escalation, no summary

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from domain.kpi import KpiRow
 from domain.roles import Role
 from domain.types import Reply, Table
@@ -12,9 +14,16 @@ from jobs import goal_update
 from jobs.registry import build_jobs
 from jobs.spec import Cron, JobRunInfo
 from storage import goals, kpis, outbox, people
+from storage.db import Database
 from storage.models import OutboxMessage, Team
-from tests.conftest import make_person, make_settings, make_team
+from tests.conftest import FakeClock, make_ctx, make_person, make_settings, make_team
 from tests.handlers.stats.world import TODAY, World, make_world, text_of
+
+
+@pytest.fixture
+def ctx(db: Database, clock: FakeClock) -> HandlerContext:
+    # The fixture world has 10 contacts per agent a day: compare figures from 10 up.
+    return make_ctx(db, clock, stats_min_contacts=10)
 
 
 def at_nine(day: dt.date) -> dt.datetime:

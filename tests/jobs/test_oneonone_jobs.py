@@ -3,8 +3,12 @@ reminder, slots that pass with nothing recorded, and lapsed-cadence nudges (once
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from sqlmodel import col, select
 
+from domain.roles import Role
 from domain.types import Reply
 from handlers.core.context import HandlerContext
 from jobs.oneonone_jobs import (
@@ -16,9 +20,10 @@ from jobs.oneonone_jobs import (
     sweep,
 )
 from jobs.spec import JobRunInfo
+from storage import people
 from storage.db import Database
 from storage.models import OneOnOne, OneOnOneOccurrence, OutboxMessage, Person, Team
-from tests.conftest import FakeClock, make_settings
+from tests.conftest import FakeClock, make_person, make_settings, make_team
 from tests.handlers.kudos.helpers import text_of
 from tests.handlers.oneonone.helpers import Pair, at, pair, run
 
@@ -191,9 +196,6 @@ async def test_the_sweep_job_is_registered_every_five_minutes(
 
 
 async def _manager(db: Database, team: Team) -> Person:
-    from domain.roles import Role
-    from tests.conftest import make_person
-
     mgr = await make_person(db, "big.boss", role=Role.manager, team=team)
     async with db.session() as s:
         t = await s.get(Team, team.id)
@@ -261,3 +263,75 @@ async def test_skip_after_the_fact_marks_the_slot_that_just_passed(
     clock.set(at(2026, 11, 30, 9))
     assert (await run(db, ctx, p.lead, "/1on1 skip @maria.lopez holiday")).ok
     assert (await one(db)).next_at == at(2026, 12, 22, 16)
+
+
+async def test_a_moved_lead_gets_no_prep_card_the_new_lead_does(
+    db: Database, ctx: HandlerContext, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Sam leads Billing, schedules Maria, then moves to Support as an agent; Lee takes
+    Billing. The day-before reminder with Maria's prep card (her KPIs) goes to Lee."""
+    p = await pair(db)
+    o = await scheduled(db, ctx, p)
+    support = await make_team(db, "Support")
+    new_lead = await make_person(db, "lee.new", role=Role.lead, team=p.team)
+    assert p.lead.id
+    assert support.id
+    await people.assign_member(db, person_id=p.lead.id, team_id=support.id, role=Role.agent)
+    clock.set(at(2026, 11, 23, 9, 0))
+    with caplog.at_level(logging.INFO, logger="jobs.oneonone_jobs"):
+        assert await send_reminders(ctx, clock.now) == 1
+    [msg] = await messages(db)
+    assert msg.recipient_person_id == new_lead.id
+    assert "1:1 prep: Maria Lopez" in text_of(Reply.from_json(msg.payload))
+    assert f"1:1 {o.id}: person {p.maria.id} is led by {new_lead.id} now" in caplog.text
+    # Maria's own reminder names the lead she has now.
+    clock.set(at(2026, 11, 23, 15, 0))
+    assert await send_reminders(ctx, clock.now) == 1
+    assert "Lee New" in (await messages(db))[-1].payload
+
+
+async def test_nobody_leads_the_person_now_nothing_is_sent_and_the_log_says_so(
+    db: Database, ctx: HandlerContext, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    p = await pair(db)
+    o = await scheduled(db, ctx, p)
+    assert p.lead.id
+    assert p.team.id
+    await people.assign_member(db, person_id=p.lead.id, team_id=p.team.id, role=Role.agent)
+    clock.set(at(2026, 11, 23, 9, 0))
+    with caplog.at_level(logging.WARNING, logger="jobs.oneonone_jobs"):
+        assert await send_reminders(ctx, clock.now) == 0
+    assert await messages(db) == []
+    assert f"1:1 {o.id}: nobody leads person {p.maria.id} now" in caplog.text
+
+
+async def test_a_schedule_with_ones_own_manager_never_reaches_the_manager(
+    db: Database, ctx: HandlerContext, clock: FakeClock
+) -> None:
+    """A row from before the rule (a lead's 1:1 "with" their manager) lapses quietly: the
+    manager is not told that their own 1:1s "with Alex" lapsed, nor sent a prep card."""
+    p = await pair(db)
+    alex = await _manager(db, p.team)
+    assert alex.id
+    assert p.lead.id
+    async with db.session() as s:
+        s.add(
+            OneOnOne(
+                lead_id=p.lead.id,
+                agent_id=alex.id,
+                weekday=1,
+                local_time="16:00",
+                timezone="Europe/London",
+                cadence_weeks=1,
+                next_at=at(2026, 11, 24, 16),
+                created_at=at(2026, 11, 17, 17),
+            )
+        )
+    refused = await run(db, ctx, p.lead, "/1on1 schedule @big.boss every 1 weeks tue 16:00")
+    assert not refused.ok  # today the rule stops it at the door
+    for day in (23, 24):
+        clock.set(at(2026, 11, day, 16, 1))
+        await send_reminders(ctx, clock.now)
+    clock.set(at(2026, 12, 8, 16, 1))
+    assert await check_lapses(ctx, clock.now) == 0
+    assert await messages(db) == []

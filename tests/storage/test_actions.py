@@ -14,7 +14,7 @@ from storage import actions as store
 from storage import outbox
 from storage.db import Database
 from storage.kpis import upsert_values
-from storage.models import ActionItem, Person
+from storage.models import ActionItem, ActionItemEvent, ActionProposal, Person
 from storage.outbox import OutboxNew
 from tests.conftest import make_person, make_team
 
@@ -224,3 +224,114 @@ async def test_person_values(any_db: Database) -> None:
     assert got == {
         (maria.id, "aht"): [(dt.date(2026, 11, 16), 284.0), (dt.date(2026, 11, 17), 283.0)]
     }
+
+
+async def test_requests_one_pending_per_item_decided_once(any_db: Database) -> None:
+    lead, maria = await _setup(any_db)
+    item = await _item(any_db, lead, maria, due_date=dt.date(2026, 11, 18))
+    assert item.id
+    assert maria.id
+    assert lead.id
+
+    def asked(i: ActionItem, p: ActionProposal) -> list[OutboxNew]:
+        return [_msg(f"action:{i.id}:proposal:{p.id}", lead)]
+
+    new_due = dt.date(2026, 11, 27)
+    first = await store.propose(
+        any_db,
+        proposal=ActionProposal(
+            item_id=item.id, kind="due", due_date=new_due, proposed_by_id=maria.id
+        ),
+        now=T0,
+        detail="asked",
+        messages=asked,
+    )
+    second = await store.propose(
+        any_db,
+        proposal=ActionProposal(item_id=item.id, kind="cancel", proposed_by_id=maria.id),
+        now=T0,
+        detail="asked",
+        messages=asked,
+    )
+    assert first.applied
+    assert second.applied
+    assert second.replaced is not None
+    assert first.proposal is not None
+    assert second.replaced.id == first.proposal.id
+    # Someone who isn't the owner asks nothing.
+    not_owner = await store.propose(
+        any_db,
+        proposal=ActionProposal(item_id=item.id, kind="cancel", proposed_by_id=lead.id),
+        now=T0,
+        detail="asked",
+        messages=asked,
+    )
+    assert not not_owner.applied
+    pending = await store.pending_proposal(any_db, item_id=item.id)
+    assert pending is not None
+    assert pending.kind == "cancel"
+    assert pending.from_due == dt.date(2026, 11, 18)
+    # The withdrawn one can't be decided; the pending one once.
+    assert first.proposal.id
+    assert pending.id
+
+    def none(_i: ActionItem, _p: ActionProposal) -> list[OutboxNew]:
+        return []
+
+    def told(_i: ActionItem, p: ActionProposal) -> list[OutboxNew]:
+        return [_msg(f"decided:{p.id}", maria)]
+
+    stale = await store.decide(
+        any_db,
+        proposal_id=first.proposal.id,
+        approve=True,
+        actor_id=lead.id,
+        now=T0,
+        detail="",
+        messages=none,
+    )
+    assert not stale.applied
+    for approve, applied in ((True, True), (False, False)):  # decided once
+        result = await store.decide(
+            any_db,
+            proposal_id=pending.id,
+            approve=approve,
+            actor_id=lead.id,
+            now=T0,
+            detail="approved",
+            messages=told,
+        )
+        assert result.applied is applied
+    after = await store.get(any_db, item_id=item.id)
+    assert after is not None
+    assert after.status is ActionStatus.cancelled
+    kinds = [e.kind for e in await store.events(any_db, item_id=item.id)]
+    assert kinds == ["created", "due_proposed", "cancel_requested", "cancelled"]
+
+
+async def test_a_help_request_is_recorded_once_per_request(any_db: Database) -> None:
+    lead, maria = await _setup(any_db)
+    item = await _item(any_db, lead, maria)
+    assert item.id
+    assert maria.id
+
+    def dm(event: ActionItemEvent) -> list[OutboxNew]:
+        return [_msg(f"action:{item.id}:help:{event.id}", lead)]
+
+    window = dt.timedelta(seconds=60)
+    results = []
+    for seconds in (0, 1.1, 120):  # the form twice 1.1 s apart, then again two minutes on
+        results.append(
+            await store.request_help(
+                any_db,
+                item_id=item.id,
+                actor_id=maria.id,
+                detail="stuck",
+                now=T0 + dt.timedelta(seconds=seconds),
+                repeat_within=window,
+                messages=dm,
+            )
+        )
+    assert [r.repeat for r in results] == [False, True, False]
+    keys = [m.dedupe_key for m in await outbox.messages_after(any_db, after_id=0)]
+    assert len([k for k in keys if ":help:" in k]) == 2

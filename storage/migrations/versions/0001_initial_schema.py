@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 03:08:43.392226
+Create Date: 2026-12-02 03:10:05.937608
 """
 from collections.abc import Sequence
 
@@ -358,6 +358,29 @@ def upgrade() -> None:
     with op.batch_alter_table('actionitemevent', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_actionitemevent_item_id'), ['item_id'], unique=False)
 
+    op.create_table('actionproposal',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('due_date', sa.Date(), nullable=True),
+    sa.Column('from_due', sa.Date(), nullable=True),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('proposed_by_id', sa.Integer(), nullable=True),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("kind IN ('due', 'cancel')", name='ck_actionproposal_kind'),
+    sa.CheckConstraint("status IN ('pending', 'approved', 'declined', 'withdrawn')", name='ck_actionproposal_status'),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['item_id'], ['actionitem.id'], ),
+    sa.ForeignKeyConstraint(['proposed_by_id'], ['person.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('actionproposal', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_actionproposal_item_id'), ['item_id'], unique=False)
+        batch_op.create_index('uq_actionproposal_pending', ['item_id'], unique=True, sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
+
     op.create_table('oneononeoccurrence',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('one_on_one_id', sa.Integer(), nullable=False),
@@ -438,6 +461,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_oneononeoccurrence_one_on_one_id'))
 
     op.drop_table('oneononeoccurrence')
+    with op.batch_alter_table('actionproposal', schema=None) as batch_op:
+        batch_op.drop_index('uq_actionproposal_pending', sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
+        batch_op.drop_index(batch_op.f('ix_actionproposal_item_id'))
+
+    op.drop_table('actionproposal')
     with op.batch_alter_table('actionitemevent', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_actionitemevent_item_id'))
 

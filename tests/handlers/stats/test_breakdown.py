@@ -49,7 +49,8 @@ async def test_breakdown_of_a_big_team_shows_both_ends_and_no_data_names(
     for i in range(40):
         p = await make_person(ctx.db, f"agent.n{i:02d}", team=team)
         # A zero-contact day counts for nothing: agent 39 has no usable figure at all.
-        weight = 0 if i == 39 else 10 + i
+        # (The others have enough contacts to be compared: 30 or more.)
+        weight = 0 if i == 39 else 30 + i
         rows.append(KpiRow(TODAY - dt.timedelta(days=1), "aht", 200.0 + i, p.id, team.id, weight))
     await kpis.upsert_values(ctx.db, rows=rows)
     reply = await run(ctx, lead, "/stats aht yesterday")

@@ -95,7 +95,7 @@ async def test_yesterday_and_month_in_the_team_zone_across_dst_and_month_end(
 async def test_today_is_today_so_far(ctx: HandlerContext) -> None:
     w = await make_world(ctx.db)
     assert w.billing.id
-    await kpis.upsert_values(ctx.db, rows=[KpiRow(TODAY, "aht", 240.0, w.ann.id, w.billing.id, 3)])
+    await kpis.upsert_values(ctx.db, rows=[KpiRow(TODAY, "aht", 240.0, w.ann.id, w.billing.id, 30)])
     reply = await run(ctx, w.lead, "/stats today")
     aht = next(r for r in table_of(reply).rows if r[0] == "AHT")
     assert aht[1] == "4:00 ✓"
