@@ -47,6 +47,12 @@ COMMAND_MATRIX: list[tuple[str, tuple[bool, ...]]] = [
     ("/pulse schedule weekly fri 15:00 team Billing", (R, A, R, A, A)),  # admins configure
     ("/leadbot team create Retention tz=Europe/Berlin", (R, R, R, R, A)),
     ("/leadbot team add @oliver.bennett Billing as lead", (R, R, R, R, A)),
+    ("/leadbot team lead Billing @oliver.bennett", (R, R, R, R, A)),
+    ("/leadbot team timezone Billing Europe/Dublin", (R, R, R, A, A)),  # and its manager
+    ("/leadbot team post Billing 08:30 Mon-Sat", (R, R, R, A, A)),
+    ("/leadbot person move @oliver.bennett Tech Support", (R, R, R, R, A)),
+    ("/leadbot person deactivate @oliver.bennett", (R, R, R, R, A)),
+    ("/leadbot setup", (R, R, R, R, A)),
     ("/kudos values add empathy", (R, R, R, R, A)),
     ("/kudos @oliver.bennett great save on the Smith call", (A, A, A, A, A)),
     ("/stats me", (A, A, A, A, A)),
