@@ -711,6 +711,7 @@ def start_leadbot(
         SLACK_SIGNING_SECRET=SECRET,
         SLACK_API_URL=fake + "/api/",
         LOG_LEVEL="WARNING",
+        LEADBOT_SECRET="benchmark-secret-of-at-least-32-characters",  # serve refuses less
     )
     with log.open("ab") as fh:
         return subprocess.Popen(

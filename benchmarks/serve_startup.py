@@ -46,6 +46,7 @@ def one_run(fresh_db: bool) -> tuple[float, float, float]:
         SLACK_SIGNING_SECRET="bench-secret",
         SLACK_API_URL="http://127.0.0.1:9/api/",
         LOG_LEVEL="WARNING",
+        LEADBOT_SECRET="benchmark-secret-of-at-least-32-characters",  # serve refuses less
     )
     env.pop("SLACK_APP_TOKEN", None)
     if not fresh_db:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.doctor import platform_probe
 from bot.senders import build_senders
 from domain.settings import Settings
 from handlers.core.context import Clock, HandlerContext, Registry, system_clock
@@ -55,6 +56,7 @@ def bootstrap(
         settings=settings,
         registry=registry if registry is not None else build_registry(),
         clock=clock,
+        platform_probe=platform_probe(settings),  # the setup checks that ask Slack
     )
     specs = build_jobs(settings) if jobs is None else tuple(jobs)
     return App(settings=settings, db=db, ctx=ctx, jobs={j.id: j for j in specs})

@@ -1,4 +1,8 @@
-"""The `leadbot` command line. Each subcommand is a thin call into its module."""
+"""The `leadbot` command line. Each subcommand is a thin call into its module.
+
+A setting that fails validation (PULSE_MIN_RESPONSES=1, an unknown zone) is one line on
+stderr naming the variable and what it allows, and exit code 2: never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,19 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-from bot import console, importer, privacy_cli, runner, teams_package
+from pydantic import SecretStr, ValidationError
+
+from bot import admin_cli, console, doctor, importer, privacy_cli, runner, teams_package
 from bot.bootstrap import App, bootstrap
+from bot.demo import with_demo_secret
 from bot.logs import setup_logging
 from bot.slack.manifest import render_manifest
+from domain.settings import Settings
 from storage.migrate import upgrade_sync
+
+SETTINGS_ERROR = 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,6 +48,14 @@ def _parser() -> argparse.ArgumentParser:
     impsub = imp.add_subparsers(dest="import_cmd", metavar="WHAT", required=True)
     roster = impsub.add_parser("roster", help="people and teams from a CSV file")
     roster.add_argument("file", help="CSV with header email,name,role,team[,timezone,...]")
+    roster.add_argument(
+        "--dry-run", action="store_true", help="print what would change; change nothing"
+    )
+    roster.add_argument(
+        "--deactivate-missing",
+        action="store_true",
+        help="deactivate the active people the file leaves out (admins excepted)",
+    )
     kpi = impsub.add_parser("kpis", help="KPI values from a CSV file (or --from-url)")
     kpi.add_argument("file", nargs="?", help="CSV with header date,email,metric,value[,contacts]")
     kpi.add_argument(
@@ -70,10 +89,16 @@ def _parser() -> argparse.ArgumentParser:
     sman = slacksub.add_parser("manifest", help="print the Slack app manifest for your host")
     sman.add_argument("--url", default="https://YOUR-HOST", help="your server's https address")
 
-    teams = sub.add_parser("teams", help="Microsoft Teams tasks")
+    sub.add_parser("doctor", help="the setup checklist: what is missing and how to fix it")
+
+    admin_cli.add_people_parser(sub)
+    teams = sub.add_parser(
+        "teams", help="teams (create, lead, archive, ...) and the Microsoft Teams app package"
+    )
     teamsub = teams.add_subparsers(dest="teams_cmd", metavar="TASK", required=True)
-    pkg = teamsub.add_parser("package", help="write the Teams app package (zip)")
+    pkg = teamsub.add_parser("package", help="write the Microsoft Teams app package (zip)")
     pkg.add_argument("--out", default="leadbot-teams.zip", help="where to write the zip")
+    admin_cli.add_team_parsers(teamsub)
 
     priv = sub.add_parser("privacy", help="export or erase what is stored about a person")
     privsub = priv.add_subparsers(dest="privacy_cmd", metavar="TASK", required=True)
@@ -87,10 +112,69 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def settings_errors(exc: ValidationError) -> list[str]:
+    """One line per setting that failed validation: its variable and what it allows
+    (the value only when it is not a secret)."""
+    lines = []
+    for err in exc.errors():
+        name = str(err["loc"][0]) if err.get("loc") else "a setting"
+        what = _allowed(err)
+        given = _given(name, err.get("input"))
+        if given and repr(str(err.get("input"))) in what:
+            given = ""  # the message names the value already
+        lines.append(f"{name.upper()}: {what[:1].upper()}{what[1:]}{given}")
+    return lines
+
+
+def _allowed(err: Any) -> str:
+    ctx = err.get("ctx") or {}
+    kind = err.get("type", "")
+    bounds = {
+        "greater_than_equal": ("at least", "ge"),
+        "greater_than": ("more than", "gt"),
+        "less_than_equal": ("at most", "le"),
+        "less_than": ("less than", "lt"),
+    }
+    if kind in bounds:
+        words, key = bounds[kind]
+        limit = ctx.get(key)
+        if isinstance(limit, float) and limit.is_integer():
+            limit = int(limit)
+        return f"must be {words} {limit}"
+    plain = {
+        "int_parsing": "must be a whole number",
+        "int_from_float": "must be a whole number",
+        "float_parsing": "must be a number",
+        "bool_parsing": "must be true or false",
+    }
+    if kind in plain:
+        return plain[kind]
+    return str(err.get("msg", "is not valid")).removeprefix("Value error, ")
+
+
+def _given(name: str, value: object) -> str:
+    field = Settings.model_fields.get(name)
+    hidden = field is None or field.repr is False or "Secret" in str(field.annotation)
+    if hidden or value is None or isinstance(value, SecretStr | dict):
+        return ""
+    text = str(value)
+    return f" (it is {text[:40]!r})"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `leadbot` console script."""
     args = _parser().parse_args(argv)
-    app = bootstrap()
+    try:
+        app = bootstrap()
+    except ValidationError as exc:
+        for line in settings_errors(exc):
+            print(f"leadbot: {line}.", file=sys.stderr)
+        print(
+            "leadbot: fix the setting in the environment or .env (every setting: "
+            "docs/admin/configuration.md).",
+            file=sys.stderr,
+        )
+        return SETTINGS_ERROR
     setup_logging(app.settings)
     log = logging.getLogger("leadbot")
     try:
@@ -105,7 +189,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace, app: App) -> int:
     if args.cmd in ("demo", "console"):
+        try:
+            app, note = with_demo_secret(app)
+        except ValueError as exc:
+            print(f"leadbot {args.cmd}: {exc}", file=sys.stderr)
+            return SETTINGS_ERROR
+        if note:
+            print(f"leadbot {args.cmd}: {note}", file=sys.stderr)
         return asyncio.run(console.main(app, args))
+    if args.cmd == "doctor":
+        return doctor.main(app.ctx)
+    if args.cmd == "people" or (args.cmd == "teams" and args.teams_cmd != "package"):
+        return asyncio.run(admin_cli.run(app, args))
     if args.cmd == "db":
         upgrade_sync(app.settings.database_url)
         print("database is up to date")

@@ -58,6 +58,11 @@ log = logging.getLogger(__name__)
 
 GUEST = Actor(person_id=0, email="guest@console", name="Guest", role=Role.agent, team_id=None)
 MAX_FORM_ATTEMPTS = 3
+# What a deactivated person is told, as the Slack and Teams adapters tell them.
+INACTIVE_TEXT = (
+    "Your leadbot account is deactivated, so I can't run this for you. "
+    "Ask your leadbot admin if that is a mistake."
+)
 
 
 async def parse_line(
@@ -153,6 +158,7 @@ class Console:
         self.color = color
         self.pressables: list[Pressable] = []
         self.outbox_mark = 0
+        self.inactive = False  # the person acted as is deactivated: they can't use commands
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
@@ -208,6 +214,9 @@ class Console:
         if text.startswith("!"):
             return await self._console_command(text)
         await self._refresh_actor()
+        if self.inactive:
+            self.say(INACTIVE_TEXT)
+            return True
         cmd = await self._parse(text)
         if cmd is None:
             return True
@@ -223,6 +232,7 @@ class Console:
         p = await people.get_person(self.ctx.db, person_id=self.actor.person_id)
         if p is not None:
             self.actor = actor_from(p)
+            self.inactive = not p.active
 
     async def _parse(self, text: str) -> Command | None:
         try:
@@ -244,7 +254,10 @@ class Console:
             await self._switch(" ".join(words[1:]))
         elif name == "press":
             await self._refresh_actor()
-            await self._press(words[1:])
+            if self.inactive:
+                self.say(INACTIVE_TEXT)
+            else:
+                await self._press(words[1:])
         else:
             self.say(f"Unknown console command !{name}.\n{CONSOLE_HELP}")
         return True
@@ -259,12 +272,15 @@ class Console:
             self.say(person)
             return
         self.actor = actor_from(person)
+        self.inactive = not person.active
         team = (
             await people.get_team(self.ctx.db, team_id=person.team_id) if person.team_id else None
         )
         where = f", {team.name}" if team else ""
+        off = " They are deactivated: leadbot won't run their commands." if self.inactive else ""
         self.say(
             f"You are now {person.display_name} <{person.email}> ({person.role.value}{where})."
+            + off
         )
 
     async def _press(self, words: list[str]) -> None:

@@ -1,4 +1,5 @@
-"""`leadbot import roster FILE` and `leadbot import kpis FILE|--from-url`."""
+"""`leadbot import roster FILE [--dry-run] [--deactivate-missing]` and
+`leadbot import kpis FILE|--from-url`."""
 
 from __future__ import annotations
 
@@ -40,7 +41,12 @@ async def main(app: App, args: argparse.Namespace) -> int:
             return 2
         result: ImportResult
         if args.import_cmd == "roster":
-            result = await import_roster(ctx, text)
+            result = await import_roster(
+                ctx,
+                text,
+                dry_run=getattr(args, "dry_run", False),
+                deactivate_missing=getattr(args, "deactivate_missing", False),
+            )
         else:
             result = await import_kpis(ctx, text)
         print(result.summary())

@@ -7,7 +7,9 @@
 - `jobs list | run JOB [--team NAME]`, `outbox list [--dead] | retry ID`: admin tools.
 
 Every command applies the migrations first. A job, team or message that does not exist
-gets a clear message and exit code 2.
+gets a clear message and exit code 2. `serve`, `scheduler` and `run` refuse to start
+(exit code 2, the reason on stderr) while LEADBOT_SECRET is unset, the public development
+default or shorter than 32 characters: it keys the pulse answers' anonymous hashes.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from bot.server import run_server
 from domain.localtime import local_now
 from domain.types import Reply
 from handlers.core.context import Clock, system_clock
+from handlers.leadbot import MIN_SECRET_LENGTH, secret_problem
 from jobs.scheduler import Outcome, Planned, plan, run_job
 from storage import jobruns, outbox, people
 from storage.db import Database
@@ -38,9 +41,26 @@ log = logging.getLogger(__name__)
 USAGE_ERROR = 2
 
 
+def refuse_to_start(app: App, cmd: str) -> bool:
+    """Print why the server can't start (on stderr) and say so; False when it may."""
+    problem = secret_problem(app.settings)
+    if problem is None:
+        return False
+    print(
+        f"leadbot {cmd}: refusing to start: {problem}. Set LEADBOT_SECRET to a random value "
+        f"of at least {MIN_SECRET_LENGTH} characters (python3 -c 'import secrets; "
+        "print(secrets.token_urlsafe(48))') and keep it: it keys the anonymous pulse "
+        "answers (see Secrets in the docs before changing one in use).",
+        file=sys.stderr,
+    )
+    return True
+
+
 def main(app: App, args: argparse.Namespace) -> int:
     """Run one of the runner's subcommands; returns the exit code."""
     cmd = args.cmd
+    if cmd in ("serve", "scheduler", "run") and refuse_to_start(app, cmd):
+        return USAGE_ERROR
     if cmd == "serve":
         asyncio.run(run_server(app, port=getattr(args, "port", None)))
         return 0

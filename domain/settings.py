@@ -48,9 +48,11 @@ class Settings(BaseSettings):
         default=SecretStr("dev-secret-change-me"),
         description=(
             "The server secret that keys the anonymous pulse respondent hashes (HMAC-SHA256). "
-            "Set a long random value in production (leadbot starts with a public development "
-            "default when it is unset) and keep it stable: changing it cuts the link between "
-            "people and their past pulse answers (`/pulse mine`)."
+            "`leadbot serve`, `run` and `scheduler` refuse to start while it is unset, the "
+            "public development default or shorter than 32 characters; `leadbot demo` and "
+            "`console` then make a random one, kept beside the SQLite file "
+            "(`leadbot.db.secret`). Keep it stable: changing it cuts the link between people "
+            "and their past pulse answers (`/pulse mine`); see Secrets for how to rotate it."
         ),
     )
     default_timezone: str = Field(

@@ -21,8 +21,9 @@ def build_registry() -> Registry:
             oneonone.COMMAND,
             actions.COMMAND,
         ),
-        actions=(pulse.BUTTONS, kudos.BUTTONS, oneonone.BUTTONS, actions.BUTTONS),
+        actions=(leadbot.BUTTONS, pulse.BUTTONS, kudos.BUTTONS, oneonone.BUTTONS, actions.BUTTONS),
         home_sections=(
+            leadbot.home_section,  # an admin's setup checklist, until setup is done
             stats.home_section,
             oneonone.home_section,
             actions.home_section,

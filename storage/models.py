@@ -96,6 +96,8 @@ class Team(SQLModel, table=True):
     post_time: str = Field(default="09:00", max_length=5)  # daily goal update, local time
     work_days: str = Field(default="Mon-Fri", max_length=40)
     created_at: dt.datetime = ts_field(default_now=True)
+    # Archived teams keep their history but get nothing scheduled and free their name.
+    archived_at: dt.datetime | None = ts_field(nullable=True)
 
 
 class Person(SQLModel, table=True):
@@ -111,6 +113,8 @@ class Person(SQLModel, table=True):
     teams_user_id: str | None = Field(default=None, max_length=128, unique=True)
     teams_conversation_ref: str | None = None  # JSON conversation reference
     active: bool = True
+    # When they were switched off: KPI rows for later days are not imported.
+    deactivated_at: dt.datetime | None = ts_field(nullable=True)
     created_at: dt.datetime = ts_field(default_now=True)
 
 

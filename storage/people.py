@@ -1,15 +1,28 @@
-"""Queries about people and teams. Keyword-only arguments; each call is one transaction."""
+"""Queries about people and teams, and the admin changes to them. Keyword-only
+arguments; each call is one transaction.
+
+An admin change (add, switch off or on, move, role, a team's lead or manager, archive)
+runs with storage/handover.py's `settle` in the same transaction, so a team that loses
+its lead, and the hand-over of that lead's work, are never out of step with the change;
+the messages the change causes are enqueued in that transaction too.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from domain.items import ActionStatus
 from domain.roles import Role
 from storage.db import Database
-from storage.models import Person, Team
+from storage.handover import Settled, settle, snapshot
+from storage.models import ActionItem, OutboxMessage, Person, PulseSchedule, Team
+from storage.outbox import OutboxNew, enqueue_in
 
 
 def name_key(name: str) -> str:
@@ -84,10 +97,14 @@ async def find_by_handle(db: Database, *, handle: str) -> list[Person]:
         return list(first.scalars())
 
 
-async def list_people(db: Database, *, team_id: int | None = None) -> list[Person]:
-    """Active people, optionally of one team, by name."""
+async def list_people(
+    db: Database, *, team_id: int | None = None, include_inactive: bool = False
+) -> list[Person]:
+    """Active people (or everyone), optionally of one team, by name."""
     async with db.session() as s:
-        q = select(Person).where(col(Person.active))
+        q = select(Person)
+        if not include_inactive:
+            q = q.where(col(Person.active))
         if team_id is not None:
             q = q.where(Person.team_id == team_id)
         rows = await s.execute(q.order_by(Person.display_name))
@@ -170,16 +187,24 @@ async def get_team_by_slack_channel(db: Database, *, channel_id: str) -> Team | 
         return rows.scalars().first()
 
 
-async def list_teams(db: Database) -> list[Team]:
+async def list_teams(db: Database, *, include_archived: bool = False) -> list[Team]:
+    """The teams by name; archived ones only when asked for."""
     async with db.session() as s:
-        rows = await s.execute(select(Team).order_by(Team.name))
+        q = select(Team)
+        if not include_archived:
+            q = q.where(col(Team.archived_at).is_(None))
+        rows = await s.execute(q.order_by(Team.name))
         return list(rows.scalars())
 
 
 async def teams_managed_by(db: Database, *, person_id: int) -> list[Team]:
     """Teams whose manager is this person."""
     async with db.session() as s:
-        rows = await s.execute(select(Team).where(Team.manager_id == person_id).order_by(Team.name))
+        rows = await s.execute(
+            select(Team)
+            .where(Team.manager_id == person_id, col(Team.archived_at).is_(None))
+            .order_by(Team.name)
+        )
         return list(rows.scalars())
 
 
@@ -243,3 +268,394 @@ async def assign_member(db: Database, *, person_id: int, team_id: int, role: Rol
                 if t.id != team_id:
                     t.lead_id = None
         return p
+
+
+# --- finding anyone, switched off or not (admin commands) ---------------------------------
+
+
+async def find_anyone(db: Database, *, ref: str) -> list[Person]:
+    """People an admin may mean by `ref`, switched off or not: an email, else a handle (an
+    email's local part, a display name, a first name)."""
+    text = ref.strip().lstrip("@").lower()
+    if not text:
+        return []
+    async with db.session() as s:
+        if "@" in text:
+            rows = await s.execute(select(Person).where(Person.email == text))
+            return list(rows.scalars())
+        for cond in (
+            col(Person.email).like(f"{text}@%"),
+            sa.func.lower(Person.display_name) == text,
+            sa.func.lower(Person.display_name) == text.replace(".", " ").replace("_", " "),
+            sa.func.lower(Person.display_name).like(
+                text.replace(".", " ").replace("_", " ") + " %"
+            ),
+        ):
+            found = list((await s.execute(select(Person).where(cond))).scalars())
+            if found:
+                return found
+        return []
+
+
+async def count_admins(db: Database) -> int:
+    """Active admins on the roster."""
+    async with db.session() as s:
+        n = await s.scalar(
+            sa.select(sa.func.count())
+            .select_from(Person)
+            .where(col(Person.active), col(Person.role) == Role.admin)
+        )
+        return int(n or 0)
+
+
+async def open_items_owned(db: Database, *, person_id: int) -> int:
+    """Open (or accepted) action items this person owns."""
+    async with db.session() as s:
+        n = await s.scalar(
+            sa.select(sa.func.count())
+            .select_from(ActionItem)
+            .where(
+                col(ActionItem.owner_id) == person_id,
+                col(ActionItem.status).in_(
+                    [ActionStatus.open.value, ActionStatus.in_progress.value]
+                ),
+            )
+        )
+        return int(n or 0)
+
+
+# --- admin changes -------------------------------------------------------------------------
+
+
+@dataclass
+class Change:
+    """What an admin change did, for the reply and the messages it causes."""
+
+    settled: Settled = field(default_factory=Settled)
+    person: Person | None = None
+    team: Team | None = None
+    teamless: list[Person] = field(default_factory=list)  # left without a team by it
+    dropped: int = 0  # waiting messages to someone switched off, dropped
+    demoted: bool = False  # a lead switched on again whose team has another lead: now an agent
+    previous_team: Team | None = None
+
+
+Op = Callable[[AsyncSession, Change], Awaitable[set[int]]]  # returns the touched team ids
+MessagesFor = Callable[[Change], Sequence[OutboxNew]]
+
+
+async def _run(
+    db: Database,
+    op: Op,
+    *,
+    now: dt.datetime,
+    actor_id: int | None,
+    messages: MessagesFor | None,
+) -> Change:
+    async with db.session() as s:
+        before = await snapshot(s)
+        change = Change()
+        touched = await op(s, change)
+        change.settled = await settle(s, before, touched=touched, now=now, actor_id=actor_id)
+        if messages is not None:
+            await enqueue_in(s, messages(change))
+        return change
+
+
+async def _person(s: AsyncSession, person_id: int) -> Person:
+    p = await s.get(Person, person_id)
+    if p is None:
+        raise LookupError(f"person {person_id} does not exist")
+    return p
+
+
+async def _team(s: AsyncSession, team_id: int) -> Team:
+    t = await s.get(Team, team_id)
+    if t is None:
+        raise LookupError(f"team {team_id} does not exist")
+    return t
+
+
+async def _leads_and_manages(s: AsyncSession, person_id: int) -> set[int]:
+    rows = await s.execute(
+        sa.select(col(Team.id)).where(
+            sa.or_(col(Team.lead_id) == person_id, col(Team.manager_id) == person_id)
+        )
+    )
+    return {t for t in rows.scalars() if t is not None}
+
+
+def _lead_if_free(p: Person, team: Team | None) -> None:
+    """A lead in a team without one becomes its lead."""
+    if team is not None and p.role is Role.lead and team.lead_id is None:
+        team.lead_id = p.id
+
+
+async def deactivate_in(s: AsyncSession, p: Person, *, now: dt.datetime) -> int:
+    """Switch a person off inside a caller's transaction; their history stays. Messages
+    still waiting for them (never tried) are dropped; returns how many."""
+    p.active = False
+    p.deactivated_at = now
+    result = await s.execute(
+        sa.delete(OutboxMessage)
+        .where(
+            col(OutboxMessage.recipient_person_id) == p.id,
+            col(OutboxMessage.status) == "pending",
+            col(OutboxMessage.attempts) == 0,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def add_person(
+    db: Database,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    team_id: int | None,
+    timezone: str,
+    work_hours: str,
+    now: dt.datetime,
+    actor_id: int | None = None,
+    messages: MessagesFor | None = None,
+) -> Change:
+    """A new person (the caller checked the email is free); a lead or manager in a team
+    without one becomes its own."""
+
+    async def op(s: AsyncSession, ch: Change) -> set[int]:
+        p = Person(
+            email=email.strip().lower(),
+            display_name=name,
+            role=role,
+            team_id=team_id,
+            timezone=timezone,
+            work_hours=work_hours,
+            created_at=now,
+        )
+        s.add(p)
+        await s.flush()
+        ch.person = p
+        team = await s.get(Team, team_id) if team_id is not None else None
+        ch.team = team
+        _lead_if_free(p, team)
+        if team is not None and role is Role.manager and team.manager_id is None:
+            team.manager_id = p.id
+        if team is None:
+            ch.teamless.append(p)
+        return {team_id} if team_id is not None else set()
+
+    return await _run(db, op, now=now, actor_id=actor_id, messages=messages)
+
+
+async def set_active(
+    db: Database,
+    *,
+    person_id: int,
+    active: bool,
+    now: dt.datetime,
+    actor_id: int | None = None,
+    messages: MessagesFor | None = None,
+) -> Change:
+    """Switch a person off (their history stays; they get nothing) or on again. On again,
+    a lead whose team has no lead leads it again; one whose team has another lead now
+    comes back as an agent; someone whose team was archived comes back without one."""
+
+    async def op(s: AsyncSession, ch: Change) -> set[int]:
+        p = await _person(s, person_id)
+        ch.person = p
+        touched = {p.team_id} if p.team_id is not None else set()
+        if not active:
+            touched |= await _leads_and_manages(s, person_id)
+            ch.dropped = await deactivate_in(s, p, now=now)
+            return touched
+        p.active = True
+        p.deactivated_at = None
+        team = await s.get(Team, p.team_id) if p.team_id is not None else None
+        if team is not None and team.archived_at is not None:
+            ch.previous_team = team
+            p.team_id = None
+            team = None
+            ch.teamless.append(p)
+        ch.team = team
+        if p.role is Role.lead and team is not None and team.lead_id not in (None, p.id):
+            p.role = Role.agent
+            ch.demoted = True
+        _lead_if_free(p, team)
+        return touched
+
+    return await _run(db, op, now=now, actor_id=actor_id, messages=messages)
+
+
+async def move_person(
+    db: Database,
+    *,
+    person_id: int,
+    team_id: int | None,
+    now: dt.datetime,
+    role: Role | None = None,
+    actor_id: int | None = None,
+    messages: MessagesFor | None = None,
+) -> Change:
+    """Put a person in another team (or none), with a new role when given. A lead leaves
+    the team they led; in a team without a lead they become its lead (the caller refuses
+    a team that has one)."""
+
+    async def op(s: AsyncSession, ch: Change) -> set[int]:
+        p = await _person(s, person_id)
+        ch.person = p
+        old = p.team_id
+        ch.previous_team = await s.get(Team, old) if old is not None else None
+        touched = await _leads_and_manages(s, person_id) if role is not None else set()
+        if role is not None:
+            p.role = role
+        p.team_id = team_id
+        team = await s.get(Team, team_id) if team_id is not None else None
+        ch.team = team
+        _lead_if_free(p, team)
+        if team is None:
+            ch.teamless.append(p)
+        return touched | {t for t in (old, team_id) if t is not None}
+
+    return await _run(db, op, now=now, actor_id=actor_id, messages=messages)
+
+
+async def set_role(
+    db: Database,
+    *,
+    person_id: int,
+    role: Role,
+    now: dt.datetime,
+    actor_id: int | None = None,
+    messages: MessagesFor | None = None,
+) -> Change:
+    """Change a person's role; it applies at once (every request reads it). A new lead in
+    a team without one becomes its lead; a lead or manager who is no longer one stops
+    leading or managing their teams."""
+
+    async def op(s: AsyncSession, ch: Change) -> set[int]:
+        p = await _person(s, person_id)
+        ch.person = p
+        touched = await _leads_and_manages(s, person_id)
+        p.role = role
+        team = await s.get(Team, p.team_id) if p.team_id is not None else None
+        ch.team = team
+        _lead_if_free(p, team)
+        if p.team_id is not None:
+            touched.add(p.team_id)
+        return touched
+
+    return await _run(db, op, now=now, actor_id=actor_id, messages=messages)
+
+
+async def set_manager(db: Database, *, person_id: int, manager_id: int | None) -> Person:
+    """Set (or clear) a person's own manager."""
+    async with db.session() as s:
+        p = await _person(s, person_id)
+        p.manager_id = manager_id
+        return p
+
+
+async def set_team_lead(
+    db: Database,
+    *,
+    team_id: int,
+    person_id: int | None,
+    now: dt.datetime,
+    actor_id: int | None = None,
+    messages: MessagesFor | None = None,
+) -> Change:
+    """Make someone the team's lead (an agent becomes a lead; someone in another team
+    moves into this one), or leave the team without one. The former lead's work in the
+    team is handed over in the same transaction."""
+
+    async def op(s: AsyncSession, ch: Change) -> set[int]:
+        team = await _team(s, team_id)
+        ch.team = team
+        touched = {team_id}
+        if person_id is None:
+            team.lead_id = None
+            return touched
+        p = await _person(s, person_id)
+        ch.person = p
+        if p.team_id is not None and p.team_id != team_id:
+            ch.previous_team = await s.get(Team, p.team_id)
+            touched.add(p.team_id)
+        p.team_id = team_id
+        p.role = Role.lead
+        team.lead_id = p.id
+        return touched
+
+    return await _run(db, op, now=now, actor_id=actor_id, messages=messages)
+
+
+async def set_team_manager(
+    db: Database,
+    *,
+    team_id: int,
+    person_id: int | None,
+    now: dt.datetime,
+    promote: bool = False,
+    actor_id: int | None = None,
+    messages: MessagesFor | None = None,
+) -> Change:
+    """Make a manager the team's manager (`promote`: make them one first; one without a
+    home team gets this one), or leave the team without a manager."""
+
+    async def op(s: AsyncSession, ch: Change) -> set[int]:
+        team = await _team(s, team_id)
+        ch.team = team
+        touched = {team_id}
+        team.manager_id = person_id
+        if person_id is not None:
+            p = await _person(s, person_id)
+            ch.person = p
+            if promote:
+                touched |= await _leads_and_manages(s, person_id)
+                p.role = Role.manager
+            if p.team_id is None:
+                p.team_id = team_id
+        return touched
+
+    return await _run(db, op, now=now, actor_id=actor_id, messages=messages)
+
+
+async def rename_team(db: Database, *, team_id: int, name: str) -> Team:
+    """Rename a team (the caller checked the new name is free)."""
+    async with db.session() as s:
+        team = await _team(s, team_id)
+        team.name = " ".join(name.split())
+        team.name_key = name_key(name)
+        return team
+
+
+async def archive_team(
+    db: Database, *, team_id: int, now: dt.datetime, actor_id: int | None = None
+) -> Change:
+    """Archive a team: its history stays, nothing is scheduled for it any more (its pulse
+    schedule is turned off), its channel and name are freed, and its people are left
+    without a team."""
+
+    async def op(s: AsyncSession, ch: Change) -> set[int]:
+        team = await _team(s, team_id)
+        ch.team = team
+        members = list((await s.execute(select(Person).where(Person.team_id == team_id))).scalars())
+        for p in members:
+            p.team_id = None
+            if p.active:
+                ch.teamless.append(p)
+        team.lead_id = None
+        team.manager_id = None
+        team.slack_channel_id = None
+        team.teams_channel_ref = None
+        team.archived_at = now
+        # The name's key is freed for a new team; the id keeps the archived key unique.
+        team.name_key = f"~{team_id}~{team.name_key}"[:80]
+        sched = await s.get(PulseSchedule, team_id)
+        if sched is not None:
+            sched.cadence = "off"
+        ch.teamless.sort(key=lambda p: p.display_name)
+        return set()
+
+    return await _run(db, op, now=now, actor_id=actor_id, messages=None)

@@ -117,6 +117,12 @@ COMMAND_MATRIX: list[tuple[str, tuple[bool, ...]]] = [
     ("/leadbot team list", (A, A, A, A, A, A)),
     ("/leadbot team create Retention tz=Europe/Berlin", (R, R, R, R, R, A)),
     ("/leadbot team add @oliver.bennett Billing as lead", (R, R, R, R, R, A)),
+    ("/leadbot team lead Billing @oliver.bennett", (R, R, R, R, R, A)),
+    ("/leadbot team timezone Billing Europe/Dublin", (R, R, R, R, A, A)),  # and its manager
+    ("/leadbot team post Billing 08:30 Mon-Sat", (R, R, R, R, A, A)),
+    ("/leadbot person move @oliver.bennett Tech Support", (R, R, R, R, R, A)),
+    ("/leadbot person deactivate @oliver.bennett", (R, R, R, R, R, A)),
+    ("/leadbot setup", (R, R, R, R, R, A)),
     # /kudos
     ("/kudos @maria.lopez great save on the Smith call", (R, A, A, A, A, A)),
     ("/kudos @oliver.bennett great save on the Smith call", (A, R, A, A, A, A)),  # not oneself

@@ -58,7 +58,6 @@ from domain.types import (
     Command,
     Context,
     Form,
-    Header,
     Platform,
     Quoted,
     Reply,
@@ -68,6 +67,7 @@ from domain.types import (
 )
 from handlers.core.dispatch import TRY_AGAIN, error_reply
 from handlers.core.home import home
+from handlers.leadbot import welcome
 from storage import events, people
 from storage.db import DatabaseUnavailable
 from storage.models import Team
@@ -228,7 +228,9 @@ class SlackBot:
         try:
             actor, why = await self.users.actor_for(slack_user_id)
             if actor is None:
-                reply = Reply(blocks=[Header("Welcome to leadbot"), Text(why)], text=why)
+                # Before there is any admin, this says how the installer adds the first;
+                # an admin's home then leads with the setup checklist (handlers.leadbot).
+                reply = await welcome(self.ctx, why)
             else:
                 reply = await home(actor, self.ctx)
         except DatabaseUnavailable:

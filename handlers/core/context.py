@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from domain.parsing import Args
 from domain.settings import Settings
 from domain.types import Action, Actor, Block, Command, Reply
+from handlers.core.checks import PlatformProbe
 from storage.db import Database
 
 Clock = Callable[[], dt.datetime]
@@ -109,6 +110,8 @@ class HandlerContext:
     settings: Settings
     registry: Registry
     clock: Clock = system_clock
+    # The setup checks that call a platform (handlers/core/checks.py); None: not run.
+    platform_probe: PlatformProbe | None = None
 
     def now(self) -> dt.datetime:
         now = self.clock()

@@ -30,7 +30,7 @@ class RowError:
 
 @dataclass
 class ImportResult:
-    """What an import did, or why it did nothing."""
+    """What an import did (or, for a dry run, would do), or why it did nothing."""
 
     kind: str  # "roster" | "kpis"
     created: int = 0
@@ -38,6 +38,12 @@ class ImportResult:
     unchanged: int = 0
     teams_created: int = 0
     errors: list[RowError] = field(default_factory=list)
+    skipped: int = 0  # KPI rows of people switched off, for days after that
+    moved: int = 0  # roster: people updated into another team
+    reactivated: int = 0  # roster: people switched on again by the file
+    deactivated: int | None = None  # roster, with --deactivate-missing
+    dry_run: bool = False
+    notes: list[str] = field(default_factory=list)  # further lines: warnings, details
 
     @property
     def ok(self) -> bool:
@@ -60,13 +66,22 @@ class ImportResult:
             )
             return "\n".join([head, *shown])
         what = "people" if self.kind == "roster" else "KPI values"
+        verb = "Dry run, nothing was changed. Would import" if self.dry_run else "Imported"
         text = (
-            f"Imported {self.rows} {what}: {self.created} new, {self.updated} updated, "
+            f"{verb} {self.rows} {what}: {self.created} new, {self.updated} updated, "
             f"{self.unchanged} unchanged."
         )
         if self.kind == "roster":
             text += f" {self.teams_created} new team{'s' if self.teams_created != 1 else ''}."
-        return text
+        if self.moved:
+            text += f" {self.moved} moved to another team."
+        if self.reactivated:
+            text += f" {self.reactivated} deactivated before, active again."
+        if self.deactivated is not None:
+            text += f" {self.deactivated} deactivated (not in the file)."
+        if self.skipped:
+            text += f" {self.skipped} skipped: their people were deactivated before those days."
+        return "\n".join([text, *self.notes])
 
 
 @dataclass(frozen=True)

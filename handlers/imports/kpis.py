@@ -5,6 +5,10 @@ denominator; a row with an empty email and a `team` is a whole team's value (ser
 level, ...). Each row goes through `_CHECKS` in order (that is the order its problems are
 reported in), then must not repeat a row above it. jobs/kpi_pull.py feeds its payloads
 through here, so both sources agree on what a valid value is.
+
+A row of a person who was deactivated is skipped (and counted) when its day is after the
+day they were deactivated: their history stays, but they drop out of the team's figures
+from then on. A feed that still lists them is not an error.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from domain.kpi import KpiRow
+from domain.localtime import local_date
 from handlers.core.context import HandlerContext
 from handlers.imports.csvfile import Columns, ImportResult, Row, RowError, by_line, read_rows
 from storage import catalogue, kpi_import
@@ -56,6 +61,7 @@ class _Draft:
     weight: float = 1.0
     numerator: float | None = None
     denominator: float | None = None
+    skip: bool = False  # a deactivated person's value for a later day
 
     def key(self) -> tuple[object, ...]:
         """What must be unique in a file: the person (or team), metric and day."""
@@ -111,6 +117,7 @@ def _check_who(d: _Draft, known: _Known) -> None:
             d.problems.append(f"{d.email} is not on the roster (import the roster first)")
         else:
             d.person_id, d.team_id = person.id, person.team_id
+            d.skip = not person.active and _after_deactivation(d.day, person)
     elif team_name:
         team = known.teams.get(name_key(team_name))
         if team is None:
@@ -119,6 +126,12 @@ def _check_who(d: _Draft, known: _Known) -> None:
             d.team_id = team.id
     else:
         d.problems.append("the email is empty (give an email, or a team for a team's value)")
+
+
+def _after_deactivation(day: dt.date | None, person: Person) -> bool:
+    if person.deactivated_at is None or day is None:
+        return True
+    return day > local_date(person.deactivated_at, person.timezone)
 
 
 def _check_metric(d: _Draft, known: _Known) -> None:
@@ -184,9 +197,10 @@ _CHECKS: tuple[Callable[[_Draft, _Known], None], ...] = (
 )
 
 
-def _check_rows(rows: list[Row], known: _Known) -> tuple[list[KpiRow], list[RowError]]:
+def _check_rows(rows: list[Row], known: _Known) -> tuple[list[KpiRow], list[RowError], int]:
     out: list[KpiRow] = []
     errors: list[RowError] = []
+    skipped = 0
     seen: dict[tuple[object, ...], int] = {}
     for line, row in rows:
         d = _Draft(line, row)
@@ -200,8 +214,11 @@ def _check_rows(rows: list[Row], known: _Known) -> tuple[list[KpiRow], list[RowE
             errors.extend(RowError(line, p) for p in d.problems)
             continue
         seen[key] = line
+        if d.skip:
+            skipped += 1
+            continue
         out.append(d.kpi_row())
-    return out, errors
+    return out, errors, skipped
 
 
 async def _known(ctx: HandlerContext, rows: list[Row]) -> _Known:
@@ -223,7 +240,7 @@ async def import_kpis(ctx: HandlerContext, text: str) -> ImportResult:
     rows, errors = read_rows(text, KPI_COLUMNS)
     if not rows and not errors:
         errors.append(RowError(2, "the file has a header but no values"))
-    out, row_errors = _check_rows(rows, await _known(ctx, rows))
+    out, row_errors, result.skipped = _check_rows(rows, await _known(ctx, rows))
     errors += row_errors
     if errors:
         result.errors = by_line(errors)

@@ -3,7 +3,12 @@
 A row is checked column by column (`_CHECKS`, in the order the problems are reported),
 then against the rows above it (an email, a platform id or a team's lead used twice).
 What needs the stored roster (ids that belong to someone else, unknown managers) is
-checked by storage.roster.apply_roster, inside the transaction that writes.
+checked against it too, in the same pass, so a file's every problem is listed at once;
+storage.roster.apply_roster checks it again inside the transaction that writes.
+
+`--dry-run` runs the whole import in a transaction that is rolled back, and lists what
+it would do; `--deactivate-missing` deactivates the active people the file leaves out
+(admins excepted). A replaced lead's work goes to the new lead (storage/handover.py).
 """
 
 from __future__ import annotations
@@ -16,9 +21,14 @@ from domain.localtime import zone
 from domain.roles import Role
 from domain.shifts import parse_work_hours
 from handlers.core.context import HandlerContext
+from handlers.core.handover import handover_lines, handover_messages
 from handlers.imports.csvfile import Columns, ImportResult, RowError, by_line, read_rows
+from storage.handover import Settled
+from storage.outbox import OutboxNew
 from storage.people import name_key
-from storage.roster import RosterEntry, apply_roster
+from storage.roster import RosterEntry, RosterOutcome, apply_roster, check_roster
+
+MAX_LISTED = 50  # names per list in a dry run's details
 
 ROSTER_COLUMNS = Columns(
     kind="roster",
@@ -191,30 +201,59 @@ class _SeenAbove:
 
 def parse_roster(text: str) -> tuple[list[RosterEntry], list[RowError]]:
     """Validate a roster CSV (everything that can be checked without the database)."""
+    entries, errors, _emails = _parse(text)
+    return entries, errors
+
+
+def _parse(text: str) -> tuple[list[RosterEntry], list[RowError], set[str]]:
     rows, errors = read_rows(text, ROSTER_COLUMNS)
     entries: list[RosterEntry] = []
+    emails: set[str] = set()
     above = _SeenAbove()
     for line, row in rows:
         d = _draft(line, row)
         above.check(d)
+        if d.email:
+            emails.add(d.email)
         if d.problems:
             errors.extend(RowError(line, p) for p in d.problems)
         else:
             entries.append(d.entry())
     if not rows and not errors:
         errors.append(RowError(2, "the file has a header but no people"))
-    return entries, errors
+    return entries, errors, emails
 
 
-async def import_roster(ctx: HandlerContext, text: str) -> ImportResult:
-    """Validate and import a roster CSV; all or nothing."""
-    result = ImportResult(kind="roster")
-    entries, errors = parse_roster(text)
+async def import_roster(
+    ctx: HandlerContext,
+    text: str,
+    *,
+    dry_run: bool = False,
+    deactivate_missing: bool = False,
+    actor_id: int | None = None,
+) -> ImportResult:
+    """Validate and import a roster CSV; all or nothing. Every problem of the file is
+    reported at once: its rows' own, and those the stored roster causes."""
+    result = ImportResult(kind="roster", dry_run=dry_run)
+    entries, errors, emails = _parse(text)
     if errors:
+        conflicts = await check_roster(ctx.db, entries=entries, file_emails=emails)
+        errors += [RowError(line, msg) for line, msg in conflicts]
         result.errors = by_line(errors)
         return result
+
+    def messages(settled: Settled) -> list[OutboxNew]:
+        return handover_messages(ctx, settled)
+
     outcome = await apply_roster(
-        ctx.db, entries=entries, default_timezone=ctx.settings.default_timezone
+        ctx.db,
+        entries=entries,
+        default_timezone=ctx.settings.default_timezone,
+        now=ctx.now(),
+        dry_run=dry_run,
+        deactivate_missing=deactivate_missing,
+        actor_id=actor_id,
+        messages=messages,
     )
     if outcome.conflicts:
         result.errors = [RowError(line, msg) for line, msg in outcome.conflicts]
@@ -223,4 +262,38 @@ async def import_roster(ctx: HandlerContext, text: str) -> ImportResult:
     result.updated = outcome.people_updated
     result.unchanged = outcome.people_unchanged
     result.teams_created = outcome.teams_created
+    result.moved = len(outcome.moved)
+    result.reactivated = len(outcome.reactivated)
+    result.deactivated = len(outcome.deactivated) if deactivate_missing else None
+    result.notes = _notes(outcome)
     return result
+
+
+def _listed(title: str, names: list[str]) -> list[str]:
+    if not names:
+        return []
+    shown = names[:MAX_LISTED]
+    more = f" ... and {len(names) - len(shown)} more" if len(names) > len(shown) else ""
+    return [f"{title} ({len(names)}): " + ", ".join(shown) + more]
+
+
+def _notes(out: RosterOutcome) -> list[str]:
+    """The lines under the counts: the teams' leads, and (for a dry run) who changes."""
+    lines = handover_lines(out.teams)
+    if out.kept_admins:
+        lines.append(
+            f"Kept {len(out.kept_admins)} admin{'s' if len(out.kept_admins) != 1 else ''} "
+            "not in the file active (an import never deactivates admins; use "
+            "`leadbot people deactivate EMAIL`): " + ", ".join(out.kept_admins[:MAX_LISTED])
+        )
+    if out.dry_run:
+        moves = [
+            f"{m.name} <{m.email}> {m.before or 'no team'} → {m.after or 'no team'}"
+            for m in out.moved
+        ]
+        lines += _listed("New teams", out.new_teams)
+        lines += _listed("New people", out.created)
+        lines += _listed("Moved", moves)
+        lines += _listed("Active again", out.reactivated)
+        lines += _listed("Deactivated", out.deactivated)
+    return lines

@@ -325,3 +325,26 @@ async def test_role_changes_apply_to_the_next_command(
     roles.append(console.actor.role)
     assert roles == [Role.agent, Role.lead]
     assert "role       lead" in out.getvalue()
+
+
+async def test_a_deactivated_person_is_told_so_politely(
+    cctx: HandlerContext, now_clock: FakeClock
+) -> None:
+    _, maria, _ = await _people(cctx.db, now_clock.now)
+    admin = await make_person(cctx.db, "ada.admin", role=Role.admin)
+    _, out = await _run(
+        cctx,
+        admin,
+        [
+            "/leadbot person deactivate @maria.lopez",
+            "!as maria.lopez@example.com",
+            "/stats me",
+            "!press 1",
+        ],
+    )
+    assert "Deactivated Maria Lopez <maria.lopez@example.com>." in out
+    assert "They are deactivated: leadbot won't run their commands." in out
+    assert out.count("Your leadbot account is deactivated, so I can't run this for you.") == 2
+    # Switched off while acting as them: the next line is refused too.
+    _, out2 = await _run(cctx, maria, ["/stats me"])
+    assert "Your leadbot account is deactivated" in out2

@@ -206,6 +206,7 @@ async def start_cli(tmp_path: Path, *args: str) -> asyncio.subprocess.Process:
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
         LOG_LEVEL="INFO",
         PYTHONPATH=str(ROOT),
+        LEADBOT_SECRET="runner-test-secret-of-32-characters-or-more",  # serve refuses less
     )
     for key in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
         env.pop(key, None)

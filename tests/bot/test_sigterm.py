@@ -88,6 +88,7 @@ async def start(tmp_path: Path, *args: str, **env_extra: str) -> asyncio.subproc
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'sigterm.db'}",
         LOG_LEVEL="INFO",
         PYTHONPATH=str(ROOT),
+        LEADBOT_SECRET="sigterm-test-secret-of-32-characters-or-more",  # serve refuses less
     )
     for key in list(env):
         if key.startswith(("SLACK_", "TEAMS_", "KPI_")):

@@ -144,7 +144,13 @@ async def test_only_admins_set_up_teams(ctx: HandlerContext, role: Role) -> None
         ("/leadbot team add @maria.lopez Billing as agent lead", "The role must be one of"),
         ("/leadbot team add @maria.lopez as agent", "Name the team."),
         ("/leadbot team add @maria.lopez Nowhere as agent", "There is no team called 'Nowhere'"),
-        ("/leadbot team rename Billing", "Say `team create`, `team add` or `team list`."),
+        # `team rename` exists now (it was the unknown word here before).
+        ("/leadbot team rename Billing", "Say `/leadbot team rename OLD to NEW`."),
+        (
+            "/leadbot team explode Billing",
+            "Say `team create`, `team add`, `team list`, `team rename`, `team lead`, "
+            "`team manager`, `team timezone`, `team post` or `team archive`.",
+        ),
         ("/leadbot team list extra", "I didn't understand 'extra'."),
     ],
 )

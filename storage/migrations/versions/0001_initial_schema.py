@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 03:10:05.937608
+Create Date: 2026-12-02 03:15:36.431083
 """
 from collections.abc import Sequence
 
@@ -81,6 +81,7 @@ def upgrade() -> None:
     sa.Column('post_time', sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
     sa.Column('work_days', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('created_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('archived_at', storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('team', schema=None) as batch_op:
@@ -108,6 +109,7 @@ def upgrade() -> None:
     sa.Column('teams_user_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
     sa.Column('teams_conversation_ref', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('deactivated_at', storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['manager_id'], ['person.id'], ),
     sa.ForeignKeyConstraint(['team_id'], ['team.id'], ),
