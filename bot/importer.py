@@ -8,7 +8,7 @@ from pathlib import Path
 from bot.bootstrap import App
 from domain.settings import Settings
 from handlers.core.context import HandlerContext
-from handlers.imports import ImportResult, import_kpis, import_roster
+from handlers.imports import ImportResult, import_kpis_stream, import_roster
 from jobs import kpi_pull
 from storage.migrate import upgrade
 
@@ -35,18 +35,35 @@ async def main(app: App, args: argparse.Namespace) -> int:
         if not args.file:
             print("Give a CSV file (or --from-url to pull from KPI_SOURCE_URL).")
             return 2
-        text = _read(args.file)
-        if text is None:
-            return 2
-        result: ImportResult
+        result: ImportResult | None
         if args.import_cmd == "roster":
+            text = _read(args.file)
+            if text is None:
+                return 2
             result = await import_roster(ctx, text)
         else:
-            result = await import_kpis(ctx, text)
+            result = await _kpis(ctx, args.file)
+            if result is None:
+                return 2
         print(result.summary())
         return 0 if result.ok else 1
     finally:
         await db.dispose()
+
+
+async def _kpis(ctx: HandlerContext, path: str) -> ImportResult | None:
+    """A KPI file, read as it streams (memory stays flat whatever its size)."""
+    try:
+        # The CLI process does nothing else meanwhile: a blocking read is what it needs.
+        with Path(path).open(encoding="utf-8-sig", newline="") as f:  # noqa: ASYNC230
+            return await import_kpis_stream(ctx, f)
+    except FileNotFoundError:
+        print(f"No such file: {path}")
+    except UnicodeDecodeError:
+        print(f"{path} is not UTF-8 text; save the CSV as UTF-8 and try again.")
+    except OSError as exc:
+        print(f"Cannot read {path}: {exc.strerror}")
+    return None
 
 
 async def _pull(settings: Settings, ctx: HandlerContext) -> int:
