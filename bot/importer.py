@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from bot.bootstrap import App
-from domain.settings import Settings
 from handlers.core.context import HandlerContext
 from handlers.imports import ImportResult, import_kpis_stream, import_roster
 from jobs import kpi_pull
@@ -27,11 +26,11 @@ def _read(path: str) -> str | None:
 
 async def main(app: App, args: argparse.Namespace) -> int:
     """Run one import; 0 when it succeeded, 1 when the file was refused (nothing imported)."""
-    settings, db, ctx = app.settings, app.db, app.ctx
+    db, ctx = app.db, app.ctx
     try:
         await upgrade(db)
         if args.import_cmd == "kpis" and getattr(args, "from_url", False):
-            return await _pull(settings, ctx)
+            return await _pull(app, ctx)
         if not args.file:
             print("Give a CSV file (or --from-url to pull from KPI_SOURCE_URL).")
             return 2
@@ -66,12 +65,12 @@ async def _kpis(ctx: HandlerContext, path: str) -> ImportResult | None:
     return None
 
 
-async def _pull(settings: Settings, ctx: HandlerContext) -> int:
-    # --- KPI pull over HTTP: owned by the stats work (jobs/kpi_pull.py); keep this small.
-    if not settings.kpi_source_url:
+async def _pull(app: App, ctx: HandlerContext) -> int:
+    """`--from-url`: one HTTP pull, the same as `leadbot sources pull http`."""
+    source = app.sources.get("http")
+    if source is None:
         print("KPI_SOURCE_URL is not set; set it (and KPI_SOURCE_TOKEN) to pull KPIs over HTTP.")
         return 2
-    token = settings.kpi_source_token.get_secret_value() if settings.kpi_source_token else None
-    result = await kpi_pull.pull_once(ctx, url=settings.kpi_source_url, token=token)
+    result = await kpi_pull.pull(ctx, source)
     print(result.summary())
     return 0 if result.ok else 1

@@ -36,6 +36,7 @@ Key = tuple[int | None, int | None, str, dt.date]  # (person, team when no perso
 StageRow = tuple[int, int | None, int | None, str, object, float, float, float | None, float | None]
 STAGE = "kpi_stage"
 SQLITE_CACHE_IMPORT = -32768  # KiB: 32 MB of page cache while a file imports
+LONG_STATEMENT = 3600.0  # seconds a merge may take on PostgreSQL
 SQLITE_CACHE_DEFAULT = -2000  # SQLite's default (2 MB), restored afterwards
 STAGE_COLUMNS = (
     "line",
@@ -106,11 +107,11 @@ async def import_stream(
             try:
                 await _stage_all(driver, dialect, batches)
                 if not await _unique_stage(s):
-                    found = await _duplicates(s)
+                    found = await _duplicates(s, driver, dialect)
                 if found or not clean():
                     raise _Refused
-                counts = await _counts(s, dialect)
-                await _merge(s, dialect)
+                counts = await _counts(s, driver, dialect)
+                await _merge(s, driver, dialect)
             finally:
                 if dialect == "sqlite":
                     await s.execute(sa.text(f"DROP TABLE IF EXISTS temp.{STAGE}"))
@@ -203,9 +204,9 @@ async def _stage(driver: Any, dialect: str, batch: Sequence[StageRow]) -> None:
         await driver.executemany(sql, batch)
 
 
-async def _duplicates(s: AsyncSession) -> list[Duplicate]:
+async def _duplicates(s: AsyncSession, driver: Any, dialect: str) -> list[Duplicate]:
     """Lines whose person (or team), metric and day an earlier line already had."""
-    q = sa.text(  # the SQL below is built from constants, never from input
+    q = (  # the SQL below is built from constants, never from input
         f"""
         SELECT line, first, person FROM (
             SELECT line, person_id IS NOT NULL AS person,
@@ -221,7 +222,7 @@ async def _duplicates(s: AsyncSession) -> list[Duplicate]:
         LIMIT 1000
         """  # noqa: S608
     )
-    return [Duplicate(int(a), int(b), bool(c)) for a, b, c in (await s.execute(q)).all()]
+    return [Duplicate(int(a), int(b), bool(c)) for a, b, c in await _run(s, driver, dialect, q)]
 
 
 def _same(dialect: str) -> str:
@@ -233,15 +234,30 @@ def _same(dialect: str) -> str:
     )
 
 
-async def _counts(s: AsyncSession, dialect: str) -> ImportCounts:
+async def _run(
+    s: AsyncSession, driver: Any, dialect: str, sql: str, *, now: object = None, rows: bool = True
+) -> list[tuple[Any, ...]]:
+    """One set-based statement of the import. On PostgreSQL it goes straight to asyncpg
+    with a long timeout: merging millions of rows outlasts the 30 s a command may take."""
+    if dialect == "postgresql":
+        args = (now,) if now is not None else ()
+        sql = sql.replace(":now", "$1")
+        if rows:
+            return [tuple(r) for r in await driver.fetch(sql, *args, timeout=LONG_STATEMENT)]
+        await driver.execute(sql, *args, timeout=LONG_STATEMENT)
+        return []
+    res = await s.execute(sa.text(sql), {"now": now} if now is not None else {})
+    return [tuple(r) for r in res.all()] if rows else []
+
+
+async def _counts(s: AsyncSession, driver: Any, dialect: str) -> ImportCounts:
     same = _same(dialect)
     created = unchanged = total = 0
     for where, on in (
         ("s.person_id IS NOT NULL", "m.person_id = s.person_id"),
         ("s.person_id IS NULL", "m.person_id IS NULL AND m.team_id = s.team_id"),
     ):
-        q = sa.text(
-            f"""
+        q = f"""
             SELECT COUNT(*),
                    COALESCE(SUM(CASE WHEN m.id IS NULL THEN 1 ELSE 0 END), 0),
                    COALESCE(SUM(CASE WHEN m.id IS NOT NULL AND {same} THEN 1 ELSE 0 END), 0)
@@ -250,13 +266,12 @@ async def _counts(s: AsyncSession, dialect: str) -> ImportCounts:
               ON {on} AND m.metric_key = s.metric_key AND m.day = s.day
             WHERE {where}
             """  # noqa: S608
-        )
-        n, c, u = (await s.execute(q)).one()
+        ((n, c, u),) = await _run(s, driver, dialect, q)
         total, created, unchanged = total + int(n), created + int(c), unchanged + int(u)
     return ImportCounts(created, total - created - unchanged, unchanged)
 
 
-async def _merge(s: AsyncSession, dialect: str) -> None:
+async def _merge(s: AsyncSession, driver: Any, dialect: str) -> None:
     """Everything new or changed into metricvalue: one INSERT ... SELECT per kind of row."""
     differs = "IS DISTINCT FROM" if dialect == "postgresql" else "IS NOT"
     changed = " OR ".join(
@@ -267,9 +282,11 @@ async def _merge(s: AsyncSession, dialect: str) -> None:
         ("person_id, metric_key, day", "person_id IS NOT NULL"),
         ("team_id, metric_key, day", "person_id IS NULL"),
     ):
-        await s.execute(
-            sa.text(
-                f"""
+        await _run(
+            s,
+            driver,
+            dialect,
+            f"""
                 INSERT INTO metricvalue
                     (metric_key, person_id, team_id, day, value, weight, numerator,
                      denominator, updated_at)
@@ -282,9 +299,9 @@ async def _merge(s: AsyncSession, dialect: str) -> None:
                     numerator = excluded.numerator, denominator = excluded.denominator,
                     team_id = excluded.team_id, updated_at = excluded.updated_at
                 WHERE {changed}
-                """  # noqa: S608
-            ),
-            {"now": _now(dialect)},
+                """,  # noqa: S608
+            now=_now(dialect),
+            rows=False,
         )
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.localtime import zone_name
 from domain.sources import Subject, SubjectKind
@@ -138,9 +140,7 @@ async def known_ids(db: Database, *, source: str) -> set[str]:
 
 async def list_subjects(db: Database, *, source: str | None = None) -> list[SourceSubject]:
     q = sa.select(SourceSubject).order_by(
-        SourceSubject.source,  # type: ignore[arg-type]
-        SourceSubject.kind,  # type: ignore[arg-type]
-        SourceSubject.name,  # type: ignore[arg-type]
+        SourceSubject.source, SourceSubject.kind, SourceSubject.name
     )
     if source is not None:
         q = q.where(SourceSubject.source == source)  # type: ignore[arg-type]
@@ -177,29 +177,30 @@ async def resolve_in(s: AsyncSession) -> dict[SubjectKey, Target]:
     p_by_email = sa.orm.aliased(Person)
     person_team = sa.orm.aliased(Team)
     queue_team = sa.orm.aliased(Team)
+    columns: list[Any] = [
+        sub.source,
+        sub.kind,
+        sub.external_id,
+        sa.func.coalesce(p_by_id.id, p_by_email.id),
+        sa.func.coalesce(p_by_id.team_id, p_by_email.team_id),
+        sa.func.coalesce(p_by_id.timezone, p_by_email.timezone),
+        person_team.timezone,
+        sub.team_id,
+        queue_team.timezone,
+    ]
     q = (
-        sa.select(
-            sub.source,
-            sub.kind,
-            sub.external_id,
-            sa.func.coalesce(p_by_id.id, p_by_email.id),
-            sa.func.coalesce(p_by_id.team_id, p_by_email.team_id),
-            sa.func.coalesce(p_by_id.timezone, p_by_email.timezone),
-            person_team.timezone,
-            sub.team_id,
-            queue_team.timezone,
-        )
+        sa.select(*columns)
         .select_from(SourceSubject)
-        .outerjoin(p_by_id, p_by_id.id == sub.person_id)
+        .outerjoin(p_by_id, col(p_by_id.id) == sub.person_id)
         .outerjoin(
             p_by_email,
-            sa.and_(sub.person_id.is_(None), sub.email != "", p_by_email.email == sub.email),
+            sa.and_(sub.person_id.is_(None), sub.email != "", col(p_by_email.email) == sub.email),
         )
         .outerjoin(
             person_team,
-            person_team.id == sa.func.coalesce(p_by_id.team_id, p_by_email.team_id),
+            col(person_team.id) == sa.func.coalesce(p_by_id.team_id, p_by_email.team_id),
         )
-        .outerjoin(queue_team, queue_team.id == sub.team_id)
+        .outerjoin(queue_team, col(queue_team.id) == sub.team_id)
     )
     out: dict[SubjectKey, Target] = {}
     for src, kind, ext, pid, ptid, ptz, pteam_tz, qtid, qtz in (await s.execute(q)).all():
