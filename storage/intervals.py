@@ -27,7 +27,15 @@ from domain.sources import DayCounts, IntervalRow, Subject, Window, day_row
 from storage.db import Database
 from storage.kpis import upsert_values_in
 from storage.models import KpiInterval, Metric, MetricValue
-from storage.sources import SubjectKey, Target, resolve_in, save_subjects_in, state_in
+from storage.sources import (
+    SubjectKey,
+    Target,
+    resolve_in,
+    save_subjects_in,
+    set_agent_person_in,
+    set_queue_team_in,
+    state_in,
+)
 
 CHUNK = 2000
 TargetKey = tuple[int | None, int | None]  # (person, team when no person)
@@ -233,32 +241,31 @@ async def _remove_stale(
     return len(stale)
 
 
-async def reroll_subject(
-    db: Database, *, source: str, kind: str, external_id: str, previous: Target | None
+async def _reroll_subject_in(
+    s: AsyncSession, source: str, kind: str, external_id: str, previous: Target | None
 ) -> tuple[int, int]:
     """Roll up again every stored interval of one subject after its mapping changed
     (and the days of the target it had before, which lose its figures)."""
     t = KpiInterval.__table__.c  # type: ignore[attr-defined]
-    async with db.session() as s:
-        span_q = sa.select(sa.func.min(t.start), sa.func.max(t.start)).where(
-            t.source == source, t.kind == kind, t.external_id == external_id
-        )
-        lo, hi = (await s.execute(span_q)).one()
-        metrics_q = (
-            sa.select(t.metric_key)
-            .where(t.source == source, t.kind == kind, t.external_id == external_id)
-            .distinct()
-        )
-        metrics = [m for (m,) in (await s.execute(metrics_q)).all()]
-        if lo is None or not metrics:
-            return 0, 0
-        lo, hi = _aware(lo), _aware(hi) + dt.timedelta(days=1)
-        touched = {(source, kind, external_id, m) for m in metrics}
-        written, removed = await reroll_in(s, touched=touched, span=Window(lo, hi))
-        if previous is not None:
-            w2, r2 = await _reroll_target(s, previous, metrics, Window(lo, hi))
-            written, removed = written + w2, removed + r2
-        return written, removed
+    span_q = sa.select(sa.func.min(t.start), sa.func.max(t.start)).where(
+        t.source == source, t.kind == kind, t.external_id == external_id
+    )
+    lo, hi = (await s.execute(span_q)).one()
+    metrics_q = (
+        sa.select(t.metric_key)
+        .where(t.source == source, t.kind == kind, t.external_id == external_id)
+        .distinct()
+    )
+    metrics = [m for (m,) in (await s.execute(metrics_q)).all()]
+    if lo is None or not metrics:
+        return 0, 0
+    lo, hi = _aware(lo), _aware(hi) + dt.timedelta(days=1)
+    touched = {(source, kind, external_id, m) for m in metrics}
+    written, removed = await reroll_in(s, touched=touched, span=Window(lo, hi))
+    if previous is not None:
+        w2, r2 = await _reroll_target(s, previous, metrics, Window(lo, hi))
+        written, removed = written + w2, removed + r2
+    return written, removed
 
 
 async def _reroll_target(
@@ -316,3 +323,26 @@ async def list_intervals(db: Database, *, source: str) -> list[tuple[object, ...
     )
     async with db.session() as s:
         return [tuple(r) for r in (await s.execute(q)).all()]
+
+
+async def map_subject(
+    db: Database,
+    *,
+    source: str,
+    kind: str,
+    external_id: str,
+    team_id: int | None = None,
+    person_id: int | None = None,
+) -> tuple[int, int]:
+    """Map a queue to a team (or an agent to a person by hand; None: by email again), then
+    roll up its stored intervals again, in one transaction; returns (written, removed)."""
+    async with db.session() as s:
+        if kind == "queue":
+            before = await set_queue_team_in(
+                s, source=source, external_id=external_id, team_id=team_id
+            )
+        else:
+            before = await set_agent_person_in(
+                s, source=source, external_id=external_id, person_id=person_id
+            )
+        return await _reroll_subject_in(s, source, kind, external_id, before)
