@@ -1,7 +1,7 @@
 """Amazon Connect: GetMetricDataV2 per agent and per queue, contact evaluations for QA.
 
 Through boto3 (`pip install 'leadbot[connect]'`), with its standard credential chain,
-region and endpoint settings (AWS_REGION, AWS_PROFILE, an instance or task role,
+region and endpoint settings (AWS_DEFAULT_REGION, AWS_PROFILE, an instance or task role,
 AWS_ENDPOINT_URL_CONNECT, ...). boto3 is synchronous: each call runs in a worker thread,
 and botocore's standard retry mode backs off on throttling (429
 TooManyRequestsException/ThrottlingException) before a call gives up.
@@ -106,7 +106,7 @@ def _error(exc: Exception) -> SourceError:
         if code == "ResourceNotFoundException":
             return SourceError(
                 f"Amazon Connect has no such instance here ({said}); check "
-                "CONNECT_INSTANCE_ID and AWS_REGION (the instance's region).",
+                "CONNECT_INSTANCE_ID and AWS_DEFAULT_REGION (the instance's region).",
                 ErrorKind.region,
             )
         if code in THROTTLE_CODES:
@@ -124,7 +124,7 @@ def _error(exc: Exception) -> SourceError:
         )
     if name == "NoRegionError":
         return SourceError(
-            "no AWS region is set; set AWS_REGION to the Connect instance's region.",
+            "no AWS region is set; set AWS_DEFAULT_REGION to the Connect instance's region.",
             ErrorKind.region,
         )
     if name in ("EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError"):
@@ -165,9 +165,9 @@ class ConnectSource:
         self._queues: list[str] = []
 
     async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
-        if self._client is None:
-            self._client = self._factory()
         try:
+            if self._client is None:
+                self._client = self._factory()
             result: dict[str, Any] = await asyncio.to_thread(
                 getattr(self._client, method), **kwargs
             )
