@@ -21,6 +21,7 @@ wait their Retry-After (else back off), 5xx are retried, and a base URL override
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import json
 from collections.abc import AsyncIterator, Collection
@@ -85,6 +86,14 @@ def paced_client(base_url: str | None, sleep: Sleep) -> Any:
         async def request(self, method: str, url: str, **kwargs: Any) -> Any:
             if base_url and url.startswith(TASKROUTER):
                 url = base_url.rstrip("/") + url[len(TASKROUTER) :]
+            auth = kwargs.pop("auth", None)
+            if auth is not None:
+                # As a header: aiohttp has deprecated the BasicAuth the SDK would pass.
+                basic = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+                kwargs["headers"] = {
+                    **(kwargs.get("headers") or {}),
+                    "Authorization": f"Basic {basic}",
+                }
             for attempt in range(RETRIES + 1):
                 resp = await super().request(method, url, **kwargs)
                 if resp.status_code != 429 and resp.status_code < 500:
