@@ -12,6 +12,7 @@ from bot import console, importer, privacy_cli, runner, teams_package
 from bot.bootstrap import App, bootstrap
 from bot.logs import setup_logging
 from bot.slack.manifest import render_manifest
+from bot.sources import cli as sources_cli
 from storage.migrate import upgrade_sync
 
 
@@ -42,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     kpi.add_argument(
         "--from-url", action="store_true", help="pull from KPI_SOURCE_URL instead of a file"
     )
+
+    sources_cli.add_parser(sub)
 
     serve = sub.add_parser("serve", help="serve Slack and Teams over HTTP (the Procfile's web)")
     serve.add_argument("--port", type=int, help="port (default $PORT, else 3000)")
@@ -114,6 +117,8 @@ def _dispatch(args: argparse.Namespace, app: App) -> int:
         return asyncio.run(importer.main(app, args))
     if args.cmd in ("serve", "scheduler", "run", "jobs", "outbox"):
         return runner.main(app, args)
+    if args.cmd == "sources":
+        return asyncio.run(sources_cli.main(app, args))
     if args.cmd == "privacy":
         return asyncio.run(privacy_cli.main(app, args))
     if args.cmd == "slack":

@@ -38,9 +38,9 @@ class Fake:
         body: Any = None,
         times: int = 1,
         after: int = 0,
-        **headers: str,
+        headers: dict[str, str] | None = None,
     ) -> None:
-        self.failures.append(Failure(path, status, body, dict(headers), times, after))
+        self.failures.append(Failure(path, status, body, dict(headers or {}), times, after))
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:

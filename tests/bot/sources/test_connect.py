@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -30,7 +30,7 @@ from tests.conftest import FakeClock, make_ctx
 
 
 @pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     """boto3's standard chain, pointed at the fake: static keys, a region, no files."""
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_REGION"):
         monkeypatch.delenv(name, raising=False)
@@ -224,7 +224,7 @@ async def test_throttling_is_retried_by_botocore(
         "/metrics/data",
         429,
         {"message": "Rate exceeded"},
-        **{"x-amzn-ErrorType": "TooManyRequestsException"},
+        headers={"x-amzn-ErrorType": "TooManyRequestsException"},
     )
     result = await kpi_pull.pull_intervals(make_ctx(db, clock), source(clock, evaluations=False))
     assert result.ok, result.error
@@ -240,7 +240,7 @@ async def test_permission_and_credential_errors_say_what_to_fix(
         "/metrics/data",
         403,
         {"message": "not authorized"},
-        **{"x-amzn-ErrorType": "AccessDeniedException"},
+        headers={"x-amzn-ErrorType": "AccessDeniedException"},
     )
     result = await kpi_pull.pull_intervals(make_ctx(db, clock), source(clock))
     assert not result.ok

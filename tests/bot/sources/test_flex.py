@@ -72,7 +72,7 @@ async def test_queue_figures_from_cumulative_statistics(
         "/CumulativeStatistics",
         429,
         {"code": 20429, "message": "Too many requests"},
-        **{"Retry-After": "4"},
+        headers={"Retry-After": "4"},
     )
     src = source(fake, clock, sleeps)
     ctx = make_ctx(any_db, clock)

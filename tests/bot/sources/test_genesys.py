@@ -167,7 +167,9 @@ async def test_429_waits_its_retry_after_and_an_expired_token_is_renewed(
     morning(fake)
     sleeps = Sleeps()
     src = source(fake, sleeps)
-    fake.fail("/aggregates/query", 429, {"message": "Rate limit exceeded"}, **{"Retry-After": "7"})
+    fake.fail(
+        "/aggregates/query", 429, {"message": "Rate limit exceeded"}, headers={"Retry-After": "7"}
+    )
     await run_pull(make_ctx(db, clock), src)
     assert 7.0 in sleeps.waits
     assert len(fake.tokens) == 1

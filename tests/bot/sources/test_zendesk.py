@@ -67,7 +67,9 @@ async def test_csat_per_agent_from_ratings(
 ) -> None:
     c = await center(any_db)
     sleeps = Sleeps()
-    fake.fail("/satisfaction_ratings", 429, {"error": "TooManyRequests"}, **{"Retry-After": "3"})
+    fake.fail(
+        "/satisfaction_ratings", 429, {"error": "TooManyRequests"}, headers={"Retry-After": "3"}
+    )
     ctx = make_ctx(any_db, clock)
     await run_pull(ctx, source(fake, sleeps))
     assert 3.0 in sleeps.waits
