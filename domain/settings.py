@@ -241,7 +241,8 @@ class Settings(BaseSettings):
         description=(
             "The Amazon Connect instance ID (or its ARN). The `connect` source is on when it "
             "is set; credentials, region and endpoint come from boto3's standard chain "
-            "(`AWS_DEFAULT_REGION`, `AWS_PROFILE`, an instance role, `AWS_ENDPOINT_URL_CONNECT`, ...)."
+            "(`AWS_DEFAULT_REGION`, `AWS_PROFILE`, an instance role, "
+            "`AWS_ENDPOINT_URL_CONNECT`, ...)."
         ),
     )
     connect_pull_cron: str = Field(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from pathlib import Path
 
 import pytest
 
@@ -15,7 +14,6 @@ from bot.sources.genesys import GenesysSource
 from domain.kpi import Aggregation as A
 from storage import intervals
 from storage.db import Database
-from storage.migrate import upgrade
 from storage.migrate import upgrade
 from tests.bot.sources.fake_genesys import FakeGenesys
 from tests.bot.sources.helpers import center, team_figure
