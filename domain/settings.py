@@ -175,7 +175,7 @@ class Settings(BaseSettings):
         ),
     )
 
-    # KPI sources (connectors; docs/admin/kpi-sources.md)
+    # KPI sources
     kpi_interval_minutes: int = Field(
         default=15,
         description=(
