@@ -87,11 +87,11 @@ class PullResult:
 
     def summary(self) -> str:
         if not self.ok:
-            done = f" ({self.windows} window(s) applied before it)" if self.windows else ""
-            head = "nothing was imported" if self.source == "http" else f"stopped{done}"
-            lines = [f"KPI pull ({self.source}) failed, {head}: {self.error}"]
             if self.source == "http":
-                lines[0] = f"KPI pull failed, nothing was imported: {self.error}"
+                lines = [f"KPI pull failed, nothing was imported: {self.error}"]
+            else:
+                done = f", after {self.windows} window(s) applied whole" if self.windows else ""
+                lines = [f"KPI pull ({self.source}) stopped{done}: {self.error}"]
             lines += [f"  {p}" for p in self.problems[:MAX_ERRORS_SHOWN]]
             if len(self.problems) > MAX_ERRORS_SHOWN:
                 lines.append(f"  ... and {len(self.problems) - MAX_ERRORS_SHOWN} more")
