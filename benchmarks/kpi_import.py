@@ -122,24 +122,36 @@ async def main() -> None:
             f"file: {args.rows:,} rows, {path.stat().st_size / 1e6:.0f} MB, "
             f"written in {time.perf_counter() - started:.1f} s"
         )
+        # The imports run first, each in its own process: the floors below hold the whole
+        # parsed file in this one, and a child started from a large parent inherits its
+        # peak RSS as its own starting peak.
+        results: dict[str, tuple[dict[str, Any], str]] = {}
+        sqlite_url = f"sqlite+aiosqlite:///{d / 'leadbot.db'}"
         if args.only in (None, "sqlite"):
-            url = f"sqlite+aiosqlite:///{d / 'leadbot.db'}"
-            await ready(url)
-            result = child_import(url, path)
-            report("sqlite", args.rows, result, sqlite_floor(path, d / "floor.db"))
-        if args.only in (None, "postgres"):
-            base = os.environ.get("LEADBOT_BENCH_POSTGRES_URL", PG_DEFAULT)
-            name = "kpibench_" + uuid.uuid4().hex[:8]
-            admin = await asyncpg.connect(base)
-            await admin.execute(f'CREATE DATABASE "{name}"')
-            url = f"{base.rpartition('/')[0]}/{name}"
-            try:
-                await ready(url)
-                result = child_import(url, path)
-                report("postgres", args.rows, result, await pg_floor(url, path, args.rows))
-            finally:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                await admin.close()
+            await ready(sqlite_url)
+            results["sqlite"] = (child_import(sqlite_url, path), sqlite_url)
+        base = os.environ.get("LEADBOT_BENCH_POSTGRES_URL", PG_DEFAULT)
+        name = "kpibench_" + uuid.uuid4().hex[:8]
+        admin = await asyncpg.connect(base)
+        try:
+            if args.only in (None, "postgres"):
+                await admin.execute(f'CREATE DATABASE "{name}"')
+                pg_url = f"{base.rpartition('/')[0]}/{name}"
+                await ready(pg_url)
+                results["postgres"] = (child_import(pg_url, path), pg_url)
+                report(
+                    "postgres",
+                    args.rows,
+                    results["postgres"][0],
+                    await pg_floor(pg_url, path, args.rows),
+                )
+            if "sqlite" in results:
+                report(
+                    "sqlite", args.rows, results["sqlite"][0], sqlite_floor(path, d / "floor.db")
+                )
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.close()
 
 
 if __name__ == "__main__":

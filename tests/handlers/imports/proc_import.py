@@ -21,6 +21,18 @@ from storage.db import Database
 from tests.conftest import FakeClock, make_ctx
 
 
+def _vm_hwm_mb() -> float | None:
+    """The kernel's high-water mark of this process's own memory (a cross-check)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
 async def main(url: str, path: str) -> None:
     db = Database(url)
     ctx = make_ctx(db, FakeClock(dt.datetime(2026, 11, 17, 10, 0, tzinfo=dt.UTC)))
@@ -30,6 +42,7 @@ async def main(url: str, path: str) -> None:
     wall = time.perf_counter() - started
     await db.dispose()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+    hwm_mb = _vm_hwm_mb()
     print(
         json.dumps(
             {
@@ -41,6 +54,7 @@ async def main(url: str, path: str) -> None:
                 "error_count": result.error_count,
                 "wall": wall,
                 "peak_mb": peak_mb,
+                "hwm_mb": hwm_mb,
             }
         ),
         flush=True,
