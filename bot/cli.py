@@ -10,7 +10,7 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from pydantic import SecretStr, ValidationError
@@ -20,6 +20,7 @@ from bot.bootstrap import App, bootstrap
 from bot.demo import with_demo_secret
 from bot.logs import setup_logging
 from bot.slack.manifest import render_manifest
+from bot.sources import cli as sources_cli
 from domain.settings import Settings
 from storage.migrate import upgrade_sync
 
@@ -61,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     kpi.add_argument(
         "--from-url", action="store_true", help="pull from KPI_SOURCE_URL instead of a file"
     )
+
+    sources_cli.add_parser(sub)
 
     serve = sub.add_parser("serve", help="serve Slack and Teams over HTTP (the Procfile's web)")
     serve.add_argument("--port", type=int, help="port (default $PORT, else 3000)")
@@ -187,16 +190,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _console(app: App, args: argparse.Namespace) -> int:
+    try:
+        app, note = with_demo_secret(app)
+    except ValueError as exc:
+        print(f"leadbot {args.cmd}: {exc}", file=sys.stderr)
+        return SETTINGS_ERROR
+    if note:
+        print(f"leadbot {args.cmd}: {note}", file=sys.stderr)
+    return asyncio.run(console.main(app, args))
+
+
+# Commands that are one coroutine over the app and the arguments.
+_ASYNC_MAINS: dict[str, Callable[[App, argparse.Namespace], Coroutine[Any, Any, int]]] = {
+    "import": importer.main,
+    "sources": sources_cli.main,
+    "privacy": privacy_cli.main,
+}
+
+
 def _dispatch(args: argparse.Namespace, app: App) -> int:
     if args.cmd in ("demo", "console"):
-        try:
-            app, note = with_demo_secret(app)
-        except ValueError as exc:
-            print(f"leadbot {args.cmd}: {exc}", file=sys.stderr)
-            return SETTINGS_ERROR
-        if note:
-            print(f"leadbot {args.cmd}: {note}", file=sys.stderr)
-        return asyncio.run(console.main(app, args))
+        return _console(app, args)
     if args.cmd == "doctor":
         return doctor.main(app.ctx)
     if args.cmd == "people" or (args.cmd == "teams" and args.teams_cmd != "package"):
@@ -205,12 +220,10 @@ def _dispatch(args: argparse.Namespace, app: App) -> int:
         upgrade_sync(app.settings.database_url)
         print("database is up to date")
         return 0
-    if args.cmd == "import":
-        return asyncio.run(importer.main(app, args))
+    if args.cmd in _ASYNC_MAINS:
+        return asyncio.run(_ASYNC_MAINS[args.cmd](app, args))
     if args.cmd in ("serve", "scheduler", "run", "jobs", "outbox"):
         return runner.main(app, args)
-    if args.cmd == "privacy":
-        return asyncio.run(privacy_cli.main(app, args))
     if args.cmd == "slack":
         print(render_manifest(args.url, commands=app.registry.commands), end="")
         return 0

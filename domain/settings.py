@@ -213,6 +213,160 @@ class Settings(BaseSettings):
         ),
     )
 
+    # KPI sources
+    kpi_interval_minutes: int = Field(
+        default=15,
+        description=(
+            "Length of the intervals the connectors pull, in minutes: `15` or `30`. Days are "
+            "rolled up from them, so `/stats today` is at most one pull behind the platform."
+        ),
+    )
+    kpi_repull_hours: float = Field(
+        default=6.0,
+        ge=0,
+        description=(
+            "How far back each connector pull reads again, in hours. Platforms emit some "
+            "metrics late (Genesys Cloud counts a handle time when handling ends); a "
+            "re-pulled interval replaces the earlier one, never adds to it."
+        ),
+    )
+    kpi_interval_days: int = Field(
+        default=35,
+        ge=2,
+        description=(
+            "Days the pulled intervals are kept; the daily values rolled up from them stay. "
+            "A queue mapped to a team later gets its figures for this many days back."
+        ),
+    )
+    genesys_client_id: str | None = Field(
+        default=None,
+        description=(
+            "OAuth client ID of a Genesys Cloud client-credentials grant. The `genesys` "
+            "source is on when it is set with `GENESYS_CLIENT_SECRET` and `GENESYS_REGION`."
+        ),
+    )
+    genesys_client_secret: SecretStr | None = Field(
+        default=None, description="The secret of that OAuth client."
+    )
+    genesys_region: str | None = Field(
+        default=None,
+        description=(
+            "The Genesys Cloud region's domain, as in your browser's address: "
+            "`mypurecloud.com`, `mypurecloud.ie`, `mypurecloud.de`, `usw2.pure.cloud`, ..."
+        ),
+    )
+    genesys_api_url: str | None = Field(
+        default=None,
+        description="Overrides the API base URL derived from the region (`https://api.REGION`).",
+    )
+    genesys_login_url: str | None = Field(
+        default=None,
+        description="Overrides the login URL derived from the region (`https://login.REGION`).",
+    )
+    genesys_pull_cron: str = Field(
+        default="*/15 * * * *",
+        description="When the `genesys` source is pulled: a 5-field cron, in UTC.",
+    )
+    genesys_fcr_from_transfers: bool = Field(
+        default=False,
+        description=(
+            "Count first contact resolution as handled contacts not transferred "
+            "(`tHandle` count less `nTransferred`) per agent. Off: FCR is not pulled."
+        ),
+    )
+    connect_instance_id: str | None = Field(
+        default=None,
+        description=(
+            "The Amazon Connect instance ID (or its ARN). The `connect` source is on when it "
+            "is set; credentials, region and endpoint come from boto3's standard chain "
+            "(`AWS_DEFAULT_REGION`, `AWS_PROFILE`, an instance role, "
+            "`AWS_ENDPOINT_URL_CONNECT`, ...)."
+        ),
+    )
+    connect_pull_cron: str = Field(
+        default="*/15 * * * *",
+        description="When the `connect` source is pulled: a 5-field cron, in UTC.",
+    )
+    connect_sl_threshold_seconds: int = Field(
+        default=20,
+        ge=1,
+        le=604800,
+        description="Amazon Connect service level threshold: answered within this many seconds.",
+    )
+    connect_adherence: bool = Field(
+        default=False,
+        description=(
+            "Pull schedule adherence from Amazon Connect (only in regions with forecasting, "
+            "capacity planning and scheduling, and with it set up)."
+        ),
+    )
+    connect_evaluations: bool = Field(
+        default=True,
+        description=(
+            "Pull QA scores from Amazon Connect contact evaluations (one "
+            "ListContactEvaluations call per contact in each pulled window)."
+        ),
+    )
+    twilio_account_sid: str | None = Field(
+        default=None,
+        description=(
+            "Twilio Account SID (`AC...`). The `flex` source is on when it is set with "
+            "`TWILIO_AUTH_TOKEN` and `TWILIO_WORKSPACE_SID`."
+        ),
+    )
+    twilio_auth_token: SecretStr | None = Field(
+        default=None, description="The account's auth token (or an API key's secret)."
+    )
+    twilio_api_key_sid: str | None = Field(
+        default=None,
+        description="An API key SID (`SK...`) to authenticate with instead of the account SID.",
+    )
+    twilio_workspace_sid: str | None = Field(
+        default=None, description="The Flex TaskRouter workspace (`WS...`)."
+    )
+    twilio_api_url: str | None = Field(
+        default=None,
+        description="Overrides the TaskRouter base URL (`https://taskrouter.twilio.com`): tests.",
+    )
+    flex_pull_cron: str = Field(
+        default="*/15 * * * *",
+        description="When the `flex` source is pulled: a 5-field cron, in UTC.",
+    )
+    flex_sl_threshold_seconds: int = Field(
+        default=20,
+        ge=1,
+        description="Service level threshold for Twilio Flex (TaskRouter's SplitByWaitTime).",
+    )
+    zendesk_subdomain: str | None = Field(
+        default=None,
+        description=(
+            "Your Zendesk subdomain (`acme` for acme.zendesk.com). The `zendesk` source is on "
+            "when it is set with `ZENDESK_EMAIL` and `ZENDESK_API_TOKEN`."
+        ),
+    )
+    zendesk_email: str | None = Field(
+        default=None, description="The email of the Zendesk admin the API token belongs to."
+    )
+    zendesk_api_token: SecretStr | None = Field(
+        default=None, description="A Zendesk API token (Admin Center, Apps and integrations)."
+    )
+    zendesk_api_url: str | None = Field(
+        default=None,
+        description="Overrides the API base URL (`https://SUBDOMAIN.zendesk.com`); tests only.",
+    )
+    zendesk_pull_cron: str = Field(
+        default="*/30 * * * *",
+        description="When the `zendesk` source is pulled: a 5-field cron, in UTC.",
+    )
+    zendesk_repull_hours: float = Field(
+        default=72.0,
+        ge=0,
+        description=(
+            "How far back each Zendesk pull reads again: customers answer satisfaction "
+            "surveys hours or days after the ticket is solved."
+        ),
+    )
+
     # Product rules
     pulse_min_responses: int = Field(
         default=5,
@@ -357,6 +511,13 @@ class Settings(BaseSettings):
             "429s do not count. With 11, about 23 to 47 minutes of continuous failure."
         ),
     )
+
+    @field_validator("kpi_interval_minutes")
+    @classmethod
+    def _interval(cls, v: int) -> int:
+        if v not in (15, 30):
+            raise ValueError("KPI_INTERVAL_MINUTES must be 15 or 30")
+        return v
 
     @field_validator("default_timezone", "scheduler_timezone")
     @classmethod

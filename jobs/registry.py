@@ -1,14 +1,18 @@
 """Every scheduled job, registered in one place by stable id.
 
-The bootstrap calls `build_jobs(settings)` once: a job whose schedule is a setting (the
-KPI pull's KPI_PULL_CRON) gets it from there, never from the environment at import.
+The bootstrap calls `build_jobs(settings, sources)` once: a job whose schedule is a
+setting (the KPI pulls' KPI_PULL_CRON, GENESYS_PULL_CRON, ...) gets it from there, never
+from the environment at import, and the KPI sources are the ones the bootstrap built from
+the settings (bot/sources/), one pull job each.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from domain.settings import Settings
+from domain.sources import Source
 from jobs import (
     action_followups,
     goal_update,
@@ -23,17 +27,10 @@ from jobs.spec import JobSpec
 log = logging.getLogger(__name__)
 
 
-def _kpi_pull(settings: Settings) -> JobSpec:
-    text = settings.kpi_pull_cron.strip() or kpi_pull.DEFAULT_CRON
-    try:
-        return kpi_pull.build_spec(text)
-    except ValueError as exc:
-        log.error("KPI_PULL_CRON %s; using %r", exc, kpi_pull.DEFAULT_CRON)
-        return kpi_pull.build_spec(kpi_pull.DEFAULT_CRON)
-
-
-def build_jobs(settings: Settings) -> tuple[JobSpec, ...]:
-    """Every job, with the schedules the settings give."""
+def build_jobs(
+    settings: Settings, sources: Mapping[str, Source] | None = None
+) -> tuple[JobSpec, ...]:
+    """Every job, with the schedules the settings give and a pull per KPI source."""
     return (
         retention.SPEC,
         *pulse_jobs.JOBS,
@@ -41,5 +38,5 @@ def build_jobs(settings: Settings) -> tuple[JobSpec, ...]:
         *oneonone_jobs.JOBS,
         action_followups.SPEC,
         goal_update.SPEC,
-        _kpi_pull(settings),
+        *kpi_pull.build_specs(settings, sources or {}),
     )

@@ -178,6 +178,69 @@ class MetricValue(SQLModel, table=True):
     updated_at: dt.datetime = ts_field(default_now=True)
 
 
+class KpiInterval(SQLModel, table=True):
+    """One metric of one platform agent or queue over one interval, as counts.
+
+    What a connector pulled (domain/sources.py): re-pulling an interval replaces it,
+    and the local days it falls on are rolled up again into `metricvalue`.
+    """
+
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "source", "kind", "external_id", "metric_key", "start", name="uq_kpiinterval"
+        ),
+        # A pull replaces one source's window; a rollup reads one local day of all sources.
+        sa.Index("ix_kpiinterval_start_source", "start", "source"),
+        sa.CheckConstraint("denominator >= 0 AND contacts >= 0", name="ck_kpiinterval_counts"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=16)
+    kind: str = Field(max_length=8)  # agent | queue
+    external_id: str = Field(max_length=128)
+    metric_key: str = Field(foreign_key="metric.key", max_length=32)
+    start: dt.datetime = ts_field()
+    minutes: int
+    numerator: float
+    denominator: float
+    contacts: float
+
+
+class SourceSubject(SQLModel, table=True):
+    """A platform's user or queue, and who (or which team) it is here.
+
+    An agent is matched by email to a person on the roster (or set by hand); a queue is
+    mapped to a team by an admin (`leadbot sources map`). Unmapped ones are listed.
+    """
+
+    __table_args__ = (
+        sa.UniqueConstraint("source", "kind", "external_id", name="uq_sourcesubject"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=16)
+    kind: str = Field(max_length=8)  # agent | queue
+    external_id: str = Field(max_length=128)
+    name: str = Field(default="", max_length=200)
+    email: str = Field(default="", max_length=254, index=True)  # lower-cased
+    person_id: int | None = Field(default=None, foreign_key="person.id")  # set by hand
+    team_id: int | None = Field(default=None, foreign_key="team.id")  # a queue's team
+    seen_at: dt.datetime = ts_field(default_now=True)
+
+
+class SourceState(SQLModel, table=True):
+    """Per source: the watermark (everything before it was pulled at least once) and
+    how its last pull went."""
+
+    source: str = Field(primary_key=True, max_length=16)
+    watermark: dt.datetime | None = ts_field(nullable=True)
+    subjects_at: dt.datetime | None = ts_field(nullable=True)
+    last_run_at: dt.datetime | None = ts_field(nullable=True)
+    last_ok_at: dt.datetime | None = ts_field(nullable=True)
+    last_error: str | None = Field(default=None, max_length=1000)
+    last_rows: int = 0
+
+
 class Goal(SQLModel, table=True):
     __table_args__ = (
         sa.Index(

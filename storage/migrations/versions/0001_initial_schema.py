@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 03:15:36.431083
+Create Date: 2026-12-02 03:21:14.014044
 """
 from collections.abc import Sequence
 
@@ -69,6 +69,16 @@ def upgrade() -> None:
     with op.batch_alter_table('seenrequest', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_seenrequest_seen_at'), ['seen_at'], unique=False)
 
+    op.create_table('sourcestate',
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('watermark', storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('subjects_at', storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_run_at', storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_ok_at', storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
+    sa.Column('last_rows', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('source')
+    )
     op.create_table('team',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
@@ -96,6 +106,25 @@ def upgrade() -> None:
     sa.Column('position', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('key')
     )
+    op.create_table('kpiinterval',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('external_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('metric_key', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('start', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('minutes', sa.Integer(), nullable=False),
+    sa.Column('numerator', sa.Float(), nullable=False),
+    sa.Column('denominator', sa.Float(), nullable=False),
+    sa.Column('contacts', sa.Float(), nullable=False),
+    sa.CheckConstraint('denominator >= 0 AND contacts >= 0', name='ck_kpiinterval_counts'),
+    sa.ForeignKeyConstraint(['metric_key'], ['metric.key'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('source', 'kind', 'external_id', 'metric_key', 'start', name='uq_kpiinterval')
+    )
+    with op.batch_alter_table('kpiinterval', schema=None) as batch_op:
+        batch_op.create_index('ix_kpiinterval_start_source', ['start', 'source'], unique=False)
+
     op.create_table('person',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
@@ -346,6 +375,24 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_recognition_receiver_id'), ['receiver_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_recognition_team_id'), ['team_id'], unique=False)
 
+    op.create_table('sourcesubject',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('external_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=True),
+    sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('seen_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['team_id'], ['team.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('source', 'kind', 'external_id', name='uq_sourcesubject')
+    )
+    with op.batch_alter_table('sourcesubject', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sourcesubject_email'), ['email'], unique=False)
+
     op.create_table('actionitemevent',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('item_id', sa.Integer(), nullable=False),
@@ -472,6 +519,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_actionitemevent_item_id'))
 
     op.drop_table('actionitemevent')
+    with op.batch_alter_table('sourcesubject', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sourcesubject_email'))
+
+    op.drop_table('sourcesubject')
     with op.batch_alter_table('recognition', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_recognition_team_id'))
         batch_op.drop_index(batch_op.f('ix_recognition_receiver_id'))
@@ -533,6 +584,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_person_email'))
 
     op.drop_table('person')
+    with op.batch_alter_table('kpiinterval', schema=None) as batch_op:
+        batch_op.drop_index('ix_kpiinterval_start_source')
+
+    op.drop_table('kpiinterval')
     op.drop_table('valuetag')
     with op.batch_alter_table('team', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_team_name_key'))
@@ -540,6 +595,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_team_lead_id'))
 
     op.drop_table('team')
+    op.drop_table('sourcestate')
     with op.batch_alter_table('seenrequest', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_seenrequest_seen_at'))
 
