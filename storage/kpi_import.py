@@ -101,9 +101,9 @@ async def roster_keys(
             )
         ).all()
         teams = {k: int(i) for k, i in (await s.execute(select(Team.name_key, Team.id))).all()}
-    people = {e: (int(i), t) for e, i, t, *_ in rows}
+    people = {e: (i or 0, t) for e, i, t, *_ in rows}
     gone = {
-        int(i): (None if at is None else local_date(at, tz))
+        i or 0: (None if at is None else local_date(at, tz))
         for _, i, _, active, at, tz in rows
         if not active
     }
