@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from domain.types import Reply
 from handlers.core.context import Clock, system_clock
 from jobs.delivery import Sender, SendResult
+from jobs.edits import send_edit
 from storage import outbox
 from storage.db import Database, DatabaseUnavailable
 from storage.outbox import Claim
@@ -55,9 +56,13 @@ class PlatformLimits:
 # Slack: chat.postMessage allows about 1 message per second per channel, with a workspace
 # budget on top (not published; 20/s is conservative and set by SLACK_RATE_PER_SECOND).
 # Teams: per bot per conversation 7/s and 60 per 30 s; per app per tenant 50/s.
+# "PLATFORM:KIND" adds limits for rows of another kind than "message", on top of the
+# platform's: Slack's chat.update is Tier 3 (about 50 a minute per workspace); Teams
+# counts an edit against the conversation like a post, so it needs nothing more.
 DEFAULT_LIMITS: Mapping[str, PlatformLimits] = {
     "slack": PlatformLimits(app=(Rate(20, 1.0),), per_target=(Rate(1, 1.0),)),
     "teams": PlatformLimits(app=(Rate(50, 1.0),), per_target=(Rate(7, 1.0), Rate(60, 30.0))),
+    "slack:update": PlatformLimits(app=(Rate(50, 60.0, burst=5),), per_target=()),
 }
 
 
@@ -203,12 +208,20 @@ class Dispatcher:
         for key in [k for k, bs in self._target_buckets.items() if all(b.idle() for b in bs)]:
             del self._target_buckets[key]
 
-    async def _wait_for_rate(self, platform: str, target: str) -> None:
+    async def _wait_for_rate(self, platform: str, target: str, kind: str = "message") -> None:
         per_target, app = self._buckets_for(platform, target)
+        extra = self._app_buckets_for(f"{platform}:{kind}") if kind != "message" else []
         # The target first, then the app-wide budget, so a slow target does not hold
         # app-wide tokens that other targets could use.
-        for bucket in (*per_target, *app):
+        for bucket in (*per_target, *app, *extra):
             await bucket.acquire(self.sleep)
+
+    def _app_buckets_for(self, key: str) -> list[TokenBucket]:
+        buckets = self._app_buckets.get(key)
+        if buckets is None:
+            rates = self._limits(key).app
+            buckets = self._app_buckets[key] = [TokenBucket(r, self.monotonic) for r in rates]
+        return buckets
 
     # --- one message --------------------------------------------------------------------
 
@@ -233,7 +246,7 @@ class Dispatcher:
             return
         sending = False
         try:
-            await self._wait_for_rate(m.platform, m.target)
+            await self._wait_for_rate(m.platform, m.target, m.kind)
             if self.clock() >= claim.lease_until - dt.timedelta(
                 seconds=self.config.lease_seconds / 4
             ):
@@ -255,7 +268,10 @@ class Dispatcher:
                 )
             sending = True
             try:
-                result = await sender.send(m, reply)
+                if m.kind == "update":  # an edit of a posted message (jobs/edits.py)
+                    result = await send_edit(self.db, sender, m, reply)
+                else:
+                    result = await sender.send(m, reply)
             except Exception as exc:  # a sender bug or an unexpected network error
                 log.exception("sender %s failed on outbox message %s", m.platform, m.id)
                 result = SendResult.retry(f"{type(exc).__name__}: {exc}")

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import logging
 
+from collections.abc import Sequence
+
+from domain.live import LiveSource
 from domain.settings import Settings
 from jobs import (
     action_followups,
+    alerts,
     goal_update,
     kpi_pull,
     kudos_jobs,
@@ -32,8 +36,9 @@ def _kpi_pull(settings: Settings) -> JobSpec:
         return kpi_pull.build_spec(kpi_pull.DEFAULT_CRON)
 
 
-def build_jobs(settings: Settings) -> tuple[JobSpec, ...]:
-    """Every job, with the schedules the settings give."""
+def build_jobs(settings: Settings, live_sources: Sequence[LiveSource] = ()) -> tuple[JobSpec, ...]:
+    """Every job, with the schedules the settings give; the live pollers the bootstrap
+    built from the settings (bot/live/) are polled by the live job."""
     return (
         retention.SPEC,
         *pulse_jobs.JOBS,
@@ -42,4 +47,5 @@ def build_jobs(settings: Settings) -> tuple[JobSpec, ...]:
         action_followups.SPEC,
         goal_update.SPEC,
         _kpi_pull(settings),
+        *alerts.build_specs(settings, live_sources),
     )
