@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.live.sources import build_sources
 from bot.senders import build_senders
 from domain.settings import Settings
 from handlers.core.context import Clock, HandlerContext, Registry, system_clock
@@ -56,7 +57,8 @@ def bootstrap(
         registry=registry if registry is not None else build_registry(),
         clock=clock,
     )
-    specs = build_jobs(settings) if jobs is None else tuple(jobs)
+    # The live pollers (bot/live/) only ever run in the scheduler's live job.
+    specs = build_jobs(settings, build_sources(settings)) if jobs is None else tuple(jobs)
     return App(settings=settings, db=db, ctx=ctx, jobs={j.id: j for j in specs})
 
 

@@ -23,6 +23,7 @@ from aiohttp import web
 
 from bot import httpguard, metrics
 from bot.bootstrap import App
+from bot.live.push import install_live_push
 from bot.logs import REQUEST_ID
 from bot.slack import edge
 from bot.teams.routes import install_teams
@@ -37,9 +38,10 @@ DB_KEY = web.AppKey("leadbot.db", Database)
 SETTINGS_KEY = web.AppKey("leadbot.settings", Settings)
 
 # Other adapters add their routes here: each installer is called with (web app, App) by
-# build_web_app. Microsoft Teams adds POST /api/messages this way.
+# build_web_app. Microsoft Teams adds POST /api/messages this way, the live push
+# endpoint POST /kpi/live (bot/live/push.py) too.
 RouteInstaller = Callable[[web.Application, App], None]
-ROUTE_INSTALLERS: list[RouteInstaller] = [install_teams]
+ROUTE_INSTALLERS: list[RouteInstaller] = [install_teams, install_live_push]
 
 SHUTDOWN_GRACE_SECONDS = 25.0
 

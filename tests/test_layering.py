@@ -76,6 +76,8 @@ LAZY_SDK_LOADS = {
         "slack_bolt.request.async_request",
     ],
     "bot/teams/routes.py": ["bot.teams.web"],
+    # The Amazon Connect live poller's optional SDK, only when Connect is configured.
+    "bot/live/connect.py": ["boto3"],
 }
 
 

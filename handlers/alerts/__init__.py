@@ -38,7 +38,15 @@ from handlers.alerts.commands import (
     wallboard_show,
 )
 from handlers.alerts.digest import IncidentDigest, incidents_line, yesterday_incidents
-from handlers.alerts.engine import TickStats, evaluate_all, ingest, poll, refresh_wallboards, tick
+from handlers.alerts.engine import (
+    TickStats,
+    evaluate_all,
+    ingest,
+    open_incident_ids,
+    poll,
+    refresh_wallboards,
+    tick,
+)
 from handlers.core.context import ActionSpec, CommandSpec, HandlerContext
 from handlers.core.dispatch import unknown_subcommand
 from storage.alerts import prune_runs
@@ -52,6 +60,7 @@ __all__ = [
     "evaluate_all",
     "incidents_line",
     "ingest",
+    "open_incident_ids",
     "poll",
     "prune_runs",
     "refresh_wallboards",

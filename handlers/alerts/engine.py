@@ -256,3 +256,9 @@ async def tick(ctx: HandlerContext, *, now: dt.datetime | None = None) -> TickSt
     stats = await evaluate_all(ctx, now=now)
     stats.wallboards = await refresh_wallboards(ctx, now=now)
     return stats
+
+
+async def open_incident_ids(ctx: HandlerContext, *, team_id: int | None = None) -> list[int]:
+    """The ids of the open incidents (of one team), oldest first."""
+    found = await alerts.open_incidents(ctx.db, team_ids=[team_id] if team_id is not None else None)
+    return [i.id for i in found if i.id is not None]
