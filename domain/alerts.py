@@ -314,15 +314,16 @@ def duration_text(delta: dt.timedelta) -> str:
     return f"{d} d {h} h"
 
 
+_UNITS = (("min", 1.0), ("m", 1.0), ("h", 60.0), ("s", 1 / 60))
+
+
 def parse_minutes(word: str) -> int:
     """`5m`, `5min`, `90s` (rounded up to minutes), `1h`, `5`: minutes; ValueError else."""
     w = word.lower().strip()
-    for suffix, factor in (("min", 1.0), ("m", 1.0), ("h", 60.0), ("s", 1 / 60)):
-        if w.endswith(suffix):
-            number = w[: -len(suffix)]
-            break
-    else:
-        number, factor = w, 1.0
+    number, factor = w, 1.0
+    suffix = next((u for u in _UNITS if w.endswith(u[0])), None)
+    if suffix is not None:
+        number, factor = w[: -len(suffix[0])], suffix[1]
     try:
         value = float(number)
     except ValueError:

@@ -259,15 +259,15 @@ class Settings(BaseSettings):
         default=60,
         ge=30,
         le=3600,
-        description="Default interval of `/wallboard on` (30 s at least: Slack's chat.update limit).",
+        description=(
+            "Default interval of `/wallboard on` (30 s at least: Slack's chat.update limit)."
+        ),
     )
     genesys_client_id: str | None = Field(
         default=None,
         description="Genesys Cloud OAuth client (client credentials grant) for the live poller.",
     )
-    genesys_client_secret: SecretStr | None = Field(
-        default=None, description="Its secret."
-    )
+    genesys_client_secret: SecretStr | None = Field(default=None, description="Its secret.")
     genesys_region: str = Field(
         default="mypurecloud.com",
         description=(

@@ -41,7 +41,9 @@ async def run_tick(ctx: HandlerContext, info: JobRunInfo) -> None:
         log.info("alerts: %s", stats)
     when = info.fire_time
     if when.second == 0 and when.minute % 10 == 0:
-        pruned = await alerts.prune_runs(ctx.db, job_ids=[TICK_ID, POLL_ID], before=ctx.now() - KEEP_RUNS)
+        pruned = await alerts.prune_runs(
+            ctx.db, job_ids=[TICK_ID, POLL_ID], before=ctx.now() - KEEP_RUNS
+        )
         log.debug("alerts: pruned %d old claims", pruned)
 
 
@@ -65,4 +67,6 @@ def build_specs(settings: Settings, sources: Sequence[LiveSource]) -> tuple[JobS
     slowest = max(settings.live_poll_seconds, *(int(s.poll_seconds) for s in sources))
     seconds = next(n for n in (*range(slowest, 60), 60) if 60 % n == 0 or n == 60)
     poll = poll_job(sources)
-    return tick, JobSpec(id=poll.id, description=poll.description, run=poll.run, cron=every(seconds))
+    return tick, JobSpec(
+        id=poll.id, description=poll.description, run=poll.run, cron=every(seconds)
+    )

@@ -23,7 +23,9 @@ class Editor(Protocol):
     async def edit(self, message: OutboxMessage, reply: Reply, ref: str) -> SendResult: ...
 
 
-async def send_edit(db: Database, sender: Sender, message: OutboxMessage, reply: Reply) -> SendResult:
+async def send_edit(
+    db: Database, sender: Sender, message: OutboxMessage, reply: Reply
+) -> SendResult:
     """Edit the message `message` refers to; retried while that message is not out yet,
     failed when it is gone or the platform cannot edit."""
     if not isinstance(sender, Editor):

@@ -7,7 +7,6 @@ KPI pull's KPI_PULL_CRON) gets it from there, never from the environment at impo
 from __future__ import annotations
 
 import logging
-
 from collections.abc import Sequence
 
 from domain.live import LiveSource

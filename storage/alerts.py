@@ -64,7 +64,9 @@ async def _team_ids_by_name(s: AsyncSession, names: Iterable[str]) -> dict[str, 
     keys = {n.strip().lower() for n in names if n}
     if not keys:
         return {}
-    rows = await s.execute(sa.select(col(Team.name_key), col(Team.id)).where(col(Team.name_key).in_(keys)))
+    rows = await s.execute(
+        sa.select(col(Team.name_key), col(Team.id)).where(col(Team.name_key).in_(keys))
+    )
     return {k: int(i) for k, i in rows.all() if i is not None}
 
 
@@ -82,7 +84,9 @@ async def save_observations(
     table = LiveQueue.__table__  # type: ignore[attr-defined]
     async with db.session() as s:
         teams = await _team_ids_by_name(s, (o.team or "" for o in latest.values()))
-        unknown = sorted({o.team for o in latest.values() if o.team and o.team.lower() not in teams})
+        unknown = sorted(
+            {o.team for o in latest.values() if o.team and o.team.lower() not in teams}
+        )
         for o in sorted(latest.values(), key=lambda x: x.queue_id):
             values = {f: getattr(o, f) for f in _OBS_FIELDS}
             values["received_at"] = now
@@ -91,7 +95,9 @@ async def save_observations(
             update = dict(values)
             if team_id is not None:
                 update["team_id"] = team_id
-            stmt = insert.values(queue_id=o.queue_id, team_id=team_id, **values).on_conflict_do_update(
+            stmt = insert.values(
+                queue_id=o.queue_id, team_id=team_id, **values
+            ).on_conflict_do_update(
                 index_elements=["queue_id"],
                 set_=update,
                 where=table.c.observed_at <= insert.excluded.observed_at,
@@ -164,7 +170,9 @@ async def add_rules(
             if existing is not None and not existing.removed and not replace:
                 out.append((existing, False))
                 continue
-            row = existing or AlertRule(team_id=r.team_id, metric=r.metric, op=r.op, warning=0, critical=0)
+            row = existing or AlertRule(
+                team_id=r.team_id, metric=r.metric, op=r.op, warning=0, critical=0
+            )
             for name in NewRule.__dataclass_fields__:
                 setattr(row, name, getattr(r, name))
             row.removed = False
@@ -187,7 +195,9 @@ async def list_rules(
             q = q.where(col(AlertRule.team_id).in_(list(team_ids)))
         if active_only:
             q = q.where(col(AlertRule.paused).is_(False))
-        return list((await s.execute(q.order_by(col(AlertRule.team_id), col(AlertRule.id)))).scalars())
+        return list(
+            (await s.execute(q.order_by(col(AlertRule.team_id), col(AlertRule.id)))).scalars()
+        )
 
 
 async def get_rule(db: Database, *, rule_id: int) -> AlertRule | None:
@@ -301,7 +311,9 @@ async def load_states(
     if not ids:
         return {}
     async with db.session() as s:
-        rows = (await s.execute(select(AlertState).where(col(AlertState.rule_id).in_(ids)))).scalars()
+        rows = (
+            await s.execute(select(AlertState).where(col(AlertState.rule_id).in_(ids)))
+        ).scalars()
         return {(r.rule_id, r.queue_id): r for r in rows}
 
 
@@ -442,7 +454,9 @@ async def apply_step(
                 if step.post_at is not None:
                     await _post(s, inc, render(inc), max(step.post_at, now))
             elif inc.posted and inc.message_id is not None:
-                outcome = await enqueue_edit_in(s, original_id=inc.message_id, payload=render(inc), now=now)
+                outcome = await enqueue_edit_in(
+                    s, original_id=inc.message_id, payload=render(inc), now=now
+                )
                 if outcome is EditOutcome.lost:
                     await _post_again(s, inc, render, now)
             if Event.escalated in step.events and step.escalate_to and step.escalation:
@@ -465,7 +479,9 @@ async def apply_step(
         return None
 
 
-async def _post_again(s: AsyncSession, inc: AlertIncident, render: Render, now: dt.datetime) -> None:
+async def _post_again(
+    s: AsyncSession, inc: AlertIncident, render: Render, now: dt.datetime
+) -> None:
     """The incident's message is gone (dead or deleted): post it afresh."""
     team = await s.get(Team, inc.team_id)
     if team is None:
@@ -494,19 +510,21 @@ async def _incident_for(s: AsyncSession, step: Step, now: dt.datetime) -> AlertI
         await s.flush()
         await s.execute(
             sa.update(AlertState)
-            .where(col(AlertState.rule_id) == step.rule.id, col(AlertState.queue_id) == step.queue_id)
+            .where(
+                col(AlertState.rule_id) == step.rule.id, col(AlertState.queue_id) == step.queue_id
+            )
             .values(incident_id=inc.id)
         )
         return inc
     state_row = await s.get(AlertState, (step.rule.id, step.queue_id))
     if state_row is None or state_row.incident_id is None:
         return None
-    inc = await s.get(AlertIncident, state_row.incident_id)
-    if inc is None:
+    found = await s.get(AlertIncident, state_row.incident_id)
+    if found is None:
         return None
-    _apply_events(inc, step, now)
+    _apply_events(found, step, now)
     await s.flush()
-    return inc
+    return found
 
 
 async def save_state(db: Database, *, step: Step) -> bool:
@@ -533,7 +551,9 @@ async def acknowledge(
         return inc
 
 
-async def edit_incident_message(db: Database, *, incident: AlertIncident, payload: str, now: dt.datetime) -> None:
+async def edit_incident_message(
+    db: Database, *, incident: AlertIncident, payload: str, now: dt.datetime
+) -> None:
     """Edit an incident's message (after an acknowledgement)."""
     if not incident.posted or incident.message_id is None:
         return
@@ -604,7 +624,9 @@ async def start_wallboard(
         return wb, True
 
 
-async def _post_wallboard(s: AsyncSession, wb: Wallboard, payload: str, now: dt.datetime, day: dt.date) -> None:
+async def _post_wallboard(
+    s: AsyncSession, wb: Wallboard, payload: str, now: dt.datetime, day: dt.date
+) -> None:
     team = await s.get(Team, wb.team_id)
     assert team is not None
     platform, target = route_team(team)
@@ -626,7 +648,13 @@ async def _post_wallboard(s: AsyncSession, wb: Wallboard, payload: str, now: dt.
 
 
 async def refresh_wallboard(
-    db: Database, *, wallboard_id: int, seen: dt.datetime, now: dt.datetime, day: dt.date, payload: str
+    db: Database,
+    *,
+    wallboard_id: int,
+    seen: dt.datetime,
+    now: dt.datetime,
+    day: dt.date,
+    payload: str,
 ) -> bool:
     """Edit the wallboard's message (a new post on a new local day); only when nobody
     refreshed it since `seen` (its updated_at when read). False: someone else did."""
@@ -676,6 +704,8 @@ async def prune_runs(db: Database, *, job_ids: Sequence[str], before: dt.datetim
     """Delete the claims of frequent jobs older than `before` (thousands a day)."""
     async with db.session() as s:
         result = await s.execute(
-            sa.delete(JobRun).where(col(JobRun.job_id).in_(list(job_ids)), col(JobRun.claimed_at) < before)
+            sa.delete(JobRun).where(
+                col(JobRun.job_id).in_(list(job_ids)), col(JobRun.claimed_at) < before
+            )
         )
         return int(getattr(result, "rowcount", 0) or 0)

@@ -111,11 +111,15 @@ async def edited_by(db: Database, *, message_id: int) -> Edited | None:
     async with db.session() as s:
         row = (
             await s.execute(
-                sa.select(col(OutboxMessage.id), col(OutboxMessage.status), col(OutboxMessage.external_ref))
+                sa.select(
+                    col(OutboxMessage.id),
+                    col(OutboxMessage.status),
+                    col(OutboxMessage.external_ref),
+                )
                 .join(OutboxEdit, col(OutboxEdit.edits_id) == col(OutboxMessage.id))
                 .where(col(OutboxEdit.outbox_id) == message_id)
             )
         ).first()
     if row is None:
         return None
-    return Edited(int(row[0]), OutboxStatus(row[1]), row[2])
+    return Edited(int(row[0] or 0), OutboxStatus(row[1]), row[2])

@@ -76,6 +76,7 @@ LAZY_SDK_LOADS = {
         "slack_bolt.request.async_request",
     ],
     "bot/teams/routes.py": ["bot.teams.web"],
+    "bot/teams/auth.py": ["microsoft_agents.authentication.msal"],
     # The Amazon Connect live poller's optional SDK, only when Connect is configured.
     "bot/live/connect.py": ["boto3"],
 }

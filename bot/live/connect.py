@@ -35,7 +35,7 @@ class ConnectClient(Protocol):
 def make_client(*, region: str | None, endpoint_url: str | None) -> ConnectClient:
     """A boto3 Connect client (credentials from boto3's usual chain)."""
     try:
-        import boto3  # the optional SDK, loaded only when Connect is configured
+        import boto3  # type: ignore[import-untyped,unused-ignore]  # optional, loaded on use
     except ImportError as exc:
         raise RuntimeError(MISSING) from exc
     client: ConnectClient = boto3.client("connect", region_name=region, endpoint_url=endpoint_url)
@@ -90,15 +90,16 @@ class ConnectLive:
         return out
 
 
-def parse_results(results: list[dict[str, Any]], *, now: dt.datetime, teams: Mapping[str, str]) -> list[Observation]:
+def parse_results(
+    results: list[dict[str, Any]], *, now: dt.datetime, teams: Mapping[str, str]
+) -> list[Observation]:
     out = []
     for r in results:
         queue = ((r.get("Dimensions") or {}).get("Queue") or {}).get("Id")
         if not queue:
             continue
         values = {
-            (c.get("Metric") or {}).get("Name"): c.get("Value")
-            for c in r.get("Collections") or []
+            (c.get("Metric") or {}).get("Name"): c.get("Value") for c in r.get("Collections") or []
         }
 
         def num(name: str, values: dict[Any, Any] = values) -> float | None:
@@ -106,7 +107,11 @@ def parse_results(results: list[dict[str, Any]], *, now: dt.datetime, teams: Map
             return float(v) if isinstance(v, int | float) else None
 
         waiting, oldest = num("CONTACTS_IN_QUEUE"), num("OLDEST_CONTACT_AGE")
-        available, online, on_contact = num("AGENTS_AVAILABLE"), num("AGENTS_ONLINE"), num("AGENTS_ON_CONTACT")
+        available, online, on_contact = (
+            num("AGENTS_AVAILABLE"),
+            num("AGENTS_ONLINE"),
+            num("AGENTS_ON_CONTACT"),
+        )
         out.append(
             Observation(
                 queue_id=str(queue),
@@ -114,7 +119,9 @@ def parse_results(results: list[dict[str, Any]], *, now: dt.datetime, teams: Map
                 team=teams.get(str(queue)) or None,
                 source="connect",
                 waiting=None if waiting is None else int(waiting),
-                longest_wait_seconds=oldest if oldest is not None else (0.0 if waiting == 0 else None),
+                longest_wait_seconds=oldest
+                if oldest is not None
+                else (0.0 if waiting == 0 else None),
                 agents_available=None if available is None else int(available),
                 agents_on_queue=None if online is None else int(online),
                 agents_interacting=None if on_contact is None else int(on_contact),

@@ -14,6 +14,7 @@ import dataclasses
 import datetime as dt
 import sys
 from collections.abc import Callable
+from typing import TextIO
 
 from bot.bootstrap import App
 from bot.console import Console, StdinSource, actor_from, parse_line
@@ -72,32 +73,44 @@ async def _lead_of(ctx: HandlerContext) -> tuple[Team, Person]:
     return team, lead
 
 
-async def _command(ctx: HandlerContext, lead: Person, text: str, say: Callable[[str], None]) -> None:
+async def _command(
+    ctx: HandlerContext, lead: Person, text: str, say: Callable[[str], None]
+) -> None:
     cmd = await parse_line(ctx.db, actor_from(lead), text, platform=Platform.console)
     reply = await run_command(cmd, ctx)
     say(f"{lead.display_name.split()[0].lower()}> {text}\n  {reply.fallback}")
 
 
-async def run(app: App, *, pause: float = 0.4, out: object = None) -> int:
+async def run(app: App, *, pause: float = 0.4, out: TextIO | None = None) -> int:
     """Play the script; `pause` is the real seconds per simulated 30 s."""
     stream = out or sys.stdout
     await upgrade(app.db)
-    print(await seed_and_describe(app.ctx), file=stream, flush=True)  # type: ignore[call-overload]
+    print(await seed_and_describe(app.ctx), file=stream, flush=True)
     team, lead = await _lead_of(app.ctx)
-    start = next_working_moment(lead.work_hours, lead.timezone, app.ctx.now()).replace(second=0, microsecond=0)
+    start = next_working_moment(lead.work_hours, lead.timezone, app.ctx.now()).replace(
+        second=0, microsecond=0
+    )
     clock = SimClock(start + dt.timedelta(hours=1) if start > app.ctx.now() else start)
     ctx = dataclasses.replace(app.ctx, clock=clock)
-    console = Console(ctx, actor_from(lead), stream, StdinSource(sys.stdin, interactive=False))  # type: ignore[arg-type]
+    console = Console(ctx, actor_from(lead), stream, StdinSource(sys.stdin, interactive=False))
     await console.start()
 
     def say(text: str) -> None:
-        print(text, file=stream, flush=True)  # type: ignore[call-overload]
+        print(text, file=stream, flush=True)
 
-    say(f"\nA scripted live feed for {team.name}'s queue 'Billing voice' (30 s of queue time every {pause:g} s).")
+    say(
+        f"\nA scripted live feed for {team.name}'s queue 'Billing voice' "
+        f"(30 s of queue time every {pause:g} s)."
+    )
     await _command(ctx, lead, "/alert add defaults", say)
     rules = await alert_store.list_rules(ctx.db, team_ids=[team.id or 0])
-    sl = next(r for r in rules if r.metric == "sl" and not r.queue_key)
-    await _command(ctx, lead, f"/alert edit {sl.id} warning 80% critical 70% for 5m escalate 5m hours always", say)
+    sl_rule = next(r for r in rules if r.metric == "sl" and not r.queue_key)
+    await _command(
+        ctx,
+        lead,
+        f"/alert edit {sl_rule.id} warning 80% critical 70% for 5m escalate 5m hours always",
+        say,
+    )
     await console.show_new_messages()
     shown: tuple[int, int, int, int] | None = None
     acked = False
@@ -105,12 +118,23 @@ async def run(app: App, *, pause: float = 0.4, out: object = None) -> int:
     while minute <= SCRIPT[-1][0] + 1:
         sl, waiting, longest, available = figures_at(minute)
         if (sl, waiting, longest, available) != shown:
-            say(f"\n[{clock.now:%H:%M} queue] Billing voice: SL {sl}% (30 min), {waiting} waiting, longest {longest}s, {available} agents available")
+            say(
+                f"\n[{clock.now:%H:%M} queue] Billing voice: SL {sl}% (30 min), "
+                f"{waiting} waiting, longest {longest}s, {available} agent(s) available"
+            )
             shown = (sl, waiting, longest, available)
         obs = Observation(
-            queue_id="billing-voice", queue_name="Billing voice", team=team.name, observed_at=clock.now,
-            source="demo", waiting=waiting, longest_wait_seconds=float(longest), agents_available=available,
-            offered=100, answered_in_sl=sl, abandoned=2,
+            queue_id="billing-voice",
+            queue_name="Billing voice",
+            team=team.name,
+            observed_at=clock.now,
+            source="demo",
+            waiting=waiting,
+            longest_wait_seconds=float(longest),
+            agents_available=available,
+            offered=100,
+            answered_in_sl=sl,
+            abandoned=2,
         )
         await alerts.ingest(ctx, [obs])
         await alerts.tick(ctx)
@@ -120,7 +144,10 @@ async def run(app: App, *, pause: float = 0.4, out: object = None) -> int:
         await asyncio.sleep(pause)
         clock.now += STEP
         minute += STEP.total_seconds() / 60
-    say("\nThat was one incident: posted once, edited in place, escalated, resolved. `/alert history` lists it.")
+    say(
+        "\nThat was one incident: posted once, edited in place, escalated, resolved. "
+        "`/alert history` lists it."
+    )
     await _command(ctx, lead, "/alert history days 1", say)
     return 0
 
@@ -129,8 +156,10 @@ async def _ack(ctx: HandlerContext, lead: Person, say: Callable[[str], None]) ->
     found = await alerts.open_incident_ids(ctx)
     if not found:
         return False
-    say(f"\n{lead.display_name} presses \"I'm on it\".")
-    await run_action(Action(actor=actor_from(lead), action_id="alert.ack", value=str(found[0])), ctx)
+    say(f'\n{lead.display_name} presses "I\'m on it".')
+    await run_action(
+        Action(actor=actor_from(lead), action_id="alert.ack", value=str(found[0])), ctx
+    )
     return True
 
 

@@ -70,14 +70,19 @@ class GenesysLive:
         body = {
             "filter": {
                 "type": "or",
-                "predicates": [{"type": "dimension", "dimension": "queueId", "operator": "matches", "value": q} for q in ids],
+                "predicates": [
+                    {"type": "dimension", "dimension": "queueId", "operator": "matches", "value": q}
+                    for q in ids
+                ],
             },
             "metrics": list(METRICS),
         }
         for attempt in (1, 2):
             token = await self._bearer(fresh=attempt == 2)
             resp = await self.http.post(
-                f"{self.api_url}{OBSERVATIONS_PATH}", json=body, headers={"Authorization": f"Bearer {token}"}
+                f"{self.api_url}{OBSERVATIONS_PATH}",
+                json=body,
+                headers={"Authorization": f"Bearer {token}"},
             )
             if resp.status_code == 401 and attempt == 1:
                 continue  # the token was revoked or expired early: one more try with a new one
@@ -109,7 +114,9 @@ def _longest_seconds(entry: Mapping[str, Any], now: dt.datetime) -> float | None
     return 0.0 if stats.get("count") == 0 else None
 
 
-def parse_observations(data: Mapping[str, Any], *, now: dt.datetime, teams: Mapping[str, str]) -> list[Observation]:
+def parse_observations(
+    data: Mapping[str, Any], *, now: dt.datetime, teams: Mapping[str, str]
+) -> list[Observation]:
     """Observations from a query's answer: per queue, summed over media types."""
     per: dict[str, dict[str, float]] = {}
     longest: dict[str, float] = {}

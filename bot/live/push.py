@@ -68,7 +68,9 @@ def install_live_push(app: web.Application, leadbot: App) -> None:
             observations = observations_from_json(json.loads(raw.decode("utf-8")), now=ctx.now())
         except ValueError as exc:  # also UnicodeDecodeError and JSONDecodeError
             log.warning("live push: refused a signed body: %s", str(exc)[:200])
-            return web.json_response({"error": "malformed body", "detail": str(exc)[:200]}, status=400)
+            return web.json_response(
+                {"error": "malformed body", "detail": str(exc)[:200]}, status=400
+            )
         signature = request.headers.get(SIGNATURE_HEADER, "")
         if not await events.first_request(ctx.db, key=f"live:{signature}"[:120], now=ctx.now()):
             log.warning("live push: refused a replayed request")

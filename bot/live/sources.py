@@ -41,12 +41,26 @@ def build_sources(settings: Settings) -> list[LiveSource]:
         )
     if settings.connect_instance_id and queues:
         try:
-            client = make_client(region=settings.connect_region, endpoint_url=settings.connect_endpoint_url)
+            client = make_client(
+                region=settings.connect_region, endpoint_url=settings.connect_endpoint_url
+            )
         except RuntimeError as exc:
             log.error("live: %s; Amazon Connect is not polled", exc)
         else:
-            out.append(ConnectLive(client=client, instance_id=settings.connect_instance_id, queues=queues, poll_seconds=poll))
-    if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_workspace_sid and queues:
+            out.append(
+                ConnectLive(
+                    client=client,
+                    instance_id=settings.connect_instance_id,
+                    queues=queues,
+                    poll_seconds=poll,
+                )
+            )
+    if (
+        settings.twilio_account_sid
+        and settings.twilio_auth_token
+        and settings.twilio_workspace_sid
+        and queues
+    ):
         out.append(
             TwilioLive(
                 account_sid=settings.twilio_account_sid,
@@ -57,6 +71,8 @@ def build_sources(settings: Settings) -> list[LiveSource]:
                 poll_seconds=poll,
             )
         )
-    if (settings.genesys_client_id or settings.connect_instance_id or settings.twilio_account_sid) and not queues:
+    if (
+        settings.genesys_client_id or settings.connect_instance_id or settings.twilio_account_sid
+    ) and not queues:
         log.warning("live: a platform is configured but LIVE_QUEUES is empty: nothing is polled")
     return out

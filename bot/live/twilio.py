@@ -47,7 +47,8 @@ class TwilioLive:
         now = self.clock()
         out = []
         for sid in sorted(self.queues):
-            url = f"{self.api_url}/v1/Workspaces/{self.workspace_sid}/TaskQueues/{sid}/RealTimeStatistics"
+            base = f"{self.api_url}/v1/Workspaces/{self.workspace_sid}"
+            url = f"{base}/TaskQueues/{sid}/RealTimeStatistics"
             resp = await self.http.get(url, auth=self.auth)
             resp.raise_for_status()
             out.append(parse_statistics(resp.json(), queue=sid, team=self.queues.get(sid), now=now))
@@ -61,7 +62,9 @@ def _int(v: Any) -> int:
         return 0
 
 
-def parse_statistics(data: Mapping[str, Any], *, queue: str, team: str | None, now: dt.datetime) -> Observation:
+def parse_statistics(
+    data: Mapping[str, Any], *, queue: str, team: str | None, now: dt.datetime
+) -> Observation:
     by_status = data.get("tasks_by_status") or {}
     return Observation(
         queue_id=str(data.get("task_queue_sid") or queue),

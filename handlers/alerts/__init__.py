@@ -75,7 +75,10 @@ async def _alert(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
     return await alert_list(cmd, args, ctx)
 
 
-OPTIONS = "[for 5m] [cooldown 30m] [escalate 15m|never] [clear 2m] [queue ID] [hours always|lead|PATTERN] [outside hold|drop] [team NAME]"
+OPTIONS = (
+    "[for 5m] [cooldown 30m] [escalate 15m|never] [clear 2m] [queue ID] "
+    "[hours always|lead|PATTERN] [outside hold|drop] [team NAME]"
+)
 
 COMMAND = CommandSpec(
     verb="alert",
@@ -143,7 +146,12 @@ COMMAND = CommandSpec(
             examples=("/alert history", "/alert history days 30"),
         ),
     ),
-    examples=("/alert add defaults", "/alert add sl < 80% 70% for 5m", "/alert list", "/alert history"),
+    examples=(
+        "/alert add defaults",
+        "/alert add sl < 80% 70% for 5m",
+        "/alert list",
+        "/alert history",
+    ),
 )
 
 WALLBOARD = CommandSpec(

@@ -20,16 +20,19 @@ async def on_ack(action: Action, ctx: HandlerContext) -> Reply:
     if inc is None:
         raise NotFound("That alert no longer exists.")
     actor = action.actor
-    if actor.role is not Role.admin and actor.team_id != inc.team_id:
-        if inc.team_id not in await visible_team_ids(ctx, actor):
-            raise NotAllowed("That alert is for another team.")
+    member = actor.role is Role.admin or actor.team_id == inc.team_id
+    if not member and inc.team_id not in await visible_team_ids(ctx, actor):
+        raise NotAllowed("That alert is for another team.")
     team = await people.get_team(ctx.db, team_id=inc.team_id)
-    assert team is not None and inc.id is not None
+    assert team is not None
+    assert inc.id is not None
     now = ctx.now()
     taken = await alerts.acknowledge(ctx.db, incident_id=inc.id, person_id=actor.person_id, now=now)
     assert taken is not None
     who = await people.get_person(ctx.db, person_id=taken.acked_by_id or 0)
-    reply = incident_reply(taken, tz=team.timezone, now=now, acked_by=who.display_name if who else None)
+    reply = incident_reply(
+        taken, tz=team.timezone, now=now, acked_by=who.display_name if who else None
+    )
     if taken.acked_by_id != actor.person_id:
         name = who.display_name if who else "someone"
         return Reply(blocks=[Text(f"{name} is already on it.")], text=f"{name} is already on it.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from domain.alerts import DEFAULT_RULES, find_metric, thresholds_problem
+from domain.alerts import ALERT_METRICS, DEFAULT_RULES, find_metric, thresholds_problem
 from domain.errors import NotAllowed, NotFound, UsageError
 from domain.localtime import local_midnight, local_today
 from domain.parsing import Args
@@ -50,7 +50,7 @@ async def alert_add(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
         return await _add_defaults(cmd, ctx, team_words)
     metric = find_metric(words[0])
     if metric is None:
-        names = ", ".join(m.key for m in render.ALERT_METRICS.values())
+        names = ", ".join(m.key for m in ALERT_METRICS.values())
         raise UsageError(f"I don't know the live metric {words[0]!r}: use one of {names}.")
     if len(words) < 4:
         raise UsageError("Give a comparison and two thresholds, warning then critical.")
@@ -60,24 +60,38 @@ async def alert_add(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
     problem = thresholds_problem(op, warning, critical)
     if problem:
         raise UsageError(f"Those thresholds don't fit: {problem}.")
-    opts = read_options(words[4:], metric, allowed=tuple(w for w in OPTION_WORDS if w not in ("warning", "critical")))
+    opts = read_options(
+        words[4:],
+        metric,
+        allowed=tuple(w for w in OPTION_WORDS if w not in ("warning", "critical")),
+    )
     team = await target_team(ctx, cmd, team_words)
     assert team.id is not None
     new = alerts.NewRule(
-        team_id=team.id, metric=metric.key, op=op, warning=warning, critical=critical,
+        team_id=team.id,
+        metric=metric.key,
+        op=op,
+        warning=warning,
+        critical=critical,
         created_by_id=cmd.actor.person_id,
     )
     new = _with(new, opts)
     [(rule, created)] = await alerts.add_rules(ctx.db, rules=[new], now=ctx.now())
     if not created:
         return Reply(
-            blocks=[Text(f"{team.name} already has rule #{rule.id} on {metric.name.lower()}"
-                         f"{' for ' + rule.queue_key if rule.queue_key else ''}: change it with "
-                         f"`/alert edit {rule.id} ...`. Nothing changed.")],
+            blocks=[
+                Text(
+                    f"{team.name} already has rule #{rule.id} on {metric.name.lower()}"
+                    f"{' for ' + rule.queue_key if rule.queue_key else ''}: change it with "
+                    f"`/alert edit {rule.id} ...`. Nothing changed."
+                )
+            ],
             text="That alert exists already.",
             ok=False,
         )
-    return _done(f"Added alert #{rule.id} for {team.name}: {render.rule_text(rule)}; {_timing(rule)}.")
+    return _done(
+        f"Added alert #{rule.id} for {team.name}: {render.rule_text(rule)}; {_timing(rule)}."
+    )
 
 
 def _with(new: alerts.NewRule, opts: dict[str, object]) -> alerts.NewRule:
@@ -85,8 +99,16 @@ def _with(new: alerts.NewRule, opts: dict[str, object]) -> alerts.NewRule:
 
 
 def _timing(r: AlertRule) -> str:
-    esc = f"escalates to the manager after {r.escalate_minutes} min critical" if r.escalate_minutes else "never escalates"
-    hours = "at any hour" if r.hours == "always" else (f"during {r.hours}" if r.hours else "during the lead's hours")
+    esc = (
+        f"escalates to the manager after {r.escalate_minutes} min critical"
+        if r.escalate_minutes
+        else "never escalates"
+    )
+    hours = (
+        "at any hour"
+        if r.hours == "always"
+        else (f"during {r.hours}" if r.hours else "during the lead's hours")
+    )
     return (
         f"fires after {r.onset_minutes} min, clears after {r.clear_minutes} min, cooldown "
         f"{r.cooldown_minutes} min, {esc}, {hours} ({r.outside} outside them)"
@@ -98,17 +120,27 @@ async def _add_defaults(cmd: Command, ctx: HandlerContext, team_words: list[str]
     assert team.id is not None
     new = [
         alerts.NewRule(
-            team_id=team.id, metric=d.metric, op=d.op, warning=d.warning, critical=d.critical,
-            onset_minutes=d.onset_minutes, created_by_id=cmd.actor.person_id,
+            team_id=team.id,
+            metric=d.metric,
+            op=d.op,
+            warning=d.warning,
+            critical=d.critical,
+            onset_minutes=d.onset_minutes,
+            created_by_id=cmd.actor.person_id,
         )
         for d in DEFAULT_RULES
     ]
     added = await alerts.add_rules(ctx.db, rules=new, now=ctx.now())
     lines = [
-        f"{'✓ added' if created else '· kept'} #{r.id} {render.rule_text(r)}" for r, created in added
+        f"{'✓ added' if created else '· kept'} #{r.id} {render.rule_text(r)}"
+        for r, created in added
     ]
     n = sum(created for _, created in added)
-    head = f"{team.name}: {n} default alert(s) added (80/20 service level)." if n else f"{team.name} has these alerts already; nothing changed."
+    head = (
+        f"{team.name}: {n} default alert(s) added (80/20 service level)."
+        if n
+        else f"{team.name} has these alerts already; nothing changed."
+    )
     return Reply(blocks=[Text(head), Text("\n".join(lines))], text=head)
 
 
@@ -160,16 +192,22 @@ async def alert_edit(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
         raise UsageError(f"Those thresholds don't fit: {problem}.")
     changed = await alerts.change_rule(ctx.db, rule_id=rule_id, now=ctx.now(), values=changes)
     assert changed is not None
-    return _done(f"Alert #{rule_id} for {team.name}: {render.rule_text(changed)}; {_timing(changed)}.")
+    return _done(
+        f"Alert #{rule_id} for {team.name}: {render.rule_text(changed)}; {_timing(changed)}."
+    )
 
 
-async def _closings(ctx: HandlerContext, rules: list[AlertRule], team: Team, reason: str) -> list[alerts.Closing]:
+async def _closings(
+    ctx: HandlerContext, rules: list[AlertRule], team: Team, reason: str
+) -> list[alerts.Closing]:
     now = ctx.now()
     out = []
     for inc in await alerts.open_incidents(ctx.db, rule_ids=[r.id for r in rules if r.id]):
         assert inc.id is not None
         inc.resolved_at, inc.closed_reason = now, reason
-        out.append(alerts.Closing(inc.id, render.incident_reply(inc, tz=team.timezone, now=now).to_json()))
+        out.append(
+            alerts.Closing(inc.id, render.incident_reply(inc, tz=team.timezone, now=now).to_json())
+        )
     return out
 
 
@@ -242,9 +280,15 @@ async def alert_history(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
         tz = cmd.actor.timezone
     now = ctx.now()
     start = local_midnight(now, tz) - dt.timedelta(days=days - 1)
-    found = await alerts.incidents_between(ctx.db, team_ids=ids, start=start, end=now + dt.timedelta(seconds=1))
-    acked = await people.get_people(ctx.db, person_ids=[i.acked_by_id for i in found if i.acked_by_id])
-    return render.history_reply(found, days=days, tz=tz, names={k: p.display_name for k, p in acked.items()})
+    found = await alerts.incidents_between(
+        ctx.db, team_ids=ids, start=start, end=now + dt.timedelta(seconds=1)
+    )
+    acked = await people.get_people(
+        ctx.db, person_ids=[i.acked_by_id for i in found if i.acked_by_id]
+    )
+    return render.history_reply(
+        found, days=days, tz=tz, names={k: p.display_name for k, p in acked.items()}
+    )
 
 
 # --- /wallboard ------------------------------------------------------------------------------
@@ -260,7 +304,9 @@ async def wallboard_on(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
             raise UsageError(f"I didn't understand {' '.join(words)!r}.")
         word = words[1].lower()
         try:
-            interval = int(float(word.rstrip("s")) if not word.endswith("m") else float(word[:-1]) * 60)
+            interval = int(
+                float(word.rstrip("s")) if not word.endswith("m") else float(word[:-1]) * 60
+            )
         except ValueError:
             raise UsageError(f"{words[1]!r} is not an interval (e.g. 60s, 2m).") from None
         if not MIN_WALLBOARD_SECONDS <= interval <= 3600:
@@ -270,12 +316,20 @@ async def wallboard_on(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
     now = ctx.now()
     payload = await wallboard_payload(ctx, team, now=now)
     _wb, started = await alerts.start_wallboard(
-        ctx.db, team_id=team.id, interval_seconds=interval, person_id=cmd.actor.person_id,
-        now=now, day=local_today(now, team.timezone), payload=payload,
+        ctx.db,
+        team_id=team.id,
+        interval_seconds=interval,
+        person_id=cmd.actor.person_id,
+        now=now,
+        day=local_today(now, team.timezone),
+        payload=payload,
     )
     if not started:
         return _done(f"{team.name}'s wallboard is already on; it now updates every {interval} s.")
-    return _done(f"{team.name}'s wallboard is on in the team channel, updated every {interval} s. `/wallboard off` stops it.")
+    return _done(
+        f"{team.name}'s wallboard is on in the team channel, updated every {interval} s. "
+        "`/wallboard off` stops it."
+    )
 
 
 async def wallboard_off(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
@@ -289,7 +343,11 @@ async def wallboard_off(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
     now = ctx.now()
     payload = await wallboard_payload(ctx, team, now=now, final=True, stopped_by=cmd.actor.name)
     if not await alerts.stop_wallboard(ctx.db, team_id=team.id, now=now, payload=payload):
-        return Reply(blocks=[Text(f"{team.name} has no wallboard running; nothing changed.")], text="No wallboard.", ok=False)
+        return Reply(
+            blocks=[Text(f"{team.name} has no wallboard running; nothing changed.")],
+            text="No wallboard.",
+            ok=False,
+        )
     return _done(f"Stopped {team.name}'s wallboard; its message keeps a final snapshot.")
 
 

@@ -36,6 +36,10 @@ def incidents_line(d: IncidentDigest) -> str | None:
     if d.count == 0:
         return None
     longest = f", the longest {duration_text(d.longest)}" if d.longest else ""
-    where = f"; most on {d.worst_queue}" if d.worst_queue and d.count > 1 else (f" on {d.worst_queue}" if d.worst_queue else "")
+    where = (
+        f"; most on {d.worst_queue}"
+        if d.worst_queue and d.count > 1
+        else (f" on {d.worst_queue}" if d.worst_queue else "")
+    )
     noun = "queue alert" if d.count == 1 else "queue alerts"
     return f"Yesterday: {d.count} {noun}{longest}{where}. `/alert history` has the details."

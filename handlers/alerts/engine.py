@@ -54,9 +54,13 @@ def spec_of(rule: AlertRule) -> RuleSpec:
 
 async def ingest(ctx: HandlerContext, observations: Sequence[Observation]) -> int:
     """Store observations (a poller's or a push's); returns how many queues were stored."""
-    stored, unknown = await alerts.save_observations(ctx.db, observations=observations, now=ctx.now())
+    stored, unknown = await alerts.save_observations(
+        ctx.db, observations=observations, now=ctx.now()
+    )
     if unknown:
-        log.warning("live: observations name teams leadbot does not have: %s", ", ".join(unknown[:5]))
+        log.warning(
+            "live: observations name teams leadbot does not have: %s", ", ".join(unknown[:5])
+        )
     return stored
 
 
@@ -92,7 +96,9 @@ def _hours(rule: AlertRule, team: Team, world: _World) -> tuple[str, str]:
     return lead.work_hours, lead.timezone
 
 
-def _needs_refresh(ctx: HandlerContext, inc: AlertIncident | None, value: float | None, now: dt.datetime) -> bool:
+def _needs_refresh(
+    ctx: HandlerContext, inc: AlertIncident | None, value: float | None, now: dt.datetime
+) -> bool:
     """An open incident's message is edited for a new value at most every
     ALERT_UPDATE_SECONDS, and only when the value shown would change."""
     if inc is None or value is None:
@@ -210,7 +216,9 @@ async def evaluate_all(ctx: HandlerContext, *, now: dt.datetime | None = None) -
             try:
                 await _step(ctx, rule, obs, world, now, stats)
             except Exception:
-                log.exception("alert rule %s on queue %s could not be evaluated", rule.id, obs.queue_id)
+                log.exception(
+                    "alert rule %s on queue %s could not be evaluated", rule.id, obs.queue_id
+                )
     return stats
 
 
@@ -218,15 +226,29 @@ async def evaluate_all(ctx: HandlerContext, *, now: dt.datetime | None = None) -
 
 
 async def wallboard_payload(
-    ctx: HandlerContext, team: Team, *, now: dt.datetime, final: bool = False, stopped_by: str | None = None
+    ctx: HandlerContext,
+    team: Team,
+    *,
+    now: dt.datetime,
+    final: bool = False,
+    stopped_by: str | None = None,
 ) -> str:
     assert team.id is not None
     wb = await alerts.get_wallboard(ctx.db, team_id=team.id)
-    queues = [alerts.observation_of(q) for q in await alerts.live_queues(ctx.db, team_ids=[team.id])]
+    queues = [
+        alerts.observation_of(q) for q in await alerts.live_queues(ctx.db, team_ids=[team.id])
+    ]
     rules = await alerts.list_rules(ctx.db, team_ids=[team.id])
     open_count = len(await alerts.open_incidents(ctx.db, team_ids=[team.id]))
     return wallboard_reply(
-        team, queues, rules, wb=wb, now=now, open_count=open_count, final=final, stopped_by=stopped_by
+        team,
+        queues,
+        rules,
+        wb=wb,
+        now=now,
+        open_count=open_count,
+        final=final,
+        stopped_by=stopped_by,
     ).to_json()
 
 

@@ -18,7 +18,18 @@ from domain.alerts import (
 from domain.fmt import DASH, OPS_TEXT, fmt_value, mark
 from domain.live import Observation
 from domain.localtime import fmt_local
-from domain.types import Block, Button, Buttons, Context, Fields, Header, Reply, Table, Text, Visibility
+from domain.types import (
+    Block,
+    Button,
+    Buttons,
+    Context,
+    Fields,
+    Header,
+    Reply,
+    Table,
+    Text,
+    Visibility,
+)
 from storage.models import AlertIncident, AlertRule, Team, Wallboard
 
 ACK_ACTION = "alert.ack"
@@ -56,7 +67,56 @@ def queue_line(obs: Observation | None, tz: str) -> str | None:
         parts.append(f"SL {fmt_value('%', obs.service_level)} ({obs.window_minutes} min)")
     if not parts:
         return None
-    return f"{obs.label}: " + " · ".join(parts) + f" (as of {fmt_local(obs.observed_at, tz, '%H:%M:%S')})"
+    return (
+        f"{obs.label}: "
+        + " · ".join(parts)
+        + f" (as of {fmt_local(obs.observed_at, tz, '%H:%M:%S')})"
+    )
+
+
+LEVEL_WORD = {Level.ok: "ok", Level.warning: "warning", Level.critical: "critical"}
+
+
+def _hm(when: dt.datetime, tz: str) -> str:
+    return fmt_local(when, tz, "%H:%M")
+
+
+def _resolved_reply(inc: AlertIncident, *, tz: str, acked_by: str | None) -> Reply:
+    assert inc.resolved_at is not None
+    m = metric_of(inc.metric)
+    queue = inc.queue_name or inc.queue_id
+    how = inc.closed_reason and f"closed: {inc.closed_reason}"
+    title = f"✅ Resolved: {queue}, " + (
+        how or f"{m.name.lower()} back to {fmt_value(m.unit, inc.value)}"
+    )
+    lasted = duration_text(inc.resolved_at - inc.since)
+    worst = LEVEL_WORD[Level(inc.worst_severity)]
+    blocks: list[Block] = [
+        Header(title),
+        Fields(
+            (
+                ("Lasted", f"{lasted} ({_hm(inc.since, tz)} to {_hm(inc.resolved_at, tz)})"),
+                ("Worst", f"{fmt_value(m.unit, inc.peak)} ({worst})"),
+            )
+        ),
+    ]
+    if acked_by:
+        blocks.append(Context(f"Taken by {acked_by}."))
+    blocks.append(Context(rule_text(inc)))
+    return Reply(blocks=blocks, text=title, visibility=Visibility.channel)
+
+
+def _open_title(inc: AlertIncident) -> str:
+    m = metric_of(inc.metric)
+    queue = inc.queue_name or inc.queue_id
+    value = fmt_value(m.unit, inc.value)
+    level = Level(inc.severity)
+    if inc.value is not None and not breaches(inc.op, inc.value, inc.warning):
+        # Back past the thresholds, not yet for long enough to call it over.
+        return f"🟢 Recovering: {queue}, {m.name.lower()} back to {value} (was {LEVEL_WORD[level]})"
+    limit = inc.critical if level is Level.critical else inc.warning
+    limit_text = threshold_text(inc.metric, inc.op, limit)
+    return f"{SEVERITY[level]}: {queue}, {m.name.lower()} {value} ({limit_text})"
 
 
 def incident_reply(
@@ -68,42 +128,25 @@ def incident_reply(
     obs: Observation | None = None,
 ) -> Reply:
     """The incident's one message: open (with the "I'm on it" button) or resolved."""
-    m = metric_of(inc.metric)
-    queue = inc.queue_name or inc.queue_id
-    value = fmt_value(m.unit, inc.value)
     if inc.resolved_at is not None:
-        lasted = duration_text(inc.resolved_at - inc.since)
-        how = f"closed: {inc.closed_reason}" if inc.closed_reason else f"{m.name} back to {value}"
-        title = f"✅ Resolved: {queue}, {how}"
-        blocks: list[Block] = [
-            Header(title),
-            Fields(
-                (
-                    ("Lasted", f"{lasted} ({fmt_local(inc.since, tz, '%H:%M')} to {fmt_local(inc.resolved_at, tz, '%H:%M')})"),
-                    ("Worst", f"{fmt_value(m.unit, inc.peak)} ({SEVERITY[Level(inc.worst_severity)].split()[1].lower()})"),
-                )
-            ),
-        ]
-        if acked_by:
-            blocks.append(Context(f"Taken by {acked_by}."))
-        blocks.append(Context(rule_text(inc)))
-        return Reply(blocks=blocks, text=title, visibility=Visibility.channel)
-    level = Level(inc.severity)
-    limit = inc.critical if level is Level.critical else inc.warning
-    title = f"{SEVERITY[level]}: {queue}, {m.name.lower()} {value} ({threshold_text(inc.metric, inc.op, limit)})"
-    if inc.value is not None and not breaches(inc.op, inc.value, inc.warning):
-        # Back under the thresholds, not yet for long enough to call it over.
-        title = f"🟢 Recovering: {queue}, {m.name.lower()} back to {value} (was {SEVERITY[level].split()[1].lower()})"
+        return _resolved_reply(inc, tz=tz, acked_by=acked_by)
+    m = metric_of(inc.metric)
+    title = _open_title(inc)
     fields = [
-        ("Now", f"{value} {trend(inc.op, inc.previous_value, inc.value, m.margin)}"),
-        ("Since", f"{fmt_local(inc.since, tz, '%H:%M')} ({duration_text(now - inc.since)})"),
+        (
+            "Now",
+            fmt_value(m.unit, inc.value)
+            + " "
+            + trend(inc.op, inc.previous_value, inc.value, m.margin),
+        ),
+        ("Since", f"{_hm(inc.since, tz)} ({duration_text(now - inc.since)})"),
         ("Worst", fmt_value(m.unit, inc.peak)),
     ]
     if inc.escalated_at is not None:
-        fields.append(("Escalated", f"to the manager at {fmt_local(inc.escalated_at, tz, '%H:%M')}"))
+        fields.append(("Escalated", f"to the manager at {_hm(inc.escalated_at, tz)}"))
     if inc.reopened:
-        fields.append(("Reopened", f"{inc.reopened}× within the cooldown"))
-    blocks = [Header(title), Fields(tuple(fields))]
+        fields.append(("Reopened", f"{inc.reopened} time(s) within the cooldown"))
+    blocks: list[Block] = [Header(title), Fields(tuple(fields))]
     line = queue_line(obs, tz)
     if line:
         blocks.append(Context(line))
@@ -124,16 +167,16 @@ def escalation_reply(inc: AlertIncident, *, team: Team, tz: str, now: dt.datetim
         f"({m.name.lower()} {fmt_value(m.unit, inc.value)}, critical "
         f"{threshold_text(inc.metric, inc.op, inc.critical)}); {who}."
     )
-    return Reply(
-        blocks=[Text(text), Context(f"The alert is in {team.name}'s channel.")], text=text
-    )
+    return Reply(blocks=[Text(text), Context(f"The alert is in {team.name}'s channel.")], text=text)
 
 
 def rules_reply(
     rules: Sequence[AlertRule], teams: dict[int, Team], open_by_rule: dict[int, int]
 ) -> Reply:
     if not rules:
-        text = "No alert rules yet. `/alert add defaults` adds the usual four (80/20 service level)."
+        text = (
+            "No alert rules yet. `/alert add defaults` adds the usual four (80/20 service level)."
+        )
         return Reply(blocks=[Text(text)], text=text)
     rows = []
     for r in rules:
@@ -155,7 +198,19 @@ def rules_reply(
                 status,
             )
         )
-    cols = ("Rule", "Team", "Queue", "Metric", "Warning", "Critical", "For", "Cooldown", "Escalate", "Hours", "")
+    cols = (
+        "Rule",
+        "Team",
+        "Queue",
+        "Metric",
+        "Warning",
+        "Critical",
+        "For",
+        "Cooldown",
+        "Escalate",
+        "Hours",
+        "",
+    )
     return Reply(
         blocks=[
             Header("Alert rules"),
@@ -195,7 +250,10 @@ def history_reply(
     return Reply(
         blocks=[
             Header(head),
-            Table(("Opened", "Queue", "Metric", "Worst level", "Worst value", "Lasted", "Taken by"), tuple(rows)),
+            Table(
+                ("Opened", "Queue", "Metric", "Worst level", "Worst value", "Lasted", "Taken by"),
+                tuple(rows),
+            ),
         ],
         text=head,
     )
@@ -266,7 +324,9 @@ def wallboard_reply(
         rows.append(
             (
                 o.label + (" (no data)" if stale else ""),
-                DASH if stale else _cell(rules, "waiting", None if o.waiting is None else float(o.waiting)),
+                DASH
+                if stale
+                else _cell(rules, "waiting", None if o.waiting is None else float(o.waiting)),
                 DASH if stale else _cell(rules, "longest", o.longest_wait_seconds),
                 DASH if stale else _cell(rules, "sl", o.service_level),
                 fmt_value("%", o.service_level_today),
@@ -290,7 +350,13 @@ def wallboard_reply(
     when = fmt_local(now, tz, "%H:%M:%S")
     if final:
         who = f" by {stopped_by}" if stopped_by else ""
-        blocks.append(Context(f"Final snapshot at {when}; stopped{who}. `/wallboard on` starts it again."))
+        blocks.append(
+            Context(f"Final snapshot at {when}; stopped{who}. `/wallboard on` starts it again.")
+        )
     else:
-        blocks.append(Context(f"Updated {when} ({every}) · {alerts} · ✓/✗ against the team's alert thresholds"))
+        blocks.append(
+            Context(
+                f"Updated {when} ({every}) · {alerts} · ✓/✗ against the team's alert thresholds"
+            )
+        )
     return Reply(blocks=blocks, text=title, visibility=Visibility.channel)

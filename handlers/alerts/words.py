@@ -16,7 +16,17 @@ from handlers.core.context import HandlerContext
 from storage import people
 from storage.models import Team
 
-OPTION_WORDS = ("for", "cooldown", "escalate", "clear", "queue", "hours", "outside", "warning", "critical")
+OPTION_WORDS = (
+    "for",
+    "cooldown",
+    "escalate",
+    "clear",
+    "queue",
+    "hours",
+    "outside",
+    "warning",
+    "critical",
+)
 
 
 def split_team(args: Args) -> tuple[list[str], list[str]]:
@@ -81,7 +91,9 @@ def _hours(words: list[str], i: int) -> tuple[str, int]:
         j += 1
     text = " ".join(words[i:j]).strip()
     if not text:
-        raise UsageError("Say which hours after `hours`: always, lead, or e.g. Mon-Fri 08:00-20:00.")
+        raise UsageError(
+            "Say which hours after `hours`: always, lead, or e.g. Mon-Fri 08:00-20:00."
+        )
     if text.lower() in ("always", "24/7", "24x7"):
         return "always", j
     if text.lower() == "lead":
@@ -115,7 +127,9 @@ def _one_option(key: str, value: str | None, metric: AlertMetric | None) -> tupl
     return names[key], minutes
 
 
-def read_options(words: list[str], metric: AlertMetric | None, *, allowed: tuple[str, ...]) -> dict[str, object]:
+def read_options(
+    words: list[str], metric: AlertMetric | None, *, allowed: tuple[str, ...]
+) -> dict[str, object]:
     """`for 5m cooldown 30m escalate 15m ...` into AlertRule column values."""
     out: dict[str, object] = {}
     i = 0
@@ -173,10 +187,10 @@ async def target_team(ctx: HandlerContext, cmd: Command, team_words: list[str]) 
         if chosen is None:
             raise UsageError("Say which team: add `team NAME`.")
         return chosen
-    if cmd.actor.role is Role.manager and len(allowed) > 1 and cmd.channel_team_id not in allowed:
-        if cmd.actor.team_id not in allowed:
-            names = ", ".join(t.name for t in await people.list_teams(ctx.db) if t.id in allowed)
-            raise UsageError(f"Say which team: add `team NAME` ({names}).")
+    unclear = cmd.channel_team_id not in allowed and cmd.actor.team_id not in allowed
+    if cmd.actor.role is Role.manager and len(allowed) > 1 and unclear:
+        names = ", ".join(t.name for t in await people.list_teams(ctx.db) if t.id in allowed)
+        raise UsageError(f"Say which team: add `team NAME` ({names}).")
     team, _ = await default_team(ctx, cmd.actor, cmd.channel_team_id)
     return team
 
@@ -184,5 +198,7 @@ async def target_team(ctx: HandlerContext, cmd: Command, team_words: list[str]) 
 def read_id(word: str | None) -> int:
     w = (word or "").lstrip("#")
     if not w.isdigit():
-        raise UsageError("Say which rule by its number (`/alert list` shows them), e.g. `/alert pause 3`.")
+        raise UsageError(
+            "Say which rule by its number (`/alert list` shows them), e.g. `/alert pause 3`."
+        )
     return int(w)

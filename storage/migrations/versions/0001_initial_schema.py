@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 01:51:38.834833
+Create Date: 2026-12-02 01:58:04.480678
 """
 from collections.abc import Sequence
 

@@ -30,7 +30,10 @@ class FakeQueue:
 
     def set(self, **figures: object) -> None:
         base = self.obs or Observation(
-            queue_id=self.queue_id, observed_at=self.clock(), queue_name="Billing voice", team=self.team
+            queue_id=self.queue_id,
+            observed_at=self.clock(),
+            queue_name="Billing voice",
+            team=self.team,
         )
         self.obs = dataclasses.replace(base, observed_at=self.clock(), **figures)  # type: ignore[arg-type]
 
@@ -52,15 +55,21 @@ class Center:
 
 async def center(db: Database, *, lead_hours: str = "Mon-Sun 00:00-23:59") -> Center:
     team = await make_team(db, "Billing", tz="UTC")
-    lead = await make_person(db, "lena.lead", role=Role.lead, team=team, tz="UTC", work_hours=lead_hours)
+    lead = await make_person(
+        db, "lena.lead", role=Role.lead, team=team, tz="UTC", work_hours=lead_hours
+    )
     manager = await make_person(db, "max.manager", role=Role.manager, team=team, tz="UTC")
     agent = await make_person(db, "ada.agent", team=team, tz="UTC")
     got = await people.get_team(db, team_id=team.id or 0)
-    assert got is not None and got.lead_id == lead.id and got.manager_id == manager.id
+    assert got is not None
+    assert got.lead_id == lead.id
+    assert got.manager_id == manager.id
     return Center(got, lead, manager, agent)
 
 
-async def step(ctx: HandlerContext, source: FakeQueue, clock: FakeClock, seconds: float = 5) -> feature.TickStats:
+async def step(
+    ctx: HandlerContext, source: FakeQueue, clock: FakeClock, seconds: float = 5
+) -> feature.TickStats:
     """Advance the clock, poll the source, run one tick."""
     clock.advance(seconds=seconds)
     await feature.poll(ctx, [source])
@@ -79,7 +88,7 @@ def text_of(m: OutboxMessage) -> str:
             if hasattr(b, attr):
                 parts.append(str(getattr(b, attr)))
         if hasattr(b, "pairs"):
-            parts += [f"{k}: {v}" for k, v in b.pairs]  # type: ignore[attr-defined]
+            parts += [f"{k}: {v}" for k, v in b.pairs]
     return "\n".join(parts)
 
 
