@@ -57,12 +57,13 @@ class PlatformLimits:
 # budget on top (not published; 20/s is conservative and set by SLACK_RATE_PER_SECOND).
 # Teams: per bot per conversation 7/s and 60 per 30 s; per app per tenant 50/s.
 # "PLATFORM:KIND" adds limits for rows of another kind than "message", on top of the
-# platform's: Slack's chat.update is Tier 3 (about 50 a minute per workspace); Teams
+# platform's: Slack's chat.update is Tier 3 (about 50 a minute per workspace; 40 a minute
+# with bursts of 5 is at most 45 in any minute, leaving room for network jitter); Teams
 # counts an edit against the conversation like a post, so it needs nothing more.
 DEFAULT_LIMITS: Mapping[str, PlatformLimits] = {
     "slack": PlatformLimits(app=(Rate(20, 1.0),), per_target=(Rate(1, 1.0),)),
     "teams": PlatformLimits(app=(Rate(50, 1.0),), per_target=(Rate(7, 1.0), Rate(60, 30.0))),
-    "slack:update": PlatformLimits(app=(Rate(50, 60.0, burst=5),), per_target=()),
+    "slack:update": PlatformLimits(app=(Rate(40, 60.0, burst=5),), per_target=()),
 }
 
 

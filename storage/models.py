@@ -496,7 +496,7 @@ class AlertRule(SQLModel, table=True):
     onset_minutes: int = 5
     cooldown_minutes: int = 30
     clear_minutes: int = 2
-    escalate_minutes: int | None = 15  # None: never escalates
+    escalate_minutes: int | None = None  # None: never escalates (NewRule gives 15)
     hours: str = Field(default="", max_length=200)  # "" = the lead's hours; "always"; a pattern
     outside: str = Field(default="hold", max_length=4)  # outside those hours: hold | drop
     paused: bool = False

@@ -4,6 +4,7 @@ recovery, cooldown and escalation, on values at chosen moments."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import pytest
 
@@ -36,7 +37,7 @@ SL = RuleSpec(
 
 def run(
     rule: RuleSpec,
-    values: list[float | None],
+    values: Sequence[float | None],
     *,
     every: float = 5,
     state: State | None = None,
@@ -54,13 +55,15 @@ def run(
 def test_nothing_happens_before_the_onset() -> None:
     s, events = run(SL, [75.0] * 24)  # 115 s of breach
     assert events == []
-    assert s.breach_since == T0 and not s.open
+    assert s.breach_since == T0
+    assert not s.open
 
 
 def test_opens_once_the_onset_has_elapsed_and_stays_one_incident() -> None:
     s, events = run(SL, [75.0] * 100)
     assert events == [(24, Event.opened)]
-    assert s.open and s.severity is Level.warning
+    assert s.open
+    assert s.severity is Level.warning
 
 
 def test_flapping_around_the_threshold_opens_one_incident_and_never_spams() -> None:
@@ -101,7 +104,8 @@ def test_level_hysteresis() -> None:
 def test_recovery_after_clear_then_cooldown_reopens_the_same_incident() -> None:
     s, events = run(SL, [75.0] * 25 + [90.0] * 25)
     assert [e for _, e in events] == [Event.opened, Event.resolved]
-    assert not s.open and s.resolved_at is not None
+    assert not s.open
+    assert s.resolved_at is not None
     resolved = s.resolved_at
     # 10 minutes later (inside the 30 min cooldown) it breaches again for the onset.
     s2, events2 = run(SL, [75.0] * 25, state=s, start=resolved + dt.timedelta(minutes=10))
@@ -110,7 +114,8 @@ def test_recovery_after_clear_then_cooldown_reopens_the_same_incident() -> None:
     # After the cooldown, a new one.
     s3, _ = run(SL, [90.0] * 30, state=s2, start=resolved + dt.timedelta(minutes=13))
     assert not s3.open
-    _s4, events4 = run(SL, [75.0] * 25, state=s3, start=s3.resolved_at + dt.timedelta(minutes=31))  # type: ignore[operator]
+    assert s3.resolved_at is not None
+    _s4, events4 = run(SL, [75.0] * 25, state=s3, start=s3.resolved_at + dt.timedelta(minutes=31))
     assert [e for _, e in events4] == [Event.opened]
 
 
@@ -155,13 +160,14 @@ def test_trend_and_minutes() -> None:
     assert trend(">=", 10.0, 20.0, 1.0) == "↑ worse"
     assert trend("<", 70.0, 70.4, 2.0) == "→ steady"
     assert [parse_minutes(w) for w in ("5m", "5min", "90s", "1h", "7")] == [5, 5, 2, 60, 7]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a duration"):
         parse_minutes("soon")
 
 
 def test_working_hours_hold_or_drop() -> None:
     night = dt.datetime(2026, 11, 17, 3, 0, tzinfo=dt.UTC)  # a Tuesday, 03:00
     hold, at = when_to_post("Mon-Fri 09:00-17:00", "UTC", night, "hold")
-    assert hold is Hold.hold and at == dt.datetime(2026, 11, 17, 9, 0, tzinfo=dt.UTC)
+    assert hold is Hold.hold
+    assert at == dt.datetime(2026, 11, 17, 9, 0, tzinfo=dt.UTC)
     assert when_to_post("Mon-Fri 09:00-17:00", "UTC", night, "drop") == (Hold.drop, None)
     assert when_to_post("always", "UTC", night, "drop") == (Hold.now, night)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 01:58:04.480678
+Create Date: 2026-12-02 02:14:45.594867
 """
 from collections.abc import Sequence
 

@@ -10,7 +10,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import boto3
+import boto3  # type: ignore[import-untyped,unused-ignore]
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer

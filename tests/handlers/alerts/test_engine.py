@@ -3,13 +3,15 @@ edited in place, one recovery; onset, cooldown, flapping and escalation."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
-from storage import alerts
+from handlers.core.dispatch import run_command
+from storage import alerts, outbox
 from storage.alerts import NewRule
 from storage.db import Database
 from storage.models import OutboxStatus
-from tests.conftest import FakeClock, make_ctx
+from tests.conftest import FakeClock, command, make_ctx
 from tests.handlers.alerts.helpers import FakeQueue, center, rows, step, text_of
 
 
@@ -25,8 +27,6 @@ async def _sl_rule(db: Database, team_id: int, clock: FakeClock, **kw: object) -
         clear_minutes=2,
         escalate_minutes=10,
     )
-    import dataclasses
-
     [(rule, _)] = await alerts.add_rules(db, rules=[dataclasses.replace(new, **kw)], now=clock())  # type: ignore[arg-type]
     assert rule.id is not None
     return rule.id
@@ -73,15 +73,13 @@ async def test_one_alert_updated_in_place_then_one_recovery(db: Database, clock:
     assert [m.kind for m in all_rows] == ["message", "update"]
     assert "Resolved" in text_of(all_rows[1])
     [inc] = await alerts.incidents_between(
-        db, team_ids=None, start=clock() - __import__("datetime").timedelta(hours=1), end=clock()
+        db, team_ids=None, start=clock() - dt.timedelta(hours=1), end=clock()
     )
     assert inc.resolved_at is not None
     assert inc.worst_severity == 2
 
 
 async def _deliver(db: Database, message_id: int) -> None:
-    from storage import outbox
-
     await outbox.mark_sent(db, message_id=message_id, external_ref="ts-1")
     got = await outbox.get_message(db, message_id=message_id)
     assert got is not None
@@ -191,9 +189,6 @@ async def test_cooldown_reopens_the_same_message_then_a_new_one_after_it(
 async def test_a_paused_rule_closes_its_incident_and_stays_quiet(
     db: Database, clock: FakeClock
 ) -> None:
-    from handlers.core.dispatch import run_command
-    from tests.conftest import command
-
     c = await center(db)
     ctx = make_ctx(db, clock)
     rule_id = await _sl_rule(db, c.team.id or 0, clock)
@@ -202,9 +197,11 @@ async def test_a_paused_rule_closes_its_incident_and_stays_quiet(
     for _ in range(30):
         await step(ctx, q, clock)
     reply = await run_command(await command(db, c.lead, f"/alert pause {rule_id}"), ctx)
-    assert reply.ok and "1 open alert(s) closed" in reply.text + str(reply.blocks)
+    assert reply.ok
+    assert "1 open alert(s) closed" in reply.text + str(reply.blocks)
     [post] = await rows(db)
-    assert "Resolved" in text_of(post) and "paused by Lena Lead" in text_of(post)
+    assert "Resolved" in text_of(post)
+    assert "paused by Lena Lead" in text_of(post)
     for _ in range(60):
         await step(ctx, q, clock)
     assert len(await rows(db)) == 1
