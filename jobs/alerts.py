@@ -36,7 +36,13 @@ def every(seconds: int) -> Cron:
 
 
 async def run_tick(ctx: HandlerContext, info: JobRunInfo) -> None:
-    stats = await alerts.tick(ctx, now=ctx.now())
+    # Evaluated at the tick's scheduled time, not a few milliseconds after it: a breach
+    # first seen at one tick then reaches its onset exactly at a later tick, instead of
+    # missing it by the start-up jitter and waiting a whole tick more.
+    now = ctx.now()
+    if dt.timedelta(0) <= now - info.fire_time < dt.timedelta(seconds=ctx.settings.alert_tick_seconds):
+        now = info.fire_time
+    stats = await alerts.tick(ctx, now=now)
     if stats.opened or stats.resolved or stats.escalated or stats.lost_races:
         log.info("alerts: %s", stats)
     when = info.fire_time

@@ -70,6 +70,7 @@ class LimitedSlack:
         if self._over(self._post_times.setdefault(channel, deque()), 1, 1.0):
             self.post_violations += 1
             return self._limited()
+        body["_arrived"] = self.clock()  # when it was accepted (the benchmark's latency)
         self.posts.append(body)
         return web.json_response(
             {"ok": True, "channel": channel, "ts": f"1700000000.{len(self.posts):06d}"}
