@@ -130,9 +130,14 @@ async def floor_main(path: str, url: str, seconds: float) -> None:
     started = time.time()
     print(json.dumps({"ready": True}), flush=True)
     while time.time() - started < seconds:
-        con = sqlite3.connect(path)
-        rows = con.execute("SELECT queue_id, team_id, offered, answered_in_sl FROM livequeue").fetchall()
-        con.close()
+        try:
+            con = sqlite3.connect(path, timeout=10)
+            rows = con.execute(
+                "SELECT queue_id, team_id, offered, answered_in_sl FROM livequeue"
+            ).fetchall()
+            con.close()
+        except sqlite3.OperationalError:  # the feed holds the write lock: next round
+            rows = []
         now = time.time()
         for queue, team, offered, answered in rows:
             if offered and answered * 100 / offered < 80:
@@ -157,6 +162,7 @@ async def spawn(args: list[str], env: dict[str, str]) -> asyncio.subprocess.Proc
 
 
 async def run(queues: int, seconds: float, database_url: str | None) -> dict[str, Any]:
+    """One run; the scheduler (and floor) processes are always stopped at the end."""
     tmp = tempfile.mkdtemp(prefix="leadbot-alerts-bench-")
     path = str(Path(tmp) / "bench.db")
     url = database_url or f"sqlite+aiosqlite:///{path}"
@@ -176,13 +182,20 @@ async def run(queues: int, seconds: float, database_url: str | None) -> dict[str
         )
         assert floor.stdout is not None
         await floor.stdout.readline()
-    await asyncio.sleep(3)  # the scheduler starts (migrations, APScheduler)
-    cpu0, _ = proc_stats(sched.pid)
-    started = time.time()
-    await feed(db, queues, seconds, started)
-    elapsed = time.time() - started
-    cpu1, rss = proc_stats(sched.pid)
-    floor_stats = proc_stats(floor.pid) if floor else (0.0, 0)
+    try:
+        await asyncio.sleep(3)  # the scheduler starts (migrations, APScheduler)
+        cpu0, _ = proc_stats(sched.pid)
+        started = time.time()
+        await feed(db, queues, seconds, started)
+        elapsed = time.time() - started
+        cpu1, rss = proc_stats(sched.pid)
+        alive = floor is not None and Path(f"/proc/{floor.pid}").exists()
+        floor_stats = proc_stats(floor.pid) if floor is not None and alive else (0.0, 0)
+    except BaseException:
+        for proc in (sched, floor):
+            if proc is not None and proc.returncode is None:
+                proc.kill()
+        raise
     sched.send_signal(signal.SIGTERM)
     _, err = await asyncio.wait_for(sched.communicate(), 60)
     if floor:
