@@ -30,6 +30,7 @@ from jobs.delivery import Sender, SendResult
 from jobs.edits import send_edit
 from storage import outbox
 from storage.db import Database, DatabaseUnavailable
+from storage.edits import edit_base_target
 from storage.outbox import Claim
 
 log = logging.getLogger(__name__)
@@ -195,7 +196,7 @@ class Dispatcher:
         app = self._app_buckets.get(platform)
         if app is None:
             app = self._app_buckets[platform] = [TokenBucket(r, self.monotonic) for r in limits.app]
-        key = (platform, target)
+        key = (platform, edit_base_target(target))  # an edit counts against its channel
         per = self._target_buckets.get(key)
         if per is None:
             if len(self._target_buckets) > 10_000:

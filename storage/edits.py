@@ -7,8 +7,8 @@ edit waiting.
 - Otherwise an edit waiting to be sent takes the new payload; only when none waits (or
   the one there is in flight) is a new row added. So however often a job edits, the
   platform sees at most one edit in flight and one waiting per message.
-- The edit row goes to the same platform and target as the message it edits, so the
-  dispatcher's per-target order sends it after that message, within the same limits.
+- The edit row goes to the same platform and target as the message it edits, queued
+  apart from new posts (EDIT_SUFFIX) but under the same per-target limits.
 """
 
 from __future__ import annotations
@@ -26,6 +26,15 @@ from storage.db import Database
 from storage.models import OutboxEdit, OutboxMessage, OutboxStatus, utcnow
 
 CLAIM_MARKER = "claim:"  # storage.outbox marks a row in flight with this external_ref
+# Edit rows queue on their own target ("C123~edit"), so an edit waiting for its own rate
+# limit (chat.update) never holds up new posts to the channel; the dispatcher still
+# counts both against the channel's limits (edit_base_target).
+EDIT_SUFFIX = "~edit"
+
+
+def edit_base_target(target: str) -> str:
+    """The platform target an edit row's target stands for."""
+    return target.removesuffix(EDIT_SUFFIX)
 
 
 def _not_in_flight() -> sa.ColumnElement[bool]:
@@ -76,7 +85,7 @@ async def enqueue_edit_in(
     row = OutboxMessage(
         dedupe_key=f"edit:{original_id}:{uuid.uuid4().hex}",
         platform=original.platform,
-        target=original.target,
+        target=edit_base_target(original.target) + EDIT_SUFFIX,
         recipient_person_id=original.recipient_person_id,
         recipient_team_id=original.recipient_team_id,
         kind="update",

@@ -19,6 +19,7 @@ from bot.slack.render import fallback_text, render_blocks
 from domain.settings import Settings
 from domain.types import Reply
 from jobs.delivery import SendResult
+from storage.edits import edit_base_target
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ class SlackSender:
         text, blocks = _render(reply)
         try:
             await self.client.chat_update(
-                channel=message.target, ts=ref, text=text, blocks=blocks or []
+                channel=edit_base_target(message.target), ts=ref, text=text, blocks=blocks or []
             )
         except SlackApiError as exc:
             result = self._classify(exc)

@@ -116,7 +116,7 @@ def _one_option(key: str, value: str | None, metric: AlertMetric | None) -> tupl
         return "escalate_minutes", max(_minutes(value, key), 1)
     if key == "queue":
         if not value:
-            raise UsageError("Say which queue after `queue` (its id, as `/alert queues` lists).")
+            raise UsageError("Say which queue after `queue`: the platform's queue id.")
         return "queue_key", value[:120]
     if key == "outside":
         if value is None or value.lower() not in ("hold", "drop"):

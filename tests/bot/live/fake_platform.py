@@ -23,6 +23,7 @@ class LimitedSlack:
     updates: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
     violations: int = 0
     post_violations: int = 0
+    update_violations: int = 0
     server: TestServer | None = None
     _post_times: dict[str, deque[float]] = field(default_factory=dict)
     _update_times: deque[float] = field(default_factory=deque)
@@ -79,6 +80,7 @@ class LimitedSlack:
     async def _update(self, request: web.Request) -> web.Response:
         body = await self._body(request)
         if self._over(self._update_times, 50, self.update_window):
+            self.update_violations += 1
             return self._limited()
         if not str(body.get("ts", "")).startswith("1700000000."):
             return web.json_response({"ok": False, "error": "message_not_found"})
