@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.doctor import platform_probe
+from bot.live.sources import build_sources as build_live_sources
 from bot.senders import build_senders
 from bot.sources import build_sources
 from domain.settings import Settings
@@ -64,7 +65,12 @@ def bootstrap(
     )
     # The KPI sources configured in the settings (bot/sources/), one pull job each.
     kpi_sources = build_sources(settings) if sources is None else dict(sources)
-    specs = build_jobs(settings, kpi_sources) if jobs is None else tuple(jobs)
+    # The live pollers (bot/live/) only ever run in the scheduler's live job.
+    specs = (
+        build_jobs(settings, kpi_sources, build_live_sources(settings))
+        if jobs is None
+        else tuple(jobs)
+    )
     return App(
         settings=settings, db=db, ctx=ctx, jobs={j.id: j for j in specs}, sources=kpi_sources
     )

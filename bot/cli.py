@@ -18,6 +18,7 @@ from pydantic import SecretStr, ValidationError
 from bot import admin_cli, console, doctor, importer, privacy_cli, runner, teams_package
 from bot.bootstrap import App, bootstrap
 from bot.demo import with_demo_secret
+from bot.live import demo as live_demo
 from bot.logs import setup_logging
 from bot.slack.manifest import render_manifest
 from bot.sources import cli as sources_cli
@@ -37,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="seed a sample contact center and open the console")
     demo.add_argument("--seed-only", action="store_true", help="seed the demo data and exit")
     demo.add_argument("--as", dest="as_email", help="start the console as this person")
+    # `leadbot demo live`: a scripted live queue feed showing an alert's whole life.
+    demo.add_argument("what", nargs="?", choices=["live"], help="live: a scripted queue alert")
+    demo.add_argument("--pause", type=float, default=0.4, help="live: real seconds per 30 s")
 
     console = sub.add_parser("console", help="type commands as a person, in the terminal")
     console.add_argument("--as", dest="as_email", help="the email of the person you act as")
@@ -210,6 +214,8 @@ _ASYNC_MAINS: dict[str, Callable[[App, argparse.Namespace], Coroutine[Any, Any, 
 
 
 def _dispatch(args: argparse.Namespace, app: App) -> int:
+    if args.cmd == "demo" and getattr(args, "what", None) == "live":
+        return asyncio.run(live_demo.main(app, args))
     if args.cmd in ("demo", "console"):
         return _console(app, args)
     if args.cmd == "doctor":

@@ -367,6 +367,59 @@ class Settings(BaseSettings):
         ),
     )
 
+    # Live queues and alerts
+    live_push_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Shared secret of the signed push endpoint `POST /kpi/live` (HMAC-SHA256 of "
+            "`{timestamp}.{body}`, see [Live sources](live-sources.md)). Unset: the endpoint "
+            "answers 404. Use a long random value."
+        ),
+    )
+    live_queues: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description=(
+            "The queues the live pollers watch and the team each belongs to: "
+            "`QUEUE_ID=Team name` pairs, comma-separated (`c0ffee-12=Billing, 7f3a=Sales`). "
+            "Genesys Cloud and Amazon Connect queue ids, Twilio TaskQueue SIDs. Pushed "
+            "observations name their team themselves."
+        ),
+    )
+    live_poll_seconds: int = Field(
+        default=15,
+        ge=5,
+        le=300,
+        description=(
+            "How often the live pollers ask each platform (never faster than the platform's "
+            "own floor: Genesys Cloud observations a few times a minute)."
+        ),
+    )
+    alert_tick_seconds: int = Field(
+        default=5,
+        ge=1,
+        le=30,
+        description=(
+            "How often the scheduler evaluates the alert rules (a divisor of 60). Detection "
+            "happens within this long after a rule's onset has elapsed."
+        ),
+    )
+    alert_update_seconds: int = Field(
+        default=60,
+        ge=20,
+        description=(
+            "An open alert's message is edited for a new value at most this often (a change "
+            "of severity, an escalation or the recovery edit it at once)."
+        ),
+    )
+    wallboard_seconds: int = Field(
+        default=60,
+        ge=30,
+        le=3600,
+        description=(
+            "Default interval of `/wallboard on` (30 s at least: Slack's chat.update limit)."
+        ),
+    )
+
     # Product rules
     pulse_min_responses: int = Field(
         default=5,
@@ -524,6 +577,21 @@ class Settings(BaseSettings):
     def _valid_zone(cls, v: str) -> str:
         return zone(v).key
 
+    @field_validator("alert_tick_seconds")
+    @classmethod
+    def _divides_minute(cls, v: int) -> int:
+        if 60 % v:
+            raise ValueError("must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20 or 30)")
+        return v
+
+    @field_validator("live_queues", mode="before")
+    @classmethod
+    def _split_pairs(cls, v: object) -> object:
+        # Team names have spaces: only commas (and new lines) separate the pairs.
+        if isinstance(v, str):
+            return tuple(p.strip() for p in re.split(r"[,\n]+", v) if p.strip())
+        return v
+
     @field_validator("teams_allowed_tenant_ids", "teams_allowed_service_hosts", mode="before")
     @classmethod
     def _split_words(cls, v: object) -> object:
@@ -557,6 +625,16 @@ class Settings(BaseSettings):
     def slack_reply_hosts(self) -> tuple[str, ...]:
         """SLACK_RESPONSE_URL_HOSTS as a tuple."""
         return tuple(h.strip() for h in self.slack_response_url_hosts.split(",") if h.strip())
+
+    @property
+    def live_queue_teams(self) -> dict[str, str]:
+        """LIVE_QUEUES as {queue id: team name} (a bare id maps to no team)."""
+        out: dict[str, str] = {}
+        for pair in self.live_queues:
+            queue, _, team = pair.partition("=")
+            if queue.strip():
+                out[queue.strip()] = team.strip()
+        return out
 
     @property
     def slack_enabled(self) -> bool:

@@ -9,12 +9,14 @@ the settings (bot/sources/), one pull job each.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
+from domain.live import LiveSource
 from domain.settings import Settings
 from domain.sources import Source
 from jobs import (
     action_followups,
+    alerts,
     goal_update,
     kpi_pull,
     kudos_jobs,
@@ -28,9 +30,12 @@ log = logging.getLogger(__name__)
 
 
 def build_jobs(
-    settings: Settings, sources: Mapping[str, Source] | None = None
+    settings: Settings,
+    sources: Mapping[str, Source] | None = None,
+    live_sources: Sequence[LiveSource] = (),
 ) -> tuple[JobSpec, ...]:
-    """Every job, with the schedules the settings give and a pull per KPI source."""
+    """Every job, with the schedules the settings give, a pull per KPI source, and the
+    alert job polling the live sources the bootstrap built from the settings (bot/live/)."""
     return (
         retention.SPEC,
         *pulse_jobs.JOBS,
@@ -39,4 +44,5 @@ def build_jobs(
         action_followups.SPEC,
         goal_update.SPEC,
         *kpi_pull.build_specs(settings, sources or {}),
+        *alerts.build_specs(settings, live_sources),
     )

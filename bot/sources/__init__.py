@@ -76,7 +76,8 @@ def describe(settings: Settings) -> list[Configured]:
     return [Configured(n, TITLES[n], _missing(settings, n)) for n in SOURCE_NAMES]
 
 
-def _region_url(kind: str, region: str | None, override: str | None) -> str:
+def region_url(kind: str, region: str | None, override: str | None) -> str:
+    """A Genesys Cloud base URL: the override, else `https://KIND.REGION`."""
     if override:
         return override
     host = (region or "").strip().removeprefix("https://").strip("/")
@@ -94,8 +95,8 @@ def build_source(settings: Settings, name: str) -> Source:
         return GenesysSource(
             client_id=s.genesys_client_id or "",
             client_secret=_secret(s.genesys_client_secret),
-            api_url=_region_url("api", s.genesys_region, s.genesys_api_url),
-            login_url=_region_url("login", s.genesys_region, s.genesys_login_url),
+            api_url=region_url("api", s.genesys_region, s.genesys_api_url),
+            login_url=region_url("login", s.genesys_region, s.genesys_login_url),
             interval_minutes=s.kpi_interval_minutes,
             repull=repull,
             fcr_from_transfers=s.genesys_fcr_from_transfers,
