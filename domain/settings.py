@@ -51,8 +51,9 @@ class Settings(BaseSettings):
             "`leadbot serve`, `run` and `scheduler` refuse to start while it is unset, the "
             "public development default or shorter than 32 characters; `leadbot demo` and "
             "`console` then make a random one, kept beside the SQLite file "
-            "(`leadbot.db.secret`). Keep it stable: changing it cuts the link between people "
-            "and their past pulse answers (`/pulse mine`); see Secrets for how to rotate it."
+            "(`leadbot.db.secret`). Keep it stable while a pulse round is open: changing it "
+            "then cuts the link between people and their answers to that round (closed rounds "
+            "keep no hash); see Secrets for how to rotate it."
         ),
     )
     default_timezone: str = Field(
@@ -426,7 +427,8 @@ class Settings(BaseSettings):
         ge=3,
         description=(
             "Fewest answers before any figure of a pulse round is shown (never below 3). "
-            "Raise it for more cover on small teams."
+            "Raise it for more cover on small teams. A round keeps the value it was opened "
+            "under: lowering it never shows an earlier round."
         ),
     )
     kudos_daily_limit: int | None = Field(
