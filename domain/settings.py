@@ -52,7 +52,7 @@ class Settings(BaseSettings):
             "public development default or shorter than 32 characters; `leadbot demo` and "
             "`console` then make a random one, kept beside the SQLite file "
             "(`leadbot.db.secret`). Keep it stable while a pulse round is open: changing it "
-            "then cuts the link between people and their answers to that round (closed rounds "
+            "then freezes the answers already given to that round (closed rounds "
             "keep no hash); see Secrets for how to rotate it."
         ),
     )
