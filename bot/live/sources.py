@@ -35,6 +35,8 @@ def build_sources(settings: Settings) -> list[LiveSource]:
     genesys_where = settings.genesys_region or (
         settings.genesys_api_url and settings.genesys_login_url
     )
+    if settings.genesys_client_id and not genesys_where:
+        log.warning("live: GENESYS_REGION is not set: Genesys Cloud is not polled")
     if settings.genesys_client_id and settings.genesys_client_secret and genesys_where and queues:
         api, login = genesys_urls(settings)
         out.append(
@@ -69,7 +71,9 @@ def build_sources(settings: Settings) -> list[LiveSource]:
     ):
         out.append(
             TwilioLive(
-                account_sid=settings.twilio_account_sid,
+                # An API key authenticates as its own SID (TWILIO_API_KEY_SID), as the
+                # KPI connector does.
+                account_sid=settings.twilio_api_key_sid or settings.twilio_account_sid,
                 auth_token=settings.twilio_auth_token.get_secret_value(),
                 workspace_sid=settings.twilio_workspace_sid,
                 queues=queues,

@@ -271,10 +271,14 @@ def test_sources_from_the_settings() -> None:
         live_queues="q1=Billing, q2=Sales Team",
         genesys_client_id="c",
         genesys_client_secret="s",
+        genesys_region="mypurecloud.ie",
         twilio_account_sid="AC",
         twilio_auth_token="t",
         twilio_workspace_sid="WS",
     )
     names = [src.name for src in build_sources(s)]
     assert names == ["genesys", "twilio"]
+    # The same settings as the KPI connector: without a region Genesys Cloud isn't polled.
+    no_region = s.model_copy(update={"genesys_region": None})
+    assert [src.name for src in build_sources(no_region)] == ["twilio"]
     assert s.live_queue_teams == {"q1": "Billing", "q2": "Sales Team"}
