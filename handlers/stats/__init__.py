@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from handlers.core.access import checked
 from handlers.core.context import CommandSpec
-from handlers.stats.commands import stats, stats_me, stats_team
+from handlers.stats.commands import stats, stats_chart, stats_me, stats_team
 from handlers.stats.home import home_section
 
 __all__ = ["COMMAND", "home_section"]
@@ -38,6 +38,22 @@ COMMAND = CommandSpec(
     handler=stats,
     subcommands=(
         CommandSpec(
+            verb="chart",
+            summary="One metric's trend over a period as a chart, against its goal",
+            usage=(
+                "/stats METRIC chart [PERIOD]          your team's trend (agents: your own)",
+                "/stats @person METRIC chart [PERIOD]",
+                "/stats team NAME METRIC chart [PERIOD]",
+                "PERIOD: week | month | 30d (default) | YYYY-MM-DD..YYYY-MM-DD, two days or more",
+            ),
+            handler=stats_chart,
+            examples=(
+                "/stats aht chart week",
+                "/stats me csat chart month",
+                "/stats chart fcr 30d",
+            ),
+        ),
+        CommandSpec(
             verb="me",
             summary="Your own figures: every metric, or one metric day by day",
             usage=("/stats me [METRIC] [PERIOD]",),
@@ -52,6 +68,12 @@ COMMAND = CommandSpec(
             examples=("/stats team Billing", "/stats team Billing csat 30d"),
         ),
     ),
-    examples=("/stats", "/stats aht week", "/stats me month", "/stats team Billing csat 30d"),
+    examples=(
+        "/stats",
+        "/stats aht week",
+        "/stats aht chart month",
+        "/stats me month",
+        "/stats team Billing csat 30d",
+    ),
 )
 COMMAND = checked(COMMAND)  # every sub-command reads its actor's role and team now
