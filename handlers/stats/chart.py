@@ -53,13 +53,15 @@ def needs_two_days(metric: Metric) -> UsageError:
 
 
 def _buckets(per_day: PerDay, period: Period, size: int) -> list[_Bucket]:
+    """The period cut into `size` days, counted back from its end: the latest bucket is
+    whole, the first may be shorter (and its label says where it starts)."""
     out = []
-    start = period.start
-    while start <= period.end:
-        end = min(start + dt.timedelta(days=size - 1), period.end)
+    end = period.end
+    while end >= period.start:
+        start = max(end - dt.timedelta(days=size - 1), period.start)
         out.append(_Bucket(start, end, sum_days(per_day, start, end)))
-        start = end + dt.timedelta(days=1)
-    return out
+        end = start - dt.timedelta(days=1)
+    return out[::-1]
 
 
 def _goal_above(g: Goal | None) -> bool | None:
