@@ -33,26 +33,11 @@ COMMAND = CommandSpec(
         "/stats [PERIOD]                       your team (leads, managers); your own (agents)",
         "/stats @person [METRIC] [PERIOD]",
         "/stats METRIC [PERIOD]                every agent on one metric, best first",
+        "/stats METRIC chart [PERIOD]          its trend as a chart (me, @person, team too)",
         "PERIOD: today | yesterday | week | month | 30d | YYYY-MM-DD[..YYYY-MM-DD]",
     ),
     handler=stats,
     subcommands=(
-        CommandSpec(
-            verb="chart",
-            summary="One metric's trend over a period as a chart, against its goal",
-            usage=(
-                "/stats METRIC chart [PERIOD]          your team's trend (agents: your own)",
-                "/stats @person METRIC chart [PERIOD]",
-                "/stats team NAME METRIC chart [PERIOD]",
-                "PERIOD: week | month | 30d (default) | YYYY-MM-DD..YYYY-MM-DD, two days or more",
-            ),
-            handler=stats_chart,
-            examples=(
-                "/stats aht chart week",
-                "/stats me csat chart month",
-                "/stats chart fcr 30d",
-            ),
-        ),
         CommandSpec(
             verb="me",
             summary="Your own figures: every metric, or one metric day by day",
@@ -66,6 +51,21 @@ COMMAND = CommandSpec(
             usage=("/stats team NAME [METRIC] [PERIOD]",),
             handler=stats_team,
             examples=("/stats team Billing", "/stats team Billing csat 30d"),
+        ),
+        CommandSpec(
+            verb="chart",
+            summary="One metric's trend over a period as a chart, against its goal",
+            usage=(
+                "/stats chart METRIC [PERIOD]          your team's trend (agents: your own)",
+                "/stats chart [me|@person|team NAME] METRIC [PERIOD]",
+                "PERIOD: week | month | 30d (default) | YYYY-MM-DD..YYYY-MM-DD, two days or more",
+            ),
+            handler=stats_chart,
+            examples=(
+                "/stats aht chart week",
+                "/stats me csat chart month",
+                "/stats team Billing fcr chart 30d",
+            ),
         ),
     ),
     examples=(
