@@ -37,19 +37,22 @@ async def test_team_chart_has_the_figures_of_the_text_answer(ctx: HandlerContext
     # A point a day: 10..16 Nov; every day's figure is the team's (ann 280, bob 330, cid
     # 300+i at equal weight): (280 + 330 + 300 + i) / 3.
     assert chart.shape == "line"
-    assert len(chart.labels) == 7 and chart.labels[-1] == "Mon 16 Nov"
+    assert len(chart.labels) == 7
+    assert chart.labels[-1] == "Mon 16 Nov"
     [line] = chart.series
     expected = [round((280 + 330 + 300 + i) / 3, 4) for i in range(7, 14)]
     assert list(line.values) == pytest.approx(expected)
     assert line.texts == tuple(fmt_value("s", v) for v in expected)
     # The goal line and its band (lower is better for AHT: the band is below).
-    assert chart.goal == 310 and chart.goal_above is False
+    assert chart.goal == 310
+    assert chart.goal_above is False
     assert "≤ 5:10" in chart.goal_text
     # The table alternative: a row a day with the same values.
     assert chart.table is not None
     assert [r[1] for r in chart.table.rows] == list(line.texts)
     # The alt text names the metric, the team, the range, the ends and the goal count.
-    assert "Average handle time" in chart.alt_text and "Billing" in chart.alt_text
+    assert "Average handle time" in chart.alt_text
+    assert "Billing" in chart.alt_text
     assert f"highest {line.texts[-1]}" in chart.alt_text
     assert "Goal ≤ 5:10 /day: 7 of 7 days on goal." in chart.alt_text
     assert chart.alt_text in charted.text  # the notification text carries it
@@ -95,8 +98,10 @@ async def test_long_periods_chart_weeks_and_combine_their_sums(ctx: HandlerConte
     reply = await run(ctx, w.lead, "/stats aht chart 2025-11-17..2026-11-16")
     chart = chart_of(reply)
     assert len(chart.labels) == 53  # 365 days: 52 whole weeks back from the end, and a day
-    assert chart.labels[0] == "Mon 17 Nov" and chart.labels[-1] == "w/c Tue 10 Nov"
-    assert chart.table is not None and len(chart.table.rows) == 53
+    assert chart.labels[0] == "Mon 17 Nov"
+    assert chart.labels[-1] == "w/c Tue 10 Nov"
+    assert chart.table is not None
+    assert len(chart.table.rows) == 53
     assert "per week" in chart.alt_text
     last = chart.series[0].values[-1]  # 10-16 Nov
     # Ann 280 at 10 a day but 600 at 1000 on 15 Nov; Bob 330 and Cid 300+i at 10 a day.
@@ -113,7 +118,8 @@ async def test_chart_needs_a_metric_and_two_days(ctx: HandlerContext) -> None:
         ("/stats aht chart today", "at least two days"),
     ):
         reply = await run(ctx, w.lead, line)
-        assert not reply.ok and says in text_of(reply), line
+        assert not reply.ok, line
+        assert says in text_of(reply), line
     default = await run(ctx, w.lead, "/stats aht chart")
     assert len(chart_of(default).labels) == 30  # the last 30 days
 
