@@ -31,6 +31,7 @@ GRID = "#d9d9d9"
 BAND = "#e7f3ea"  # the side of the goal line that meets it
 WIDTH_IN, HEIGHT_IN, DPI = 8.0, 4.0, 120  # 960 x 480 px: sharp in Slack, small to send
 MAX_TICKS = 8
+TICK_CHARS = 110  # characters of 9-point tick labels that fit across the axis
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 _lock = threading.Lock()  # one render at a time: matplotlib's caches are not thread-safe
@@ -55,12 +56,16 @@ def loaded() -> bool:
     return bool(_mpl)
 
 
-def _ticks(n: int) -> list[int]:
-    if n <= MAX_TICKS:
+def _ticks(labels: tuple[str, ...]) -> list[int]:
+    """Which labels the x axis shows: evenly spaced, as many as fit side by side."""
+    n = len(labels)
+    longest = max((len(label) for label in labels), default=1)
+    most = max(2, min(MAX_TICKS, TICK_CHARS // (longest + 3)))
+    if n <= most:
         return list(range(n))
-    step = -(-n // MAX_TICKS)
+    step = -(-n // most)
     ticks = list(range(0, n, step))
-    if ticks[-1] != n - 1 and n - 1 - ticks[-1] >= step // 2:
+    if n - 1 - ticks[-1] >= step:
         ticks.append(n - 1)
     return ticks
 
@@ -110,7 +115,7 @@ def _draw(chart: Chart) -> bytes:
         pad = (hi - lo) * 0.12 or abs(hi) * 0.05 or 1.0
         ax.set_ylim(lo - pad if chart.shape == "line" else min(0.0, lo), hi + pad)
     _goal(ax, chart)
-    ticks = _ticks(len(xs))
+    ticks = _ticks(chart.labels)
     ax.set_xticks(ticks, [chart.labels[i] for i in ticks], rotation=0)
     ax.yaxis.set_major_formatter(lambda v, _pos: fmt_value(chart.unit, v))
     ax.set_title(chart.title, color=TEXT, fontsize=11, loc="left")
