@@ -231,7 +231,10 @@ def _dispatch(args: argparse.Namespace, app: App) -> int:
     if args.cmd in ("serve", "scheduler", "run", "jobs", "outbox"):
         return runner.main(app, args)
     if args.cmd == "slack":
-        print(render_manifest(args.url, commands=app.registry.commands), end="")
+        manifest = render_manifest(
+            args.url, commands=app.registry.commands, charts=app.settings.charts_enabled
+        )
+        print(manifest, end="")
         return 0
     if args.cmd == "teams":
         return teams_package.main(app, args)

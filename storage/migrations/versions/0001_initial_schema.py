@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 03:26:40.989639
+Create Date: 2026-12-02 03:58:23.251935
 """
 from collections.abc import Sequence
 
