@@ -200,6 +200,7 @@ async def run(queues: int, seconds: float, database_url: str | None) -> dict[str
         "DATABASE_URL": url,
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_API_URL": slack.url,
+        "LEADBOT_SECRET": "benchmark-secret-of-at-least-32-characters",  # scheduler refuses less
         "LOG_LEVEL": "WARNING",
         "ALERT_TICK_SECONDS": "5",
         "ALERT_UPDATE_SECONDS": "60",

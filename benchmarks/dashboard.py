@@ -247,7 +247,7 @@ async def rss_run(path: str, dashboard: bool, seconds: float) -> tuple[float, fl
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite+aiosqlite:///{path}",
-        "LEADBOT_SECRET": "bench-secret",
+        "LEADBOT_SECRET": "benchmark-secret-of-at-least-32-characters",  # run refuses less
         "PORT": str(port),
         "DASHBOARD_BASE_URL": base if dashboard else "",
         "LOG_LEVEL": "WARNING",
