@@ -107,6 +107,7 @@ class TokenBucket:
         self._monotonic = monotonic
         self.updated = monotonic()
         self._lock = asyncio.Lock()
+        self._left = self.tokens  # what the last acquire() left
 
     async def acquire(self, sleep: Callable[[float], Awaitable[None]]) -> None:
         """Wait for a token. Only the first in line sleeps, and it re-checks after waking,
@@ -117,6 +118,13 @@ class TokenBucket:
                 await sleep((1 - self.tokens) / self.fill)
                 self._refill()
             self.tokens = max(self.tokens - 1, 0.0)
+            self._left = self.tokens
+
+    def used_now(self) -> None:
+        """The token of the last acquire() is being used only now: what refilled since
+        does not count, so waiting elsewhere in between never bunches the next sends."""
+        self.tokens = min(self.tokens, self._left)
+        self.updated = self._monotonic()
 
     def _refill(self) -> None:
         now = self._monotonic()
@@ -378,13 +386,18 @@ class Dispatcher:
         # app-wide slots that other targets could use. Rows of another kind than
         # "message" (edits) have their own app-wide limits on top ("PLATFORM:KIND").
         extra = self._app_buckets_for(f"{platform}:{kind}") if kind != "message" else []
-        for bucket in (*self._buckets_for(platform, target), *extra):
+        per_target = self._buckets_for(platform, target)
+        for bucket in (*per_target, *extra):
             await bucket.acquire(self.sleep)
         for budget in self._app_budgets(platform):
             if isinstance(budget, SharedBudget):
                 await budget.acquire()
             else:
                 await budget.acquire(self.sleep)
+        # A target's spacing (Slack: 1 a second per channel) counts from the send: the
+        # wait for the app-wide budget must not let its next message come sooner.
+        for bucket in per_target:
+            bucket.used_now()
 
     def _app_buckets_for(self, key: str) -> list[TokenBucket]:
         buckets = self._kind_buckets.get(key)

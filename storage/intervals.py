@@ -379,3 +379,43 @@ async def recent_queue_intervals(
         for ext, start, minutes, metric, num, den in rows:
             out[ext].append(QueueInterval(_aware(start), minutes, metric, num, den))
     return dict(out)
+
+
+async def team_interval_counts(
+    db: Database, *, team_id: int, metric_key: str, start: dt.datetime, end: dt.datetime
+) -> list[tuple[dt.datetime, float, float, float]]:
+    """(interval start, numerator, denominator, contacts) of one team and metric, summed
+    per interval in [start, end), oldest first: the team's queues' intervals when any of
+    them has the metric (as the daily figures prefer the team's own rows), else its
+    agents'. Empty without intervals."""
+    t = KpiInterval.__table__.c  # type: ignore[attr-defined]
+    async with db.session() as s:
+        mine = {k: tg for k, tg in (await resolve_in(s)).items() if tg.team_id == team_id}
+        if not mine:
+            return []
+        q = (
+            sa.select(
+                t.source,
+                t.kind,
+                t.external_id,
+                t.start,
+                sa.func.sum(t.numerator),
+                sa.func.sum(t.denominator),
+                sa.func.sum(t.contacts),
+            )
+            .where(t.metric_key == metric_key, t.start >= start, t.start < end)
+            .group_by(t.source, t.kind, t.external_id, t.start)
+        )
+        rows = (await s.execute(q)).all()
+    queues: dict[dt.datetime, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    agents: dict[dt.datetime, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for src, kind, ext, at, n, d, c in rows:
+        target = mine.get((src, kind, ext))
+        if target is None:
+            continue
+        acc = (agents if target.person_id is not None else queues)[_aware(at)]
+        acc[0] += float(n or 0)
+        acc[1] += float(d or 0)
+        acc[2] += float(c or 0)
+    chosen = queues or agents
+    return [(at, *chosen[at]) for at in sorted(chosen)]  # type: ignore[misc]

@@ -1,12 +1,11 @@
 """The team page's curve of the day.
 
-HOOK for intraday intervals: leadbot stores daily KPI values today; intraday interval
-storage (15- or 30-minute intervals from the contact-center platform) is being added
-separately. When it lands, `_intervals` reads the team's intervals of `day` for the
-metric (one query, in the team's time zone) and returns them as (local start, value)
-pairs: the page then draws the day's intraday curve (`kind="intraday"`) with no other
-change. Until then (and on a day without intervals) the curve falls back to the daily
-figures of the last two weeks (`kind="daily"`), and the page says so.
+With a KPI connector (docs/admin/kpi-sources.md), the team's 15- or 30-minute intervals
+of the day for the metric are its curve (`kind="intraday"`): its queues' intervals, or its
+agents' when no queue of the team has the metric, each interval's value computed from its
+summed counts exactly as the day's value is (`domain.sources.day_row`). On a day without
+intervals (CSV-only centers) the curve falls back to the daily figures of the last two
+weeks (`kind="daily"`), and the page says so.
 """
 
 from __future__ import annotations
@@ -16,12 +15,13 @@ from collections.abc import Sequence
 
 from domain.fmt import fmt_value
 from domain.kpi import ZERO, Sums, combine
-from domain.localtime import local_to_utc
+from domain.localtime import local_to_utc, stored_zone
 from domain.periods import day_text
+from domain.sources import DayCounts, day_row
 from handlers.core.context import HandlerContext
 from handlers.core.metrics import SPARK_DAYS, short_name, team_per_day
 from handlers.dashboard.models import DayCurve
-from storage import kpis
+from storage import intervals, kpis
 from storage.models import Metric, Team
 
 # The metric the curve shows, first that the team has data for: contact-center leads
@@ -32,8 +32,20 @@ CURVE_METRICS = ("service_level", "asa", "abandon_rate", "aht")
 async def _intervals(
     ctx: HandlerContext, team: Team, metric: Metric, day: dt.date
 ) -> list[tuple[dt.datetime, float]]:
-    """The team's interval values of `day` (HOOK: none are stored yet; see the module)."""
-    return []
+    """The team's interval values of its local `day`: (local start, value), oldest first."""
+    assert team.id is not None
+    start = local_to_utc(day, dt.time(0), team.timezone)
+    end = local_to_utc(day + dt.timedelta(days=1), dt.time(0), team.timezone)
+    counts = await intervals.team_interval_counts(
+        ctx.db, team_id=team.id, metric_key=metric.key, start=start, end=end
+    )
+    zone = stored_zone(team.timezone)
+    out: list[tuple[dt.datetime, float]] = []
+    for at, n, d, c in counts:
+        row = day_row(DayCounts(day, metric.key, None, team.id, n, d, c), metric.aggregation)
+        if row is not None:
+            out.append((at.astimezone(zone), row.value))
+    return out
 
 
 async def day_curve(

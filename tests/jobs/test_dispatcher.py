@@ -211,6 +211,22 @@ async def test_bucket_acquire_never_bursts_past_capacity_after_a_stall() -> None
     assert len(mono.slept) == 3  # two went at once (capacity), then one per 0.1 s
 
 
+async def test_a_targets_spacing_counts_from_the_send() -> None:
+    """Slack's 1 a second per channel: a message that waited 0.6 s for the app-wide budget
+    after taking its channel's token leaves the next one a full second after it."""
+    mono = Mono()
+    channel = TokenBucket(Rate(1, 1.0), mono)
+    await channel.acquire(mono.sleep)
+    mono.t += 0.6  # the wait for the workspace's budget
+    channel.used_now()  # sent now
+    await channel.acquire(mono.sleep)
+    assert mono.t == pytest.approx(1001.6)
+    # Without waiting in between, the spacing stays the rate's.
+    channel.used_now()
+    await channel.acquire(mono.sleep)
+    assert mono.t == pytest.approx(1002.6)
+
+
 class Wall:
     """A fake epoch clock whose sleep moves it (for the shared budget)."""
 
