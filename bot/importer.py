@@ -13,15 +13,21 @@ from jobs import kpi_pull
 from storage.migrate import upgrade
 
 
+def _unreadable(path: str, exc: OSError | UnicodeDecodeError) -> None:
+    """Say why a file can't be read, in the words an admin acts on."""
+    if isinstance(exc, FileNotFoundError):
+        print(f"No such file: {path}")
+    elif isinstance(exc, UnicodeDecodeError):
+        print(f"{path} is not UTF-8 text; save the CSV as UTF-8 and try again.")
+    else:
+        print(f"Cannot read {path}: {exc.strerror}")
+
+
 def _read(path: str) -> str | None:
     try:
         return Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        print(f"No such file: {path}")
-    except UnicodeDecodeError:
-        print(f"{path} is not UTF-8 text; save the CSV as UTF-8 and try again.")
-    except OSError as exc:
-        print(f"Cannot read {path}: {exc.strerror}")
+    except (OSError, UnicodeDecodeError) as exc:
+        _unreadable(path, exc)
     return None
 
 
@@ -62,12 +68,8 @@ async def _kpis(ctx: HandlerContext, path: str) -> ImportResult | None:
         # The CLI process does nothing else meanwhile: a blocking read is what it needs.
         with Path(path).open(encoding="utf-8-sig", newline="") as f:  # noqa: ASYNC230
             return await import_kpis_stream(ctx, f)
-    except FileNotFoundError:
-        print(f"No such file: {path}")
-    except UnicodeDecodeError:
-        print(f"{path} is not UTF-8 text; save the CSV as UTF-8 and try again.")
-    except OSError as exc:
-        print(f"Cannot read {path}: {exc.strerror}")
+    except (OSError, UnicodeDecodeError) as exc:
+        _unreadable(path, exc)
     return None
 
 
