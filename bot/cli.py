@@ -189,6 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace, app: App) -> int:
     if args.cmd in ("demo", "console"):
+        app.db.unmapped_platform = "console"  # the console shows every message itself
         try:
             app, note = with_demo_secret(app)
         except ValueError as exc:

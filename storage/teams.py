@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from storage.db import Database
 from storage.models import Notice, Person, ProcessedEvent, Team
+from storage.outbox import reroute_person_in
 
 
 async def claim_event(db: Database, *, key: str) -> bool:
@@ -64,8 +65,11 @@ async def link_person(
                 .values(teams_user_id=None)
             )
             p.teams_user_id = teams_user_id
+            p.unreachable_reason = None
         if conversation_ref is not None:
             p.teams_conversation_ref = conversation_ref
+        await s.flush()
+        await reroute_person_in(s, p)  # their waiting messages go out to Teams now
         return p
 
 
@@ -75,6 +79,9 @@ async def set_person_ref(db: Database, *, person_id: int, conversation_ref: str)
         p = await s.get(Person, person_id)
         if p is not None and p.teams_conversation_ref != conversation_ref:
             p.teams_conversation_ref = conversation_ref
+            p.unreachable_reason = None
+            await s.flush()
+            await reroute_person_in(s, p)  # e.g. a message parked: no 1:1 chat yet
 
 
 async def set_team_ref(db: Database, *, team_id: int, channel_ref: str) -> None:

@@ -18,6 +18,7 @@ Adaptive Cards out.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 import re
@@ -61,7 +62,6 @@ from bot.teams.paging import (
 )
 from bot.teams.refs import ConversationRef, conversation_type, from_activity, member_ref
 from domain.parsing import split_words, tokenize
-from domain.roles import Role
 from domain.types import (
     Action,
     Actor,
@@ -232,39 +232,12 @@ class TeamsAgent(ActivityHandler):
         return await self.link_channel(ref, person)
 
     async def link_channel(self, ref: ConversationRef, person: Person | None) -> Team | None:
-        """The leadbot team of a Teams channel: a stored link, a team of the same name, or
-        the team of the lead who first uses leadbot there."""
+        """The leadbot team this Teams channel is linked to (`/leadbot link`), if any; its
+        stored reference is refreshed. Nothing is linked by using leadbot here."""
         assert ref.conversation_id is not None
-        channel_ref = ConversationRef(
-            service_url=ref.service_url,
-            tenant_id=ref.tenant_id,
-            conversation_id=ref.conversation_id,
-            conversation_type="channel",
-            bot_id=ref.bot_id,
-            bot_name=ref.bot_name,
-            team_id=ref.team_id,
-            team_name=ref.team_name,
-            channel_name=ref.channel_name,
-        ).to_json()
         team = await store.team_by_channel(self.db, conversation_id=ref.conversation_id)
-        if team is None:
-            for name in (ref.channel_name, ref.team_name):
-                if name:
-                    candidate = await people.get_team_by_name(self.db, name=name)
-                    if candidate is not None and not candidate.teams_channel_ref:
-                        team = candidate
-                        break
-        if team is None and person is not None and person.team_id is not None:
-            own = await people.get_team(self.db, team_id=person.team_id)
-            if (
-                own is not None
-                and own.lead_id == person.id
-                and person.role is Role.lead
-                and not own.teams_channel_ref
-            ):
-                team = own
         if team is not None and team.id is not None:
-            await store.set_team_ref(self.db, team_id=team.id, channel_ref=channel_ref)
+            await store.set_team_ref(self.db, team_id=team.id, channel_ref=channel_ref_json(ref))
         return team
 
     # --- messages (commands) -------------------------------------------------------------
@@ -287,6 +260,13 @@ class TeamsAgent(ActivityHandler):
             return
         line = typed(activity)
         cmd = await self.parse(line, activity.recipient, person, team)
+        ref = from_activity(activity)
+        if ref is not None and ref.conversation_type == "channel" and ref.conversation_id:
+            cmd = dataclasses.replace(
+                cmd,
+                channel_ref=channel_ref_json(ref),
+                channel_name=f"#{ref.channel_name}" if ref.channel_name else "",
+            )
         reply = await run_command(cmd, self.ctx)
         await self.deliver(turn_context, person, reply, pager=self.pager_of(line, team))
 
@@ -574,9 +554,9 @@ class TeamsAgent(ActivityHandler):
                 text = f"leadbot is set up here for team *{team.name}*. @mention me with *help*."
             elif ref.conversation_type == "channel":
                 text = (
-                    "leadbot is installed. To make this the channel of a leadbot team, name the "
-                    "channel (or the Teams team) like the leadbot team, or have the team's lead "
-                    "@mention me here once. @mention me with *help* to see what I can do."
+                    "leadbot is installed. To make this a leadbot team's channel, its lead, "
+                    "manager or an admin @mentions me here with *leadbot link team NAME*. "
+                    "@mention me with *help* to see what I can do."
                 )
             else:
                 text = WELCOME
@@ -703,6 +683,21 @@ class PageWanted:
     pager: Pager | None
     page: int
     in_place: bool  # the page may replace the card it was asked on (for all who see it)
+
+
+def channel_ref_json(ref: ConversationRef) -> str:
+    """A channel's conversation reference as a team stores it (no user in it)."""
+    return ConversationRef(
+        service_url=ref.service_url,
+        tenant_id=ref.tenant_id,
+        conversation_id=ref.conversation_id,
+        conversation_type="channel",
+        bot_id=ref.bot_id,
+        bot_name=ref.bot_name,
+        team_id=ref.team_id,
+        team_name=ref.team_name,
+        channel_name=ref.channel_name,
+    ).to_json()
 
 
 def _card_response(card: dict[str, Any]) -> AdaptiveCardInvokeResponse:

@@ -31,7 +31,7 @@ from tests.bot.slack.fake_slack import Call, FakeSlack
 from tests.conftest import FakeClock, actor_of, command, make_person, make_team
 
 GOOD_SECRET = "a-long-random-secret-for-the-doctor-tests-0123456789"
-ALL_SCOPES = "commands,chat:write,users:read,users:read.email,channels:read"
+ALL_SCOPES = "commands,chat:write,users:read,users:read.email,channels:read,groups:read"
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 03:15:36.431083
+Create Date: 2026-12-02 03:24:28.250146
 """
 from collections.abc import Sequence
 
@@ -78,6 +78,7 @@ def upgrade() -> None:
     sa.Column('manager_id', sa.Integer(), nullable=True),
     sa.Column('slack_channel_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('teams_channel_ref', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('channel_linked_by', sa.Integer(), nullable=True),
     sa.Column('post_time', sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
     sa.Column('work_days', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('created_at', storage.models.UTCDateTime(timezone=True), nullable=False),
@@ -108,6 +109,7 @@ def upgrade() -> None:
     sa.Column('slack_user_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('teams_user_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
     sa.Column('teams_conversation_ref', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('unreachable_reason', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('deactivated_at', storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', storage.models.UTCDateTime(timezone=True), nullable=False),

@@ -253,7 +253,7 @@ async def test_a_person_seen_in_a_roster_gets_a_chat_with_their_teams_id(
     assert len(fake.posted) == 1
 
 
-async def test_unreachable_person_fails_with_a_reason_and_the_lead_is_told_once(
+async def test_unreachable_person_waits_with_a_reason_and_the_lead_is_told_once(
     db: Database,
     clock: FakeClock,
     sender: TeamsSender,
@@ -271,9 +271,14 @@ async def test_unreachable_person_fails_with_a_reason_and_the_lead_is_told_once(
     for _ in range(4):
         await d.drain()
     by_person = {r.dedupe_key: r for r in await rows(db)}
-    for key in ("t:x:1", "t:x:2"):
-        assert by_person[key].status is OutboxStatus.dead
-        assert "isn't installed" in (by_person[key].last_error or "")
+    # Pending (not dead): the message goes out once the person is in a roster leadbot sees.
+    assert by_person["t:x:1"].status is OutboxStatus.pending
+    assert "unreachable: not in any Teams roster" in (by_person["t:x:1"].last_error or "")
+    assert by_person["t:x:2"].status is OutboxStatus.pending  # behind it, in order
+    assert by_person["t:x:1"].attempts == 0  # waiting uses up no attempt
+    reason = (await people.get_person(db, person_id=agent.id or 0)).unreachable_reason  # type: ignore[union-attr]
+    assert reason is not None
+    assert "isn't installed" in reason
     notices = [r for r in by_person.values() if r.dedupe_key.startswith("teams:unreachable")]
     assert len(notices) == 1
     assert notices[0].recipient_person_id == lead.id
@@ -282,7 +287,7 @@ async def test_unreachable_person_fails_with_a_reason_and_the_lead_is_told_once(
     assert "Maria Lopez" in fake.cards()[0]["fallbackText"]
 
 
-async def test_refused_chat_creation_is_dead_not_retried(
+async def test_refused_chat_creation_waits_and_is_not_retried_at_once(
     db: Database,
     clock: FakeClock,
     sender: TeamsSender,
@@ -298,8 +303,9 @@ async def test_refused_chat_creation_is_dead_not_retried(
     await dm(db, p, "t:refused")
     await dispatcher(db, sender, clock).drain()
     [row] = await rows(db)
-    assert row.status is OutboxStatus.dead
+    assert row.status is OutboxStatus.pending
     assert "403" in (row.last_error or "")
+    assert row.next_attempt_at > clock() + dt.timedelta(hours=1)  # parked, not retried now
 
 
 async def test_a_team_post_goes_to_the_linked_channel(
