@@ -19,6 +19,7 @@ from bot import admin_cli, console, doctor, importer, privacy_cli, runner, teams
 from bot.bootstrap import App, bootstrap
 from bot.demo import with_demo_secret
 from bot.logs import setup_logging
+from bot.slack import sync as slack_sync
 from bot.slack.manifest import render_manifest
 from domain.settings import Settings
 from storage.migrate import upgrade_sync
@@ -86,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
 
     slack = sub.add_parser("slack", help="Slack tasks")
     slacksub = slack.add_subparsers(dest="slack_cmd", metavar="TASK", required=True)
+    slacksub.add_parser(
+        "sync", help="map the roster to Slack users by email (and send what waited)"
+    )
     sman = slacksub.add_parser("manifest", help="print the Slack app manifest for your host")
     sman.add_argument("--url", default="https://YOUR-HOST", help="your server's https address")
 
@@ -187,6 +191,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _slack(args: argparse.Namespace, app: App) -> int:
+    if args.slack_cmd == "sync":
+        return asyncio.run(slack_sync.main(app.settings, app.db))
+    print(render_manifest(args.url, commands=app.registry.commands), end="")
+    return 0
+
+
 def _dispatch(args: argparse.Namespace, app: App) -> int:
     if args.cmd in ("demo", "console"):
         app.db.unmapped_platform = "console"  # the console shows every message itself
@@ -213,8 +224,7 @@ def _dispatch(args: argparse.Namespace, app: App) -> int:
     if args.cmd == "privacy":
         return asyncio.run(privacy_cli.main(app, args))
     if args.cmd == "slack":
-        print(render_manifest(args.url, commands=app.registry.commands), end="")
-        return 0
+        return _slack(args, app)
     if args.cmd == "teams":
         return teams_package.main(app, args)
     raise AssertionError(args.cmd)

@@ -108,7 +108,8 @@ def _render(reply: Reply) -> tuple[str, list[dict[str, Any]]]:
     return fallback_text(reply), render_blocks(reply)
 
 
-def _retry_after(headers: Any) -> float:
+def retry_after_of(headers: Any) -> float:
+    """Retry-After in seconds (1 when absent or unreadable)."""
     try:
         value = headers.get("Retry-After") or headers.get("retry-after")
         return max(float(value), 0.0) if value is not None else 1.0
@@ -284,7 +285,7 @@ class SlackSender:
         status = getattr(response, "status_code", 0) or 0
         error = _error_of(exc)
         if status == 429 or error == "ratelimited":
-            return SendResult.rate_limited(_retry_after(getattr(response, "headers", {})))
+            return SendResult.rate_limited(retry_after_of(getattr(response, "headers", {})))
         if status >= 500:
             return SendResult.retry(f"Slack HTTP {status}" + (f": {error}" if error else ""))
         if error in PERMANENT_ERRORS:
