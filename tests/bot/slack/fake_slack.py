@@ -139,10 +139,10 @@ class FakeSlack:
             )
         if method == "users.lookupByEmail":
             email = str(data.get("email", "")).lower()
-            uid = next((u for u, e in self.users.items() if e.lower() == email), None)
-            if uid is None:
+            found = next((u for u, e in self.users.items() if e.lower() == email), None)
+            if found is None:
                 return web.json_response({"ok": False, "error": "users_not_found"})
-            return web.json_response({"ok": True, "user": self._user(uid)})
+            return web.json_response({"ok": True, "user": self._user(found)})
         if method == "users.list":
             limit = int(data.get("limit", 0) or 0) or 1000
             start = int(data.get("cursor", "") or 0)
