@@ -524,8 +524,10 @@ def _plain_refs(text: str) -> str:
 
 
 def _channel_label(channel_id: str, name: str) -> str:
-    """How a confirmation names the channel: Slack renders `<#C1>` as its name."""
-    return f"<#{channel_id}>" if channel_id[:1] in ("C", "G") else (f"#{name}" if name else "")
+    """How a confirmation names the channel (text is escaped: no `<#C1>` links)."""
+    if not name or name in ("privategroup", "directmessage"):
+        return "this channel" if channel_id[:1] in ("C", "G") else ""
+    return f"#{name}"
 
 
 def _unescape(word: str) -> str:

@@ -219,6 +219,15 @@ class SlackSender:
         )
         return SendResult.waiting(code)
 
+    async def _channel_name(self, channel: str) -> str:
+        """`#name` for a notice (conversations.info), or a plain description."""
+        try:
+            resp = await self.client.conversations_info(channel=channel)
+        except Exception:  # a courtesy: the notice goes out without the name
+            return f"(channel id {channel})"
+        name = (resp.get("channel") or {}).get("name")
+        return f"#{name}" if name else f"(channel id {channel})"
+
     async def _blocked(
         self, message: OutboxMessage, channel: str, result: SendResult
     ) -> SendResult:
@@ -231,7 +240,7 @@ class SlackSender:
             if team is None:
                 return result
             why, fix = CHANNEL_BLOCKED[error]
-            shown = f"<#{channel}>"
+            shown = await self._channel_name(channel)
             await reach.tell_channel_blocked(
                 self.db,
                 team=team,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from domain.errors import NotAllowed, UsageError
 from domain.parsing import Args
 from domain.roles import Role
-from domain.types import Actor, Command, Platform, Reply
+from domain.types import Actor, Command, Platform, Reply, Token
 from handlers.core.context import HandlerContext
 from handlers.leadbot.admin import reply_with, take_team
 from storage import people
@@ -28,9 +28,8 @@ def may_link(actor: Actor, team: Team) -> bool:
     return actor.role is Role.lead and team.lead_id == actor.person_id
 
 
-async def _team_of(cmd: Command, args: Args, ctx: HandlerContext) -> Team:
+async def _team_of(cmd: Command, rest: list[Token], ctx: HandlerContext) -> Team:
     """`team NAME` when given, else the one team the actor leads or manages."""
-    rest = args.rest()
     if rest and isinstance(rest[0], str) and rest[0].lower() == "team":
         rest = rest[1:]
     if rest:
@@ -66,7 +65,7 @@ async def link(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
     """`/leadbot link [team NAME]`, in the channel to link."""
     _leaders_only(cmd.actor)
     platform = _platform_of(cmd)
-    team = await _team_of(cmd, args, ctx)
+    team = await _team_of(cmd, list(args.rest()), ctx)
     if not may_link(cmd.actor, team):
         raise NotAllowed(f"Only {team.name}'s lead, its manager and admins can choose its channel.")
     if cmd.channel_ref is None:
@@ -96,8 +95,9 @@ async def unlink(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
     """`/leadbot unlink [team NAME]`: the team has no channel (its posts stop)."""
     _leaders_only(cmd.actor)
     platform = _platform_of(cmd)
-    if args.rest() or cmd.channel_team_id is None:
-        team = await _team_of(cmd, args, ctx)
+    rest = list(args.rest())
+    if rest or cmd.channel_team_id is None:
+        team = await _team_of(cmd, rest, ctx)
     else:
         found = await people.get_team(ctx.db, team_id=cmd.channel_team_id)
         if found is None:

@@ -41,6 +41,7 @@ class FakeSlack:
     deleted: set[str] = field(default_factory=set)  # deactivated user ids
     bots: set[str] = field(default_factory=set)  # bot user ids
     channel_errors: dict[str, str] = field(default_factory=dict)  # channel -> chat error
+    channel_names: dict[str, str] = field(default_factory=dict)  # conversations.info
     clock: Callable[[], float] = time.monotonic
     server: TestServer | None = None
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
@@ -130,6 +131,20 @@ class FakeSlack:
         if method == "apps.connections.open":
             ws_url = self.base.replace("http://", "ws://") + "/socket"
             return web.json_response({"ok": True, "url": ws_url})
+        answer = self._directory(method, data)
+        if answer is not None:
+            return answer
+        if method == "chat.postMessage":
+            channel = str(data.get("channel", ""))
+            if channel in self.channel_errors:
+                return web.json_response({"ok": False, "error": self.channel_errors[channel]})
+            return web.json_response(
+                {"ok": True, "channel": data.get("channel"), "ts": f"{time.time():.6f}"}
+            )
+        return web.json_response({"ok": True})
+
+    def _directory(self, method: str, data: dict[str, Any]) -> web.Response | None:
+        """users.info, users.lookupByEmail, users.list, conversations.info."""
         if method == "users.info":
             uid = str(data.get("user", ""))
             if uid not in self.users:
@@ -143,6 +158,12 @@ class FakeSlack:
             if found is None:
                 return web.json_response({"ok": False, "error": "users_not_found"})
             return web.json_response({"ok": True, "user": self._user(found)})
+        if method == "conversations.info":
+            channel = str(data.get("channel", ""))
+            name = self.channel_names.get(channel)
+            if name is None:
+                return web.json_response({"ok": False, "error": "channel_not_found"})
+            return web.json_response({"ok": True, "channel": {"id": channel, "name": name}})
         if method == "users.list":
             limit = int(data.get("limit", 0) or 0) or 1000
             start = int(data.get("cursor", "") or 0)
@@ -156,14 +177,7 @@ class FakeSlack:
                     "response_metadata": {"next_cursor": str(start + limit) if more else ""},
                 }
             )
-        if method == "chat.postMessage":
-            channel = str(data.get("channel", ""))
-            if channel in self.channel_errors:
-                return web.json_response({"ok": False, "error": self.channel_errors[channel]})
-            return web.json_response(
-                {"ok": True, "channel": data.get("channel"), "ts": f"{time.time():.6f}"}
-            )
-        return web.json_response({"ok": True})
+        return None
 
     def _user(self, uid: str) -> dict[str, Any]:
         return {

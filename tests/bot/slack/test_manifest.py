@@ -18,6 +18,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "chat_update": {"chat:write"},
     "chat_postEphemeral": {"chat:write"},
     "users_info": {"users:read", "users:read.email"},
+    "conversations_info": {"channels:read", "groups:read"},
     "users_lookupByEmail": {"users:read", "users:read.email"},
     "users_list": {"users:read", "users:read.email"},
     "views_open": set(),
