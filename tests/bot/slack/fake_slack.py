@@ -42,6 +42,7 @@ class FakeSlack:
     bots: set[str] = field(default_factory=set)  # bot user ids
     channel_errors: dict[str, str] = field(default_factory=dict)  # channel -> chat error
     channel_names: dict[str, str] = field(default_factory=dict)  # conversations.info
+    expired: set[str] = field(default_factory=set)  # response_url names answering 404
     clock: Callable[[], float] = time.monotonic
     server: TestServer | None = None
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
@@ -216,6 +217,10 @@ class FakeSlack:
         if self._limited("response_url"):
             await self._record(Call("response_url", data, request.path, status=429))
             return web.Response(status=429, text="rate limited", headers={"Retry-After": "0"})
+        if request.match_info["token"] in self.expired:
+            # Slack's answer to a response_url past its 30 minutes (or its 5 uses).
+            await self._record(Call("response_url", data, request.path, status=404))
+            return web.Response(status=404, text="expired_url")
         await self._record(Call("response_url", data, request.path))
         return web.Response(text="ok")
 

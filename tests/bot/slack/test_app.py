@@ -439,6 +439,32 @@ async def test_button_with_form_opens_a_modal_and_submission_round_trips(
     assert SEEN == [("lbtest.save", "7", {"note": "Great call today"})]
 
 
+async def test_a_modal_answer_whose_response_url_expired_arrives_by_dm(
+    slack: SlackServer, file_db: Database
+) -> None:
+    await _person(file_db, "ana.silva", "U1")
+    view = await _open_note_form(slack)
+    slack.fake.expired.add("click")  # the message the button was on is too old to answer
+    status, _body = await slack.interactive(_submission(view, "Great call today"))
+    assert status == 200
+    [dm] = await slack.fake.wait_calls("chat.postMessage")
+    assert dm.data["channel"] == "U1"
+    assert "saved: Great call today" in json.dumps(dm.data)
+    assert [c.status for c in slack.fake.of("response_url", ok_only=False)] == [404]
+
+
+async def test_a_command_answer_whose_response_url_expired_arrives_by_dm(
+    slack: SlackServer, file_db: Database
+) -> None:
+    await _person(file_db, "ana.silva", "U1")
+    slack.fake.expired.add("cmd-lbtest")
+    await slack.command("lbtest", "one")
+    [dm] = await slack.fake.wait_calls("chat.postMessage")
+    assert dm.data["channel"] == "U1"
+    assert "Hello *Ana Silva*" in json.dumps(dm.data)
+    assert len(slack.fake.of("chat.postMessage")) == 1
+
+
 async def test_invalid_modal_input_answers_field_errors(
     slack: SlackServer, file_db: Database
 ) -> None:
