@@ -21,6 +21,7 @@ from bot.demo import with_demo_secret
 from bot.logs import setup_logging
 from bot.slack import sync as slack_sync
 from bot.slack.manifest import render_manifest
+from bot.teams import sync as teams_sync
 from domain.settings import Settings
 from storage.migrate import upgrade_sync
 
@@ -102,6 +103,9 @@ def _parser() -> argparse.ArgumentParser:
     teamsub = teams.add_subparsers(dest="teams_cmd", metavar="TASK", required=True)
     pkg = teamsub.add_parser("package", help="write the Microsoft Teams app package (zip)")
     pkg.add_argument("--out", default="leadbot-teams.zip", help="where to write the zip")
+    teamsub.add_parser(
+        "sync", help="map people from the rosters of the Teams teams leadbot is in, by email"
+    )
     admin_cli.add_team_parsers(teamsub)
 
     priv = sub.add_parser("privacy", help="export or erase what is stored about a person")
@@ -198,6 +202,15 @@ def _slack(args: argparse.Namespace, app: App) -> int:
     return 0
 
 
+def _teams(args: argparse.Namespace, app: App) -> int:
+    """`leadbot teams ...`: the Microsoft Teams tasks, else the leadbot-team admin ones."""
+    if args.teams_cmd == "sync":
+        return asyncio.run(teams_sync.main(app.settings, app.db))
+    if args.teams_cmd == "package":
+        return teams_package.main(app, args)
+    return asyncio.run(admin_cli.run(app, args))
+
+
 def _dispatch(args: argparse.Namespace, app: App) -> int:
     if args.cmd in ("demo", "console"):
         app.db.unmapped_platform = "console"  # the console shows every message itself
@@ -211,7 +224,9 @@ def _dispatch(args: argparse.Namespace, app: App) -> int:
         return asyncio.run(console.main(app, args))
     if args.cmd == "doctor":
         return doctor.main(app.ctx)
-    if args.cmd == "people" or (args.cmd == "teams" and args.teams_cmd != "package"):
+    if args.cmd == "teams":
+        return _teams(args, app)
+    if args.cmd == "people":
         return asyncio.run(admin_cli.run(app, args))
     if args.cmd == "db":
         upgrade_sync(app.settings.database_url)
@@ -225,8 +240,6 @@ def _dispatch(args: argparse.Namespace, app: App) -> int:
         return asyncio.run(privacy_cli.main(app, args))
     if args.cmd == "slack":
         return _slack(args, app)
-    if args.cmd == "teams":
-        return teams_package.main(app, args)
     raise AssertionError(args.cmd)
 
 

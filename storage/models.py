@@ -486,6 +486,15 @@ class JobRun(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=1000)
 
 
+class TeamsInstall(SQLModel, table=True):
+    """A Teams team (or group chat) leadbot was added to: `leadbot teams sync` reads the
+    roster of each to map people by email."""
+
+    conversation_id: str = Field(primary_key=True, max_length=400)
+    ref: str  # the conversation reference (JSON, bot/teams/refs.py)
+    installed_at: dt.datetime = ts_field(default_now=True)
+
+
 class ProcessedEvent(SQLModel, table=True):
     """Idempotency keys for incoming deliveries (Slack retries, Teams re-sends)."""
 

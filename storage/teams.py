@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from storage.db import Database
-from storage.models import Notice, Person, ProcessedEvent, Team
+from storage.models import Notice, Person, ProcessedEvent, Team, TeamsInstall
 from storage.outbox import reroute_person_in
 
 
@@ -122,3 +122,29 @@ async def person_with_team(db: Database, *, person_id: int) -> tuple[Person, Tea
             return None
         team = await s.get(Team, p.team_id) if p.team_id else None
         return p, team
+
+
+async def remember_install(db: Database, *, conversation_id: str, ref: str) -> None:
+    """Record (or refresh) a team or chat leadbot was added to."""
+    key = conversation_id.split(";", 1)[0][:400]
+    async with db.session() as s:
+        row = await s.get(TeamsInstall, key)
+        if row is None:
+            s.add(TeamsInstall(conversation_id=key, ref=ref))
+        elif row.ref != ref:
+            row.ref = ref
+
+
+async def forget_install(db: Database, *, conversation_id: str) -> None:
+    """leadbot was removed from that team or chat."""
+    async with db.session() as s:
+        row = await s.get(TeamsInstall, conversation_id.split(";", 1)[0][:400])
+        if row is not None:
+            await s.delete(row)
+
+
+async def installs(db: Database) -> list[TeamsInstall]:
+    """Every team and chat leadbot is in, oldest first."""
+    async with db.session() as s:
+        rows = await s.execute(select(TeamsInstall).order_by(col(TeamsInstall.installed_at)))
+        return list(rows.scalars())

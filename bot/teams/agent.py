@@ -61,6 +61,7 @@ from bot.teams.paging import (
     verify_team,
 )
 from bot.teams.refs import ConversationRef, conversation_type, from_activity, member_ref
+from bot.teams.roster import read_roster, remember_member
 from domain.parsing import split_words, tokenize
 from domain.types import (
     Action,
@@ -84,8 +85,6 @@ log = logging.getLogger(__name__)
 
 Turn = TurnContextProtocol[Activity]
 
-ROSTER_PAGE_SIZE = 500  # the most Teams hands out per page
-ROSTER_MAX_PAGES = 200
 CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 
@@ -546,6 +545,11 @@ class TeamsAgent(ActivityHandler):
         # them, so the outbox can open a 1:1 chat with each later.
         members = [m for m in added if m.id != bot_id]
         if bot_added:
+            if ref.conversation_id and ref.conversation_type in ("channel", "groupChat"):
+                # `leadbot teams sync` reads this roster again later.
+                await store.remember_install(
+                    self.db, conversation_id=ref.conversation_id, ref=channel_ref_json(ref)
+                )
             members = await self._roster(turn_context) or members
         for m in members:
             await self._remember_member(ref, m)
@@ -563,53 +567,19 @@ class TeamsAgent(ActivityHandler):
             await turn_context.send_activity(outbound.message_activity(message(text)))
 
     async def _roster(self, turn_context: Turn) -> list[ChannelAccount]:
-        """Everyone in the conversation, page by page (GET .../pagedmembers: the unpaged
-        members list is being retired)."""
+        """Everyone in the conversation (bot/teams/roster.py), or nobody on failure."""
         connector = _connector(turn_context) if self.fetch_members else None
         conv = turn_context.activity.conversation
         if connector is None or conv is None:
             return []
-        members: list[ChannelAccount] = []
-        token: str | None = None
-        seen: set[str] = set()
         try:
-            for _ in range(ROSTER_MAX_PAGES):
-                page = await connector.conversations.get_conversation_paged_members(
-                    conv.id, page_size=ROSTER_PAGE_SIZE, continuation_token=token
-                )
-                members.extend(page.members or [])
-                token = page.continuation_token
-                if not token or token in seen:
-                    break
-                seen.add(token)
-            else:
-                log.warning(
-                    "teams: roster longer than %d pages; the rest is not read", ROSTER_MAX_PAGES
-                )
+            return await read_roster(connector, conv.id)
         except Exception as exc:
             log.warning("teams: roster lookup failed: %s", type(exc).__name__)
-        return members
+            return []
 
     async def _remember_member(self, ref: ConversationRef, member: ChannelAccount) -> None:
-        if not member.id:
-            return
-        ids = [i for i in (member.aad_object_id, member.id) if i]
-        person = await store.find_person(self.db, teams_ids=ids)
-        if person is None:
-            props = member.properties or {}
-            email = props.get("email") or props.get("userPrincipalName")
-            if isinstance(email, str) and "@" in email:
-                found = await people.get_by_email(self.db, email=email)
-                if found is not None and found.id is not None and found.active:
-                    person = await store.link_person(
-                        self.db,
-                        person_id=found.id,
-                        teams_user_id=member.aad_object_id or member.id,
-                    )
-        if person is None or person.id is None or person.teams_conversation_ref:
-            return
-        partial = member_ref(ref, user_id=member.id, aad_object_id=member.aad_object_id)
-        await store.set_person_ref(self.db, person_id=person.id, conversation_ref=partial.to_json())
+        await remember_member(self.db, ref, member)
 
     # --- sending -------------------------------------------------------------------------------
 

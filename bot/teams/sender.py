@@ -130,6 +130,10 @@ class TeamsSender:
     def allowed(self, service_url: str) -> bool:
         return self.host_validator is None or self.host_validator.is_allowed(service_url)
 
+    async def client_for(self, service_url: str) -> ConnectorClient:
+        """A Bot Connector client for an allowed service URL (HostNotAllowed otherwise)."""
+        return await self._client(service_url)
+
     async def _client(self, service_url: str) -> ConnectorClient:
         if not self.allowed(service_url):
             raise HostNotAllowed(service_url)

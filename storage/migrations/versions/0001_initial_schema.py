@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 03:24:28.250146
+Create Date: 2026-12-02 03:40:02.376388
 """
 from collections.abc import Sequence
 
@@ -90,6 +90,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_team_manager_id'), ['manager_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_team_name_key'), ['name_key'], unique=True)
 
+    op.create_table('teamsinstall',
+    sa.Column('conversation_id', sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
+    sa.Column('ref', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('installed_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('conversation_id')
+    )
     op.create_table('valuetag',
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
@@ -536,6 +542,7 @@ def downgrade() -> None:
 
     op.drop_table('person')
     op.drop_table('valuetag')
+    op.drop_table('teamsinstall')
     with op.batch_alter_table('team', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_team_name_key'))
         batch_op.drop_index(batch_op.f('ix_team_manager_id'))
