@@ -103,6 +103,37 @@ async def reroute_person_in(session: AsyncSession, person: Person) -> int:
     return max(getattr(moved, "rowcount", 0) or 0, 0)
 
 
+async def reroute_slack_in(session: AsyncSession, person_ids: Sequence[int]) -> int:
+    """reroute_person_in for many people now mapped to a Slack user, a few statements per
+    500 people (`leadbot slack sync` maps a whole roster at once); returns rows moved."""
+    t = OutboxMessage.__table__  # type: ignore[attr-defined]
+    p = Person.__table__  # type: ignore[attr-defined]
+    slack_id = (
+        sa.select(p.c.slack_user_id).where(p.c.id == t.c.recipient_person_id).scalar_subquery()
+    )
+    moved = 0
+    ids = list(dict.fromkeys(person_ids))
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        base = sa.and_(
+            t.c.recipient_person_id.in_(chunk),
+            t.c.status == OutboxStatus.pending.value,
+            t.c.platform != "console",
+        )
+        result = await session.execute(
+            sa.update(t)
+            .where(base, sa.or_(t.c.platform != "slack", t.c.target != slack_id))
+            .values(platform="slack", target=slack_id)
+        )
+        moved += max(getattr(result, "rowcount", 0) or 0, 0)
+        await session.execute(
+            sa.update(t)
+            .where(base, t.c.last_error.startswith(UNREACHABLE), t.c.claimed_by.is_(None))
+            .values(next_attempt_at=utcnow(), last_error=None)
+        )
+    return moved
+
+
 async def requeue_unreachable(
     db: Database, *, person_id: int | None = None, team_id: int | None = None
 ) -> int:

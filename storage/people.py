@@ -22,7 +22,13 @@ from domain.roles import Role
 from storage.db import Database
 from storage.handover import Settled, settle, snapshot
 from storage.models import ActionItem, OutboxMessage, Person, PulseSchedule, Team, utcnow
-from storage.outbox import UNREACHABLE, OutboxNew, enqueue_in, reroute_person_in
+from storage.outbox import (
+    UNREACHABLE,
+    OutboxNew,
+    enqueue_in,
+    reroute_person_in,
+    reroute_slack_in,
+)
 
 
 def name_key(name: str) -> str:
@@ -265,11 +271,23 @@ async def apply_slack_directory(db: Database, *, users: Sequence[SlackUser]) -> 
             if _not_matched(p, by_id, roster_emails, out):
                 changed.append(p)
         await s.flush()
-        seen: set[int] = set()
-        for p in changed:
-            if p.id is not None and p.id not in seen:
-                seen.add(p.id)
-                out.requeued += await reroute_person_in(s, p)
+        # Only people with messages waiting need them re-targeted (most have none).
+        waiting = set(
+            (
+                await s.execute(
+                    sa.select(col(OutboxMessage.recipient_person_id))
+                    .where(
+                        col(OutboxMessage.status) == "pending",
+                        col(OutboxMessage.recipient_person_id).is_not(None),
+                    )
+                    .distinct()
+                )
+            ).scalars()
+        )
+        mapped = [p.id for p in changed if p.id in waiting and p.slack_user_id]
+        out.requeued += await reroute_slack_in(s, [i for i in mapped if i is not None])
+        for p in {p.id: p for p in changed if p.id in waiting and not p.slack_user_id}.values():
+            out.requeued += await reroute_person_in(s, p)  # lost their id: found again by email
     return out
 
 
