@@ -74,6 +74,10 @@ PERMANENT_ERRORS = frozenset(
 # every dispatcher on the database (storage.outbox.reserve_rate), leaves room for others.
 LOOKUP_RATE = Rate(40, 60.0, burst=1)
 LOOKUP_BUDGET_KEY = "slack:lookupByEmail"
+# A message whose lookup would wait longer than this behind others is handed back (as
+# rate limited, no attempt used) instead of holding one of the dispatcher's in-flight
+# slots: messages to people already mapped keep flowing during a day-one backlog.
+LOOKUP_MAX_WAIT_SECONDS = 10.0
 
 # A channel post that fails with these waits until leadbot is in the channel.
 CHANNEL_BLOCKED = {
@@ -147,6 +151,8 @@ class SlackSender:
             else None
         )
         self._lookup_lock = asyncio.Lock()
+        self._lookup_interval = lookup_rate.per_seconds / lookup_rate.count
+        self._lookups_waiting = 0
 
     @classmethod
     def from_settings(cls, settings: Settings, db: Database | None = None) -> SlackSender:
@@ -186,17 +192,23 @@ class SlackSender:
             return SendResult.failed("that person is no longer on the roster")
         if person.slack_user_id:  # mapped since the message was queued
             return person.slack_user_id
-        async with self._lookup_lock:  # one lookup at a time from this process
-            await self.lookups.acquire()
-            try:
+        behind = self._lookups_waiting * self._lookup_interval
+        if behind > LOOKUP_MAX_WAIT_SECONDS:
+            return SendResult.rate_limited(behind)
+        self._lookups_waiting += 1
+        try:
+            async with self._lookup_lock:  # one lookup at a time from this process
+                await self.lookups.acquire()
                 resp = await self.client.users_lookupByEmail(email=person.email)
-            except SlackApiError as exc:
-                error = _error_of(exc)
-                if error == "users_not_found":
-                    return await self._unreachable(person, "users_not_found", NOT_FOUND_WHY)
-                return self._classify(exc)
-            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-                return SendResult.retry(f"network: {type(exc).__name__}")
+        except SlackApiError as exc:
+            error = _error_of(exc)
+            if error == "users_not_found":
+                return await self._unreachable(person, "users_not_found", NOT_FOUND_WHY)
+            return self._classify(exc)
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            return SendResult.retry(f"network: {type(exc).__name__}")
+        finally:
+            self._lookups_waiting -= 1
         user = resp.get("user") or {}
         if user.get("deleted"):
             return await self._unreachable(

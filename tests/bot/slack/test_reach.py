@@ -7,21 +7,23 @@ leadbot to be invited."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.bootstrap import bootstrap
-from bot.slack.sender import SlackSender
+from bot.slack.sender import LOOKUP_MAX_WAIT_SECONDS, SlackSender
 from bot.slack.sync import report, sync
+from domain.roles import Role
 from handlers.core.context import HandlerContext, system_clock
 from handlers.core.dispatch import run_command
 from handlers.imports import import_roster
 from jobs.dispatcher import Dispatcher, DispatcherConfig, Rate
 from storage import outbox, people
 from storage.db import Database
-from storage.models import OutboxMessage, OutboxStatus, Person
+from storage.models import OutboxMessage, OutboxStatus, Person, utcnow
 from storage.outbox import OutboxNew
 from tests.bot.slack.conftest import slack_settings
 from tests.bot.slack.fake_slack import FakeSlack
@@ -68,6 +70,10 @@ def ctx(fake: FakeSlack, db: Database) -> HandlerContext:
     app = bootstrap(slack_settings(fake, db), db=db, clock=system_clock)
     assert db.unmapped_platform == "slack"
     return app.ctx
+
+
+def message_json(text: str) -> str:
+    return json.dumps({"blocks": [], "text": text})
 
 
 def client_of(fake: FakeSlack) -> AsyncWebClient:
@@ -262,3 +268,38 @@ async def test_a_stored_id_whose_slack_email_is_another_roster_persons_moves(
     await dispatcher(db, fake).drain()
     assert dms_to(fake, "UMARIA") == ["for maria"]
     assert not dms_to(fake, "USAM")
+
+
+async def test_a_lookup_backlog_hands_messages_back_instead_of_holding_slots(
+    fake: FakeSlack, db: Database, ctx: HandlerContext
+) -> None:
+    # 20 people not mapped yet, at the real pace (40 a minute, on a clock that jumps):
+    # those whose lookup would queue more than LOOKUP_MAX_WAIT_SECONDS go back, rate
+    # limited (no attempt used), instead of waiting in the dispatcher's in-flight slots.
+    for i in range(20):
+        fake.users[f"UX{i}"] = f"x{i}@acme.test"
+        p = await people.upsert_person(
+            db, email=f"x{i}@acme.test", display_name=f"X {i}", role=Role.agent, team_id=None
+        )
+        await outbox.enqueue(
+            db,
+            messages=[OutboxNew(dedupe_key=f"x{i}", payload=message_json("hi"), person_id=p.id)],
+        )
+    now = [time.time()]
+
+    async def jump(seconds: float) -> None:
+        now[0] += seconds
+
+    sender = SlackSender(client_of(fake), db, wall=lambda: now[0], sleep=jump)
+    _SENDERS.append(sender)
+    d = Dispatcher(db, {"slack": sender}, config=DispatcherConfig(lease_seconds=60))
+    await d.run_once()
+    lookups = len(fake.of("users.lookupByEmail"))
+    assert 1 <= lookups < 20  # at least one handed back (the exact count is timing)
+    left = await outbox.list_messages(db)
+    assert len(left) == 20 - lookups
+    assert all(m.attempts == 0 and (m.last_error or "").startswith("rate limited") for m in left)
+    assert not await outbox.list_messages(db, status=OutboxStatus.dead)
+    # Each waits no longer than the queue it saw (at most the cap plus one interval).
+    latest = max(m.next_attempt_at for m in left)
+    assert (latest - utcnow()).total_seconds() <= LOOKUP_MAX_WAIT_SECONDS + 2 * 1.5
