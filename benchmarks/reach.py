@@ -116,7 +116,8 @@ async def lookups(url: str | None, tmp: Path, n: int) -> None:
     d = Dispatcher(
         db,
         {"slack": sender},
-        config=DispatcherConfig(limits=no_limits, lease_seconds=3600),
+        # 40 at a time: what `run()` keeps in flight at Slack's default 20/s (2 s ahead).
+        config=DispatcherConfig(limits=no_limits, lease_seconds=3600, batch_size=40),
         clock=clock.utc,
         wall=clock,
         sleep=clock.sleep,
