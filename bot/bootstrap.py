@@ -11,8 +11,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.doctor import platform_probe
+from bot.live.sources import build_sources as build_live_sources
 from bot.senders import build_senders
+from bot.sources import build_sources
 from domain.settings import Settings
+from domain.sources import Source
 from handlers.core.context import Clock, HandlerContext, Registry, system_clock
 from handlers.registry import build_registry
 from jobs.dispatcher import Dispatcher, DispatcherConfig, default_node_name, limits_with
@@ -30,6 +33,7 @@ class App:
     db: Database
     ctx: HandlerContext
     jobs: Mapping[str, JobSpec]
+    sources: Mapping[str, Source]
 
     @property
     def registry(self) -> Registry:
@@ -47,6 +51,7 @@ def bootstrap(
     clock: Clock = system_clock,
     registry: Registry | None = None,
     jobs: Sequence[JobSpec] | None = None,
+    sources: Mapping[str, Source] | None = None,
 ) -> App:
     """Build the process: each argument replaces the real thing (tests pass fakes)."""
     settings = settings if settings is not None else Settings()
@@ -59,8 +64,17 @@ def bootstrap(
         clock=clock,
         platform_probe=platform_probe(settings),  # the setup checks that ask Slack
     )
-    specs = build_jobs(settings) if jobs is None else tuple(jobs)
-    return App(settings=settings, db=db, ctx=ctx, jobs={j.id: j for j in specs})
+    # The KPI sources configured in the settings (bot/sources/), one pull job each.
+    kpi_sources = build_sources(settings) if sources is None else dict(sources)
+    # The live pollers (bot/live/) only ever run in the scheduler's live job.
+    specs = (
+        build_jobs(settings, kpi_sources, build_live_sources(settings))
+        if jobs is None
+        else tuple(jobs)
+    )
+    return App(
+        settings=settings, db=db, ctx=ctx, jobs={j.id: j for j in specs}, sources=kpi_sources
+    )
 
 
 def unmapped_platform(settings: Settings) -> str:

@@ -10,7 +10,7 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from pydantic import SecretStr, ValidationError
@@ -18,9 +18,11 @@ from pydantic import SecretStr, ValidationError
 from bot import admin_cli, console, doctor, importer, privacy_cli, runner, teams_package
 from bot.bootstrap import App, bootstrap
 from bot.demo import with_demo_secret
+from bot.live import demo as live_demo
 from bot.logs import setup_logging
 from bot.slack import sync as slack_sync
 from bot.slack.manifest import render_manifest
+from bot.sources import cli as sources_cli
 from bot.teams import sync as teams_sync
 from domain.settings import Settings
 from storage.migrate import upgrade_sync
@@ -38,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="seed a sample contact center and open the console")
     demo.add_argument("--seed-only", action="store_true", help="seed the demo data and exit")
     demo.add_argument("--as", dest="as_email", help="start the console as this person")
+    # `leadbot demo live`: a scripted live queue feed showing an alert's whole life.
+    demo.add_argument("what", nargs="?", choices=["live"], help="live: a scripted queue alert")
+    demo.add_argument("--pause", type=float, default=0.4, help="live: real seconds per 30 s")
 
     console = sub.add_parser("console", help="type commands as a person, in the terminal")
     console.add_argument("--as", dest="as_email", help="the email of the person you act as")
@@ -63,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     kpi.add_argument(
         "--from-url", action="store_true", help="pull from KPI_SOURCE_URL instead of a file"
     )
+
+    sources_cli.add_parser(sub)
 
     serve = sub.add_parser("serve", help="serve Slack and Teams over HTTP (the Procfile's web)")
     serve.add_argument("--port", type=int, help="port (default $PORT, else 3000)")
@@ -195,6 +202,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _console(app: App, args: argparse.Namespace) -> int:
+    try:
+        app, note = with_demo_secret(app)
+    except ValueError as exc:
+        print(f"leadbot {args.cmd}: {exc}", file=sys.stderr)
+        return SETTINGS_ERROR
+    if note:
+        print(f"leadbot {args.cmd}: {note}", file=sys.stderr)
+    return asyncio.run(console.main(app, args))
+
+
+# Commands that are one coroutine over the app and the arguments.
+_ASYNC_MAINS: dict[str, Callable[[App, argparse.Namespace], Coroutine[Any, Any, int]]] = {
+    "import": importer.main,
+    "sources": sources_cli.main,
+    "privacy": privacy_cli.main,
+}
+
+
 def _slack(args: argparse.Namespace, app: App) -> int:
     if args.slack_cmd == "sync":
         return asyncio.run(slack_sync.main(app.settings, app.db))
@@ -214,14 +240,9 @@ def _teams(args: argparse.Namespace, app: App) -> int:
 def _dispatch(args: argparse.Namespace, app: App) -> int:
     if args.cmd in ("demo", "console"):
         app.db.unmapped_platform = "console"  # the console shows every message itself
-        try:
-            app, note = with_demo_secret(app)
-        except ValueError as exc:
-            print(f"leadbot {args.cmd}: {exc}", file=sys.stderr)
-            return SETTINGS_ERROR
-        if note:
-            print(f"leadbot {args.cmd}: {note}", file=sys.stderr)
-        return asyncio.run(console.main(app, args))
+        if getattr(args, "what", None) == "live":
+            return asyncio.run(live_demo.main(app, args))
+        return _console(app, args)
     if args.cmd == "doctor":
         return doctor.main(app.ctx)
     if args.cmd == "teams":
@@ -232,12 +253,10 @@ def _dispatch(args: argparse.Namespace, app: App) -> int:
         upgrade_sync(app.settings.database_url)
         print("database is up to date")
         return 0
-    if args.cmd == "import":
-        return asyncio.run(importer.main(app, args))
+    if args.cmd in _ASYNC_MAINS:
+        return asyncio.run(_ASYNC_MAINS[args.cmd](app, args))
     if args.cmd in ("serve", "scheduler", "run", "jobs", "outbox"):
         return runner.main(app, args)
-    if args.cmd == "privacy":
-        return asyncio.run(privacy_cli.main(app, args))
     if args.cmd == "slack":
         return _slack(args, app)
     raise AssertionError(args.cmd)

@@ -374,6 +374,11 @@ class Console:
         pressables += await self._show_outbox(first_button=len(pressables) + 1)
         self.pressables = pressables
 
+    async def show_new_messages(self) -> None:
+        """Print what was enqueued for others since the last look (`leadbot demo live`
+        shows the alert job's posts and edits this way)."""
+        self.pressables = await self._show_outbox(first_button=1)
+
     async def _show_outbox(self, *, first_button: int) -> list[Pressable]:
         """Print what the bot enqueued for others since the last look; mark console rows sent."""
         db = self.ctx.db

@@ -7,9 +7,8 @@ import argparse
 from pathlib import Path
 
 from bot.bootstrap import App
-from domain.settings import Settings
 from handlers.core.context import HandlerContext
-from handlers.imports import ImportResult, import_kpis, import_roster
+from handlers.imports import ImportResult, import_kpis_stream, import_roster
 from jobs import kpi_pull
 from storage.migrate import upgrade
 
@@ -28,19 +27,19 @@ def _read(path: str) -> str | None:
 
 async def main(app: App, args: argparse.Namespace) -> int:
     """Run one import; 0 when it succeeded, 1 when the file was refused (nothing imported)."""
-    settings, db, ctx = app.settings, app.db, app.ctx
+    db, ctx = app.db, app.ctx
     try:
         await upgrade(db)
         if args.import_cmd == "kpis" and getattr(args, "from_url", False):
-            return await _pull(settings, ctx)
+            return await _pull(app, ctx)
         if not args.file:
             print("Give a CSV file (or --from-url to pull from KPI_SOURCE_URL).")
             return 2
-        text = _read(args.file)
-        if text is None:
-            return 2
-        result: ImportResult
+        result: ImportResult | None
         if args.import_cmd == "roster":
+            text = _read(args.file)
+            if text is None:
+                return 2
             result = await import_roster(
                 ctx,
                 text,
@@ -48,19 +47,36 @@ async def main(app: App, args: argparse.Namespace) -> int:
                 deactivate_missing=getattr(args, "deactivate_missing", False),
             )
         else:
-            result = await import_kpis(ctx, text)
+            result = await _kpis(ctx, args.file)
+            if result is None:
+                return 2
         print(result.summary())
         return 0 if result.ok else 1
     finally:
         await db.dispose()
 
 
-async def _pull(settings: Settings, ctx: HandlerContext) -> int:
-    # --- KPI pull over HTTP: owned by the stats work (jobs/kpi_pull.py); keep this small.
-    if not settings.kpi_source_url:
+async def _kpis(ctx: HandlerContext, path: str) -> ImportResult | None:
+    """A KPI file, read as it streams (memory stays flat whatever its size)."""
+    try:
+        # The CLI process does nothing else meanwhile: a blocking read is what it needs.
+        with Path(path).open(encoding="utf-8-sig", newline="") as f:  # noqa: ASYNC230
+            return await import_kpis_stream(ctx, f)
+    except FileNotFoundError:
+        print(f"No such file: {path}")
+    except UnicodeDecodeError:
+        print(f"{path} is not UTF-8 text; save the CSV as UTF-8 and try again.")
+    except OSError as exc:
+        print(f"Cannot read {path}: {exc.strerror}")
+    return None
+
+
+async def _pull(app: App, ctx: HandlerContext) -> int:
+    """`--from-url`: one HTTP pull, the same as `leadbot sources pull http`."""
+    source = app.sources.get("http")
+    if source is None:
         print("KPI_SOURCE_URL is not set; set it (and KPI_SOURCE_TOKEN) to pull KPIs over HTTP.")
         return 2
-    token = settings.kpi_source_token.get_secret_value() if settings.kpi_source_token else None
-    result = await kpi_pull.pull_once(ctx, url=settings.kpi_source_url, token=token)
+    result = await kpi_pull.pull(ctx, source)
     print(result.summary())
     return 0 if result.ok else 1

@@ -24,6 +24,7 @@ from aiohttp import web
 
 from bot import httpguard, metrics
 from bot.bootstrap import App
+from bot.live.push import install_live_push
 from bot.logs import REQUEST_ID
 from bot.slack import edge
 from bot.teams.routes import install_teams
@@ -40,9 +41,10 @@ SETTINGS_KEY = web.AppKey("leadbot.settings", Settings)
 
 # Other adapters add their routes here: each installer is called with (web app, App) by
 # build_web_app. Microsoft Teams adds POST /api/messages this way, the web dashboard
-# /dashboard/ (when DASHBOARD_BASE_URL is set).
+# /dashboard/ (when DASHBOARD_BASE_URL is set), the live push endpoint POST /kpi/live
+# (bot/live/push.py).
 RouteInstaller = Callable[[web.Application, App], None]
-ROUTE_INSTALLERS: list[RouteInstaller] = [install_teams, install_dashboard]
+ROUTE_INSTALLERS: list[RouteInstaller] = [install_teams, install_dashboard, install_live_push]
 
 SHUTDOWN_GRACE_SECONDS = 25.0
 

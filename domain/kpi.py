@@ -113,3 +113,65 @@ class DaySums:
             total = total + self.chosen(metric_key, day)
             day += dt.timedelta(days=1)
         return total
+
+
+# --- plausibility: what a value of a unit can be, whatever a file or platform says -----
+
+SECONDS_PER_DAY = 86_400.0
+
+# A value outside these can only be a mistake (a percentage of 500, a handle time of
+# 123456 hours); a metric's own min/max narrow them further.
+_PLAUSIBLE: dict[str, tuple[float | None, float | None]] = {
+    "%": (0.0, 100.0),
+    "pts": (-100.0, 100.0),  # NPS
+    "s": (0.0, SECONDS_PER_DAY),  # a handle time or wait of at most a day
+    "count": (0.0, None),
+}
+
+
+def plausible_range(unit: str) -> tuple[float | None, float | None]:
+    """The widest range a value in `unit` can plausibly take (None: unbounded)."""
+    return _PLAUSIBLE.get(unit, (None, None))
+
+
+def value_range(
+    unit: str, min_value: float | None, max_value: float | None
+) -> tuple[float | None, float | None]:
+    """The range a metric's values must lie in: its own, within its unit's plausible one."""
+    lo, hi = plausible_range(unit)
+    if min_value is not None:
+        lo = min_value if lo is None else max(lo, min_value)
+    if max_value is not None:
+        hi = max_value if hi is None else min(hi, max_value)
+    return lo, hi
+
+
+# How far a stated percentage may sit from the one its counts make (rounding: 91.7 for
+# 11/12, 92 for 91.67).
+VALUE_TOLERANCE = 0.51
+
+
+def counts_problem(
+    aggregation: Aggregation | str, value: float, numerator: float, denominator: float
+) -> str | None:
+    """Why a value's counts cannot be right, or None: a ratio's part is non-negative and
+    at most its whole, NPS's net promoters at most its responses, and the value what the
+    counts make."""
+    agg = Aggregation(aggregation)
+    if agg is Aggregation.nps:
+        if abs(numerator) > denominator:
+            return (
+                f"numerator {numerator:g} is beyond the denominator {denominator:g} "
+                "(net promoters cannot outnumber responses)"
+            )
+    elif agg is Aggregation.ratio:
+        if numerator < 0:
+            return f"numerator {numerator:g} is negative"
+        if numerator > denominator:
+            return f"numerator {numerator:g} is more than the denominator {denominator:g}"
+    else:
+        return None
+    made = 100.0 * numerator / denominator
+    if abs(made - value) > VALUE_TOLERANCE:
+        return f"value {value:g} does not match {numerator:g}/{denominator:g} = {made:.1f}"
+    return None

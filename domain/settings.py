@@ -51,8 +51,9 @@ class Settings(BaseSettings):
             "`leadbot serve`, `run` and `scheduler` refuse to start while it is unset, the "
             "public development default or shorter than 32 characters; `leadbot demo` and "
             "`console` then make a random one, kept beside the SQLite file "
-            "(`leadbot.db.secret`). Keep it stable: changing it cuts the link between people "
-            "and their past pulse answers (`/pulse mine`); see Secrets for how to rotate it."
+            "(`leadbot.db.secret`). Keep it stable while a pulse round is open: changing it "
+            "then freezes the answers already given to that round (closed rounds "
+            "keep no hash); see Secrets for how to rotate it."
         ),
     )
     default_timezone: str = Field(
@@ -213,13 +214,221 @@ class Settings(BaseSettings):
         ),
     )
 
+    # KPI sources
+    kpi_interval_minutes: int = Field(
+        default=15,
+        description=(
+            "Length of the intervals the connectors pull, in minutes: `15` or `30`. Days are "
+            "rolled up from them, so `/stats today` is at most one pull behind the platform."
+        ),
+    )
+    kpi_repull_hours: float = Field(
+        default=6.0,
+        ge=0,
+        description=(
+            "How far back each connector pull reads again, in hours. Platforms emit some "
+            "metrics late (Genesys Cloud counts a handle time when handling ends); a "
+            "re-pulled interval replaces the earlier one, never adds to it."
+        ),
+    )
+    kpi_interval_days: int = Field(
+        default=35,
+        ge=2,
+        description=(
+            "Days the pulled intervals are kept; the daily values rolled up from them stay. "
+            "A queue mapped to a team later gets its figures for this many days back."
+        ),
+    )
+    genesys_client_id: str | None = Field(
+        default=None,
+        description=(
+            "OAuth client ID of a Genesys Cloud client-credentials grant. The `genesys` "
+            "source is on when it is set with `GENESYS_CLIENT_SECRET` and `GENESYS_REGION`."
+        ),
+    )
+    genesys_client_secret: SecretStr | None = Field(
+        default=None, description="The secret of that OAuth client."
+    )
+    genesys_region: str | None = Field(
+        default=None,
+        description=(
+            "The Genesys Cloud region's domain, as in your browser's address: "
+            "`mypurecloud.com`, `mypurecloud.ie`, `mypurecloud.de`, `usw2.pure.cloud`, ..."
+        ),
+    )
+    genesys_api_url: str | None = Field(
+        default=None,
+        description="Overrides the API base URL derived from the region (`https://api.REGION`).",
+    )
+    genesys_login_url: str | None = Field(
+        default=None,
+        description="Overrides the login URL derived from the region (`https://login.REGION`).",
+    )
+    genesys_pull_cron: str = Field(
+        default="*/15 * * * *",
+        description="When the `genesys` source is pulled: a 5-field cron, in UTC.",
+    )
+    genesys_fcr_from_transfers: bool = Field(
+        default=False,
+        description=(
+            "Count first contact resolution as handled contacts not transferred "
+            "(`tHandle` count less `nTransferred`) per agent. Off: FCR is not pulled."
+        ),
+    )
+    connect_instance_id: str | None = Field(
+        default=None,
+        description=(
+            "The Amazon Connect instance ID (or its ARN). The `connect` source is on when it "
+            "is set; credentials, region and endpoint come from boto3's standard chain "
+            "(`AWS_DEFAULT_REGION`, `AWS_PROFILE`, an instance role, "
+            "`AWS_ENDPOINT_URL_CONNECT`, ...)."
+        ),
+    )
+    connect_pull_cron: str = Field(
+        default="*/15 * * * *",
+        description="When the `connect` source is pulled: a 5-field cron, in UTC.",
+    )
+    connect_sl_threshold_seconds: int = Field(
+        default=20,
+        ge=1,
+        le=604800,
+        description="Amazon Connect service level threshold: answered within this many seconds.",
+    )
+    connect_adherence: bool = Field(
+        default=False,
+        description=(
+            "Pull schedule adherence from Amazon Connect (only in regions with forecasting, "
+            "capacity planning and scheduling, and with it set up)."
+        ),
+    )
+    connect_evaluations: bool = Field(
+        default=True,
+        description=(
+            "Pull QA scores from Amazon Connect contact evaluations (one "
+            "ListContactEvaluations call per contact in each pulled window)."
+        ),
+    )
+    twilio_account_sid: str | None = Field(
+        default=None,
+        description=(
+            "Twilio Account SID (`AC...`). The `flex` source is on when it is set with "
+            "`TWILIO_AUTH_TOKEN` and `TWILIO_WORKSPACE_SID`."
+        ),
+    )
+    twilio_auth_token: SecretStr | None = Field(
+        default=None, description="The account's auth token (or an API key's secret)."
+    )
+    twilio_api_key_sid: str | None = Field(
+        default=None,
+        description="An API key SID (`SK...`) to authenticate with instead of the account SID.",
+    )
+    twilio_workspace_sid: str | None = Field(
+        default=None, description="The Flex TaskRouter workspace (`WS...`)."
+    )
+    twilio_api_url: str | None = Field(
+        default=None,
+        description="Overrides the TaskRouter base URL (`https://taskrouter.twilio.com`): tests.",
+    )
+    flex_pull_cron: str = Field(
+        default="*/15 * * * *",
+        description="When the `flex` source is pulled: a 5-field cron, in UTC.",
+    )
+    flex_sl_threshold_seconds: int = Field(
+        default=20,
+        ge=1,
+        description="Service level threshold for Twilio Flex (TaskRouter's SplitByWaitTime).",
+    )
+    zendesk_subdomain: str | None = Field(
+        default=None,
+        description=(
+            "Your Zendesk subdomain (`acme` for acme.zendesk.com). The `zendesk` source is on "
+            "when it is set with `ZENDESK_EMAIL` and `ZENDESK_API_TOKEN`."
+        ),
+    )
+    zendesk_email: str | None = Field(
+        default=None, description="The email of the Zendesk admin the API token belongs to."
+    )
+    zendesk_api_token: SecretStr | None = Field(
+        default=None, description="A Zendesk API token (Admin Center, Apps and integrations)."
+    )
+    zendesk_api_url: str | None = Field(
+        default=None,
+        description="Overrides the API base URL (`https://SUBDOMAIN.zendesk.com`); tests only.",
+    )
+    zendesk_pull_cron: str = Field(
+        default="*/30 * * * *",
+        description="When the `zendesk` source is pulled: a 5-field cron, in UTC.",
+    )
+    zendesk_repull_hours: float = Field(
+        default=72.0,
+        ge=0,
+        description=(
+            "How far back each Zendesk pull reads again: customers answer satisfaction "
+            "surveys hours or days after the ticket is solved."
+        ),
+    )
+
+    # Live queues and alerts
+    live_push_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Shared secret of the signed push endpoint `POST /kpi/live` (HMAC-SHA256 of "
+            "`{timestamp}.{body}`, see [Live sources](live-sources.md)). Unset: the endpoint "
+            "answers 404. Use a long random value."
+        ),
+    )
+    live_queues: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description=(
+            "The queues the live pollers watch and the team each belongs to: "
+            "`QUEUE_ID=Team name` pairs, comma-separated (`c0ffee-12=Billing, 7f3a=Sales`). "
+            "Genesys Cloud and Amazon Connect queue ids, Twilio TaskQueue SIDs. Pushed "
+            "observations name their team themselves."
+        ),
+    )
+    live_poll_seconds: int = Field(
+        default=15,
+        ge=5,
+        le=300,
+        description=(
+            "How often the live pollers ask each platform (never faster than the platform's "
+            "own floor: Genesys Cloud observations a few times a minute)."
+        ),
+    )
+    alert_tick_seconds: int = Field(
+        default=5,
+        ge=1,
+        le=30,
+        description=(
+            "How often the scheduler evaluates the alert rules (a divisor of 60). Detection "
+            "happens within this long after a rule's onset has elapsed."
+        ),
+    )
+    alert_update_seconds: int = Field(
+        default=60,
+        ge=20,
+        description=(
+            "An open alert's message is edited for a new value at most this often (a change "
+            "of severity, an escalation or the recovery edit it at once)."
+        ),
+    )
+    wallboard_seconds: int = Field(
+        default=60,
+        ge=30,
+        le=3600,
+        description=(
+            "Default interval of `/wallboard on` (30 s at least: Slack's chat.update limit)."
+        ),
+    )
+
     # Product rules
     pulse_min_responses: int = Field(
         default=5,
         ge=3,
         description=(
             "Fewest answers before any figure of a pulse round is shown (never below 3). "
-            "Raise it for more cover on small teams."
+            "Raise it for more cover on small teams. A round keeps the value it was opened "
+            "under: lowering it never shows an earlier round."
         ),
     )
     kudos_daily_limit: int | None = Field(
@@ -358,10 +567,32 @@ class Settings(BaseSettings):
         ),
     )
 
+    @field_validator("kpi_interval_minutes")
+    @classmethod
+    def _interval(cls, v: int) -> int:
+        if v not in (15, 30):
+            raise ValueError("KPI_INTERVAL_MINUTES must be 15 or 30")
+        return v
+
     @field_validator("default_timezone", "scheduler_timezone")
     @classmethod
     def _valid_zone(cls, v: str) -> str:
         return zone(v).key
+
+    @field_validator("alert_tick_seconds")
+    @classmethod
+    def _divides_minute(cls, v: int) -> int:
+        if 60 % v:
+            raise ValueError("must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20 or 30)")
+        return v
+
+    @field_validator("live_queues", mode="before")
+    @classmethod
+    def _split_pairs(cls, v: object) -> object:
+        # Team names have spaces: only commas (and new lines) separate the pairs.
+        if isinstance(v, str):
+            return tuple(p.strip() for p in re.split(r"[,\n]+", v) if p.strip())
+        return v
 
     @field_validator("teams_allowed_tenant_ids", "teams_allowed_service_hosts", mode="before")
     @classmethod
@@ -396,6 +627,16 @@ class Settings(BaseSettings):
     def slack_reply_hosts(self) -> tuple[str, ...]:
         """SLACK_RESPONSE_URL_HOSTS as a tuple."""
         return tuple(h.strip() for h in self.slack_response_url_hosts.split(",") if h.strip())
+
+    @property
+    def live_queue_teams(self) -> dict[str, str]:
+        """LIVE_QUEUES as {queue id: team name} (a bare id maps to no team)."""
+        out: dict[str, str] = {}
+        for pair in self.live_queues:
+            queue, _, team = pair.partition("=")
+            if queue.strip():
+                out[queue.strip()] = team.strip()
+        return out
 
     @property
     def slack_enabled(self) -> bool:

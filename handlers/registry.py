@@ -5,7 +5,7 @@ The bootstrap (bot/bootstrap.py) builds the Registry once; each adapter loops ov
 
 from __future__ import annotations
 
-from handlers import actions, goals, kudos, leadbot, oneonone, pulse, stats
+from handlers import actions, alerts, goals, kudos, leadbot, oneonone, pulse, stats
 from handlers.core.context import Registry
 
 
@@ -20,8 +20,17 @@ def build_registry() -> Registry:
             kudos.COMMAND,
             oneonone.COMMAND,
             actions.COMMAND,
+            alerts.COMMAND,
+            alerts.WALLBOARD,
         ),
-        actions=(leadbot.BUTTONS, pulse.BUTTONS, kudos.BUTTONS, oneonone.BUTTONS, actions.BUTTONS),
+        actions=(
+            leadbot.BUTTONS,
+            pulse.BUTTONS,
+            kudos.BUTTONS,
+            oneonone.BUTTONS,
+            actions.BUTTONS,
+            alerts.BUTTONS,
+        ),
         home_sections=(
             leadbot.home_section,  # an admin's setup checklist, until setup is done
             stats.home_section,

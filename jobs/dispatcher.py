@@ -42,8 +42,10 @@ from dataclasses import dataclass, field
 from domain.types import Reply
 from handlers.core.context import Clock, system_clock
 from jobs.delivery import Sender, SendResult
+from jobs.edits import send_edit
 from storage import outbox
 from storage.db import Database, DatabaseUnavailable, describe_error, is_connection_error
+from storage.edits import edit_base_target
 from storage.outbox import Claim
 
 log = logging.getLogger(__name__)
@@ -70,9 +72,14 @@ class PlatformLimits:
 # Slack: chat.postMessage allows about 1 message per second per channel, with a workspace
 # budget on top (not published; 20/s is conservative and set by SLACK_RATE_PER_SECOND).
 # Teams: per bot per conversation 7/s and 60 per 30 s; per app per tenant 50/s.
+# "PLATFORM:KIND" adds limits for rows of another kind than "message", on top of the
+# platform's: Slack's chat.update is Tier 3 (about 50 a minute per workspace; 40 a minute
+# with bursts of 5 is at most 45 in any minute, leaving room for network jitter); Teams
+# counts an edit against the conversation like a post, so it needs nothing more.
 DEFAULT_LIMITS: Mapping[str, PlatformLimits] = {
     "slack": PlatformLimits(app=(Rate(20, 1.0),), per_target=(Rate(1, 1.0),)),
     "teams": PlatformLimits(app=(Rate(50, 1.0),), per_target=(Rate(7, 1.0), Rate(60, 30.0))),
+    "slack:update": PlatformLimits(app=(Rate(40, 60.0, burst=5),), per_target=()),
 }
 
 
@@ -306,6 +313,7 @@ class Dispatcher:
         self.name = name or f"{default_node_name()}:{uuid.uuid4().hex[:6]}"
         self.stats = DispatchStats()
         self._app_buckets: dict[str, list[TokenBucket | SharedBudget]] = {}
+        self._kind_buckets: dict[str, list[TokenBucket]] = {}  # "PLATFORM:KIND" (edits)
         self._target_buckets: dict[tuple[str, str], list[TokenBucket]] = {}
         self._wake = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
@@ -355,7 +363,7 @@ class Dispatcher:
         return app
 
     def _buckets_for(self, platform: str, target: str) -> list[TokenBucket]:
-        key = (platform, target)
+        key = (platform, edit_base_target(target))  # an edit counts against its channel
         per = self._target_buckets.get(key)
         if per is None:
             if len(self._target_buckets) > 10_000:
@@ -369,16 +377,25 @@ class Dispatcher:
         for key in [k for k, bs in self._target_buckets.items() if all(b.idle() for b in bs)]:
             del self._target_buckets[key]
 
-    async def _wait_for_rate(self, platform: str, target: str) -> None:
+    async def _wait_for_rate(self, platform: str, target: str, kind: str = "message") -> None:
         # The target first, then the app-wide budget, so a slow target does not hold
-        # app-wide slots that other targets could use.
-        for bucket in self._buckets_for(platform, target):
+        # app-wide slots that other targets could use. Rows of another kind than
+        # "message" (edits) have their own app-wide limits on top ("PLATFORM:KIND").
+        extra = self._app_buckets_for(f"{platform}:{kind}") if kind != "message" else []
+        for bucket in (*self._buckets_for(platform, target), *extra):
             await bucket.acquire(self.sleep)
         for budget in self._app_budgets(platform):
             if isinstance(budget, SharedBudget):
                 await budget.acquire()
             else:
                 await budget.acquire(self.sleep)
+
+    def _app_buckets_for(self, key: str) -> list[TokenBucket]:
+        buckets = self._kind_buckets.get(key)
+        if buckets is None:
+            rates = self._limits(key).app
+            buckets = self._kind_buckets[key] = [TokenBucket(r, self.monotonic) for r in rates]
+        return buckets
 
     # --- one message --------------------------------------------------------------------
 
@@ -427,7 +444,10 @@ class Dispatcher:
                 return
             sending = hold.sending = True
             try:
-                result = await sender.send(m, reply)
+                if m.kind == "update":  # an edit of a posted message (jobs/edits.py)
+                    result = await send_edit(self.db, sender, m, reply)
+                else:
+                    result = await sender.send(m, reply)
             except DatabaseUnavailable as exc:  # the sender's own reads or writes
                 self._begin_outage(exc)
                 result = _NOT_SENT
@@ -467,7 +487,7 @@ class Dispatcher:
                 await self._progress.wait()
                 continue
             try:
-                await self._wait_for_rate(m.platform, m.target)
+                await self._wait_for_rate(m.platform, m.target, m.kind)
                 if not self._up.is_set():
                     continue  # it went away while this message waited: wait again
                 if hold.lost:

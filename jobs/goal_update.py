@@ -12,10 +12,13 @@ work days):
 - the biggest movers: agents whose figure on a goal metric improved most against their
   own previous 7 days. Only improvements are posted; declines stay with the lead
   (`/stats METRIC`), because the channel is the wrong place to single people out;
+- yesterday's queue alerts, when there were any (count, the longest, the queue with the
+  most: handlers.alerts' digest);
 - today's goals.
 
 No post on a day the team doesn't work. No post when the team has neither goals nor
-figures in the last 14 days; its lead is told once instead (a Notice), how to start.
+figures in the last 14 days nor alerts yesterday; its lead is told once instead (a
+Notice), how to start.
 The dedupe key `goal_update:{team_id}:{local date}` makes the post happen once.
 """
 
@@ -39,6 +42,7 @@ from domain.periods import (
 )
 from domain.shifts import DAYS, parse_time
 from domain.types import Block, Context, Header, Reply, Table, Text, Visibility
+from handlers.alerts import incidents_line, yesterday_incidents
 from handlers.core import notify
 from handlers.core.access import current_lead
 from handlers.core.context import HandlerContext
@@ -209,7 +213,8 @@ async def build_update(ctx: HandlerContext, team: Team, today: dt.date) -> Reply
     recent = [
         d for (_k, d) in (*ds.team, *ds.people) if d > today - dt.timedelta(days=SPARK_DAYS + 1)
     ]
-    if not team_goals and not recent:
+    incidents = incidents_line(await yesterday_incidents(ctx, team, today=today))
+    if not team_goals and not recent and incidents is None:
         return None
 
     minimum = ctx.settings.stats_min_contacts
@@ -232,6 +237,8 @@ async def build_update(ctx: HandlerContext, team: Team, today: dt.date) -> Reply
     movers = await biggest_movers(ctx, team, mover_metrics, last)
     if movers:
         post.add(Text(_movers_text(movers)))
+    if incidents is not None:
+        post.add(Text(incidents))
     _closing(post, team_goals, by_key)
     return Reply(blocks=post.blocks, text="\n".join(post.lines), visibility=Visibility.channel)
 

@@ -1,182 +1,114 @@
-"""Pulling KPI values over HTTP from the contact-center platform (KPI_SOURCE_URL).
+"""Pulling KPIs from the configured sources: one scheduled job per source.
 
-`GET KPI_SOURCE_URL` (with `Authorization: Bearer KPI_SOURCE_TOKEN` when set) answers:
+The bootstrap builds the sources from the settings (bot/sources/) and hands them to
+`build_specs` (through jobs/registry.build_jobs); each job's function closes over its
+source, and APScheduler still calls `jobs.scheduler.fire(runtime, ...)` with the runtime
+in its arguments. Two kinds of source (domain/sources.py):
 
-    {"version": 1,
-     "rows": [
-       {"date": "2026-11-16", "email": "maria.lopez@example.com", "metric": "aht",
-        "value": 287.5, "contacts": 41},
-       {"date": "2026-11-16", "email": "maria.lopez@example.com", "metric": "csat",
-        "value": 90.0, "contacts": 10, "numerator": 9, "denominator": 10},
-       {"date": "2026-11-16", "team": "Billing", "metric": "service_level",
-        "value": 82.5, "contacts": 940}
-     ]}
+- **Interval sources** (Genesys Cloud, Amazon Connect, Twilio Flex, Zendesk): each pull
+  reads from the source's watermark, less a re-pull span (metrics arrive late), up to
+  now, in windows of at most the source's longest request. Each window's rows are
+  checked (a count that could never be right is dropped and logged), then applied in ONE
+  transaction: the window's old intervals replaced, the local days it touches rolled up
+  again, the watermark moved (storage/intervals.py). A pull that stops half-way has
+  applied whole windows only, and the next one carries on from there: nothing is missed,
+  nothing counted twice. Subjects (users and queues) are refreshed every hour.
+- **The HTTP pull** (`http`, leadbot's own JSON, KPI_SOURCE_URL): the payload is checked
+  completely and imported through the CSV import's checks, all or nothing.
 
-- `date` YYYY-MM-DD (the local day of the figures); `email` (a person on the roster) or
-  `team` (a team's own value, e.g. the queue's service level); `metric` a catalogue key;
-  `value` a number in the metric's range; optional `contacts` (the weight, >= 0) and
-  `numerator`/`denominator` (both or neither: satisfied/surveyed for CSAT, promoters
-  minus detractors/responses for NPS, ...). No other keys (a new field means version 2).
-- The payload is checked completely before anything is written: one bad row (unknown
-  email or metric, wrong type, out of range, a duplicate) refuses the whole payload.
-  The checks are the CSV import's (handlers.imports), so both sources agree.
-- Values already stored for the same person (or team), metric and day are updated, not
-  duplicated, so pulling the same payload again changes nothing.
-- Timeouts, and retries with exponential backoff on 5xx, 429 and network errors; 4xx
-  other than 429 are not retried (a wrong token does not get better by asking again).
-
-The scheduled pull runs on `KPI_PULL_CRON` (default every 15 minutes, a 5-field cron in
-UTC); `leadbot import kpis --from-url` runs one pull by hand.
+Job ids: `kpis.pull` for the HTTP pull (KPI_PULL_CRON, as before), `kpis.pull.NAME` for
+the others (NAME_PULL_CRON). `leadbot sources pull|backfill` run the same functions.
 """
 
 from __future__ import annotations
 
-import asyncio
 import csv
+import datetime as dt
 import io
-import json
 import logging
-import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 from apscheduler.triggers.cron import CronTrigger
 
+from domain.kpi import Aggregation
+from domain.settings import Settings
+from domain.sources import (
+    DailySource,
+    IntervalRow,
+    KpiSource,
+    PayloadError,
+    Source,
+    SourceError,
+    Window,
+    ceil_to,
+    floor_to,
+    interval_problem,
+    plan_windows,
+    split_window,
+)
 from handlers.core.context import HandlerContext
 from handlers.imports import import_kpis
-from jobs.spec import Cron, JobRunInfo, JobSpec
+from jobs.spec import Cron, JobFunc, JobRunInfo, JobSpec
+from storage import catalogue, intervals, sources
 
 log = logging.getLogger(__name__)
 
-JOB_ID = "kpis.pull"
-PAYLOAD_VERSION = 1
+JOB_ID = "kpis.pull"  # the HTTP pull's id since before there were other sources
 DEFAULT_CRON = "*/15 * * * *"
-MAX_ROWS = 500_000
 MAX_ERRORS_SHOWN = 20
-REQUIRED = ("date", "metric", "value")
-OPTIONAL = ("email", "team", "contacts", "numerator", "denominator")
+SUBJECTS_EVERY = dt.timedelta(hours=1)
 CSV_COLUMNS = ("date", "email", "team", "metric", "value", "contacts", "numerator", "denominator")
 
-Sleep = Callable[[float], Awaitable[None]]
+
+def job_id(name: str) -> str:
+    """The scheduled job of a source: `kpis.pull` (HTTP) or `kpis.pull.NAME`."""
+    return JOB_ID if name == "http" else f"{JOB_ID}.{name}"
 
 
 @dataclass
 class PullResult:
-    """What one pull did: the rows written, or why nothing was."""
+    """What one pull did: the rows written, or why nothing (more) was."""
 
     ok: bool
+    source: str = "http"
     received: int = 0
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     attempts: int = 0
+    windows: int = 0  # interval sources: windows applied
+    days_written: int = 0
+    dropped: int = 0  # interval rows refused as impossible (logged)
     error: str | None = None
     problems: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         if not self.ok:
-            lines = [f"KPI pull failed, nothing was imported: {self.error}"]
+            if self.source == "http":
+                lines = [f"KPI pull failed, nothing was imported: {self.error}"]
+            else:
+                done = f", after {self.windows} window(s) applied whole" if self.windows else ""
+                lines = [f"KPI pull ({self.source}) stopped{done}: {self.error}"]
             lines += [f"  {p}" for p in self.problems[:MAX_ERRORS_SHOWN]]
             if len(self.problems) > MAX_ERRORS_SHOWN:
                 lines.append(f"  ... and {len(self.problems) - MAX_ERRORS_SHOWN} more")
             return "\n".join(lines)
+        if self.source == "http":
+            return (
+                f"KPI pull: {self.received} rows, {self.created} new, {self.updated} updated, "
+                f"{self.unchanged} unchanged."
+            )
+        dropped = f", {self.dropped} impossible rows dropped" if self.dropped else ""
         return (
-            f"KPI pull: {self.received} rows, {self.created} new, {self.updated} updated, "
-            f"{self.unchanged} unchanged."
+            f"KPI pull ({self.source}): {self.received} interval rows in {self.windows} "
+            f"window(s), {self.days_written} daily values written{dropped}."
         )
 
 
-class PayloadError(Exception):
-    """The source answered, but not with a valid version-1 payload."""
-
-    def __init__(self, message: str, problems: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.problems = problems or []
-
-
-class SourceError(Exception):
-    """The source could not be reached or kept failing."""
-
-    def __init__(self, message: str, attempts: int) -> None:
-        super().__init__(message)
-        self.attempts = attempts
-
-
-def _is_number(x: object) -> bool:
-    # bool is an int in Python; `true` is not a number of contacts.
-    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def parse_payload(body: bytes) -> list[dict[str, Any]]:
-    """The rows of a version-1 payload, type-checked; PayloadError lists every problem."""
-    rows = _rows(body)
-    problems = [f"rows[{i}]: {p}" for i, row in enumerate(rows) for p in _row_problems(row)]
-    if problems:
-        raise PayloadError(f"{len(problems)} problem(s) in the rows", problems)
-    return rows
-
-
-def _rows(body: bytes) -> list[Any]:
-    """The payload's `rows`, once the envelope (JSON, version, a list, its size) is right."""
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PayloadError(f"the answer is not JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise PayloadError('the answer is not a JSON object with "version" and "rows"')
-    version = data.get("version")
-    if version != PAYLOAD_VERSION:
-        raise PayloadError(f"unsupported payload version {version!r} (this leadbot reads 1)")
-    rows = data.get("rows")
-    if not isinstance(rows, list):
-        raise PayloadError('"rows" is missing or not a list')
-    if len(rows) > MAX_ROWS:
-        raise PayloadError(f"{len(rows)} rows is more than the {MAX_ROWS} a pull may carry")
-    return rows
-
-
-def _row_problems(row: object) -> list[str]:
-    """What is wrong with one row, in the order the checks report it."""
-    if not isinstance(row, dict):
-        return ["not an object"]
-    return _field_problems(row) + _target_problems(row) + _number_problems(row)
-
-
-def _field_problems(row: dict[Any, Any]) -> list[str]:
-    problems: list[str] = []
-    missing = [k for k in REQUIRED if k not in row]
-    if missing:
-        problems.append(f"missing {', '.join(missing)}")
-    unknown = sorted(k for k in row if k not in REQUIRED + OPTIONAL)
-    if unknown:
-        problems.append(f"unknown field {', '.join(map(str, unknown))}")
-    for k in ("date", "metric", "email", "team"):
-        if k in row and row[k] is not None and not isinstance(row[k], str):
-            problems.append(f"{k} must be a string")
-    return problems
-
-
-def _target_problems(row: dict[Any, Any]) -> list[str]:
-    # A value is a person's (email) or a team's own (team): exactly one of them.
-    if not row.get("email") and not row.get("team"):
-        return ["give an email (a person) or a team (a team's value)"]
-    if row.get("email") and row.get("team"):
-        return ["give an email or a team, not both"]
-    return []
-
-
-def _number_problems(row: dict[Any, Any]) -> list[str]:
-    problems: list[str] = []
-    if "value" in row and not _is_number(row["value"]):
-        problems.append(f"value must be a number, not {row['value']!r}")
-    for k in ("contacts", "numerator", "denominator"):
-        if row.get(k) is not None and not _is_number(row[k]):
-            problems.append(f"{k} must be a number, not {row[k]!r}")
-    return problems
+# --- the HTTP pull (daily rows in leadbot's JSON) -------------------------------------
 
 
 def rows_to_csv(rows: list[dict[str, Any]]) -> str:
@@ -197,115 +129,52 @@ def _cell(x: object) -> str:
     return str(x)
 
 
-async def fetch(
-    client: httpx.AsyncClient,
-    url: str,
-    token: str | None,
-    *,
-    retries: int,
-    backoff: float,
-    request_timeout: float,
-    sleep: Sleep,
-) -> tuple[bytes, int]:
-    """The body of a successful GET and the attempts it took; SourceError otherwise."""
-    headers = {"Accept": "application/json", "User-Agent": "leadbot-kpi-pull"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    last = "no attempt"
-    for attempt in range(1, retries + 2):
-        wait = backoff * (2 ** (attempt - 1))
-        try:
-            resp = await client.get(url, headers=headers, timeout=request_timeout)
-        except httpx.TimeoutException:
-            last = f"timed out after {request_timeout:g}s"
-        except httpx.HTTPError as exc:
-            last = f"could not connect ({type(exc).__name__})"
-        else:
-            if resp.status_code < 300:
-                return resp.content, attempt
-            if resp.status_code == 429 or resp.status_code >= 500:
-                last = f"HTTP {resp.status_code}"
-                retry_after = resp.headers.get("Retry-After", "")
-                if retry_after.isdigit():
-                    wait = min(float(retry_after), 60.0)
-            else:
-                hint = " (check KPI_SOURCE_TOKEN)" if resp.status_code in (401, 403) else ""
-                raise SourceError(f"HTTP {resp.status_code}{hint}", attempt)
-        if attempt <= retries:
-            log.warning("kpi pull attempt=%d failed: %s; retrying in %.1fs", attempt, last, wait)
-            await sleep(wait)
-    raise SourceError(f"{last}, {retries + 1} attempts", retries + 1)
-
-
-def _redact(text: str, token: str | None) -> str:
+def _redact(text: str, secret: str | None) -> str:
     """A source that echoes our token back (in a value it sends) must not put it in logs."""
-    return text.replace(token, "(redacted)") if token else text
+    return text.replace(secret, "(redacted)") if secret else text
 
 
-async def pull_once(
-    ctx: HandlerContext,
-    *,
-    url: str,
-    token: str | None,
-    client: httpx.AsyncClient | None = None,
-    retries: int = 3,
-    backoff: float = 1.0,
-    request_timeout: float = 30.0,
-    sleep: Sleep = asyncio.sleep,
-) -> PullResult:
-    """Fetch the source once, check the whole payload, then upsert it (all or nothing)."""
+async def pull_daily(ctx: HandlerContext, source: DailySource) -> PullResult:
+    """Fetch a daily source once, check the whole payload, then import it (all or nothing)."""
     started = time.monotonic()
-    own = client is None
-    http = client or httpx.AsyncClient(follow_redirects=True)
-    safe_url = url.split("?", 1)[0]  # a query string may carry a key; keep it out of logs
+    secret = getattr(source, "secret", None)
+    where = getattr(source, "safe_url", source.name)
     try:
-        try:
-            body, attempts = await fetch(
-                http,
-                url,
-                token,
-                retries=retries,
-                backoff=backoff,
-                request_timeout=request_timeout,
-                sleep=sleep,
-            )
-        except SourceError as exc:
-            log.error("kpi pull url=%s failed: %s; nothing imported", safe_url, exc)
-            return PullResult(ok=False, error=f"the source failed: {exc}", attempts=exc.attempts)
-    finally:
-        if own:
-            await http.aclose()
-    try:
-        rows = parse_payload(body)
+        rows, attempts = await source.fetch_days()
+    except SourceError as exc:
+        log.error("kpi pull url=%s failed: %s; nothing imported", where, exc.message)
+        return PullResult(
+            ok=False, error=f"the source failed: {exc.message}", attempts=exc.attempts
+        )
     except PayloadError as exc:
-        message, bad = _redact(exc.message, token), [_redact(p, token) for p in exc.problems]
+        message, bad = _redact(exc.message, secret), [_redact(p, secret) for p in exc.problems]
         log.error(
             "kpi pull url=%s refused payload: %s%s; nothing imported",
-            safe_url,
+            where,
             message,
             f" (first: {bad[0]})" if bad else "",
         )
-        return PullResult(ok=False, error=message, problems=bad, attempts=attempts)
+        return PullResult(ok=False, error=message, problems=bad, attempts=1)
     result = await import_kpis(ctx, rows_to_csv(rows))
     if not result.ok:
         # CSV line N is rows[N - 2] (line 1 is the header).
-        problems = [_redact(f"rows[{e.line - 2}]: {e.message}", token) for e in result.errors]
+        problems = [_redact(f"rows[{e.line - 2}]: {e.message}", secret) for e in result.errors]
         log.error(
             "kpi pull url=%s refused payload: %d bad rows (first: %s); nothing imported",
-            safe_url,
-            len(problems),
+            where,
+            result.error_count,
             problems[0] if problems else "-",
         )
         return PullResult(
             ok=False,
             received=len(rows),
             attempts=attempts,
-            error=f"{len(problems)} problem(s) in the rows",
+            error=f"{result.error_count} problem(s) in the rows",
             problems=problems,
         )
     log.info(
         "kpi pull url=%s rows=%d created=%d updated=%d unchanged=%d attempts=%d in %.2fs",
-        safe_url,
+        where,
         len(rows),
         result.created,
         result.updated,
@@ -323,20 +192,150 @@ async def pull_once(
     )
 
 
-async def run(ctx: HandlerContext, info: JobRunInfo) -> None:
-    """The scheduled pull: does nothing (quietly) until KPI_SOURCE_URL is set."""
-    url = ctx.settings.kpi_source_url
-    if not url:
-        log.debug("kpi pull: KPI_SOURCE_URL is not set; skipped")
+pull_once = pull_daily  # the name `leadbot import kpis --from-url` has always used
+
+
+# --- interval sources --------------------------------------------------------------------
+
+
+async def _metric_rules(ctx: HandlerContext) -> dict[str, tuple[str, Aggregation]]:
+    metrics = await catalogue.list_metrics(ctx.db)
+    return {m.key: (m.unit, Aggregation(m.aggregation)) for m in metrics}
+
+
+def _checked(
+    rows: Sequence[IntervalRow], rules: Mapping[str, tuple[str, Aggregation]], name: str
+) -> tuple[list[IntervalRow], int]:
+    """The rows that can be right; the others are counted and the first one logged."""
+    good: list[IntervalRow] = []
+    dropped = 0
+    for r in rows:
+        rule = rules.get(r.metric)
+        problem = "unknown metric" if rule is None else interval_problem(r, *rule)
+        if problem is None:
+            good.append(r)
+            continue
+        dropped += 1
+        if dropped == 1:
+            log.warning(
+                "kpi pull source=%s dropped %s %s %s at %s: %s",
+                name,
+                r.kind,
+                r.external_id,
+                r.metric,
+                r.start.isoformat(),
+                problem,
+            )
+    return good, dropped
+
+
+async def _refresh_subjects(ctx: HandlerContext, source: KpiSource, now: dt.datetime) -> None:
+    state = await sources.get_state(ctx.db, source=source.name)
+    if (
+        state is not None
+        and state.subjects_at is not None
+        and now - state.subjects_at < SUBJECTS_EVERY
+    ):
         return
-    token = ctx.settings.kpi_source_token
-    result = await pull_once(ctx, url=url, token=token.get_secret_value() if token else None)
-    if not result.ok:
-        # The scheduler records a failed run; the log line above says why.
-        raise RuntimeError(result.error or "kpi pull failed")
+    known = await sources.known_ids(ctx.db, source=source.name)
+    found = await source.subjects(known)
+    await sources.save_subjects(ctx.db, source=source.name, subjects=list(found))
 
 
-def parse_cron(text: str) -> Cron:
+def _windows(
+    source: KpiSource,
+    watermark: dt.datetime | None,
+    now: dt.datetime,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+) -> list[Window]:
+    m = source.interval_minutes
+    if since is not None:  # a backfill: exactly the span asked for
+        start = floor_to(since, m)
+        end = ceil_to(min(until or now, now), m)
+        if end <= start:
+            return []
+        return split_window(Window(start, end), source.max_window)
+    return plan_windows(
+        watermark=watermark, now=now, minutes=m, repull=source.repull, max_window=source.max_window
+    )
+
+
+async def pull_intervals(
+    ctx: HandlerContext,
+    source: KpiSource,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> PullResult:
+    """One pull of an interval source (module doc); `since`/`until` make it a backfill."""
+    started = time.monotonic()
+    now = ctx.now()
+    result = PullResult(ok=True, source=source.name)
+    try:
+        await _refresh_subjects(ctx, source, now)
+        state = await sources.get_state(ctx.db, source=source.name)
+        windows = _windows(source, state.watermark if state else None, now, since, until)
+        rules = await _metric_rules(ctx)
+        for w in windows:
+            rows = [r async for r in source.pull(w)]
+            good, dropped = _checked(rows, rules, source.name)
+            applied = await intervals.apply_window(ctx.db, source=source.name, window=w, rows=good)
+            result.windows += 1
+            result.received += len(good)
+            result.dropped += dropped
+            result.days_written += applied.days_written
+    except SourceError as exc:
+        result.ok = False
+        result.error = exc.message
+        result.attempts = exc.attempts
+        log.error(
+            "kpi pull source=%s failed after %d window(s): %s",
+            source.name,
+            result.windows,
+            exc.message,
+        )
+        await sources.record_run(ctx.db, source=source.name, ok=False, error=exc.message)
+        return result
+    keep = dt.timedelta(days=ctx.settings.kpi_interval_days)
+    await intervals.prune(ctx.db, before=now - keep)
+    await sources.record_run(ctx.db, source=source.name, ok=True, rows=result.received)
+    log.info(
+        "kpi pull source=%s windows=%d rows=%d dropped=%d days=%d in %.2fs",
+        source.name,
+        result.windows,
+        result.received,
+        result.dropped,
+        result.days_written,
+        time.monotonic() - started,
+    )
+    return result
+
+
+async def pull(ctx: HandlerContext, source: Source) -> PullResult:
+    """One pull of any source."""
+    if isinstance(source, KpiSource):
+        return await pull_intervals(ctx, source)
+    return await pull_daily(ctx, source)
+
+
+# --- schedules ---------------------------------------------------------------------------
+
+
+def _job(source: Source | None) -> JobFunc:
+    async def run(ctx: HandlerContext, info: JobRunInfo) -> None:
+        if source is None:
+            log.debug("kpi pull: KPI_SOURCE_URL is not set; skipped")
+            return
+        result = await pull(ctx, source)
+        if not result.ok:
+            # The scheduler records a failed run; the log line above says why.
+            raise RuntimeError(result.error or "kpi pull failed")
+
+    return run
+
+
+def parse_cron(text: str, setting: str = "KPI_PULL_CRON") -> Cron:
     """A 5-field cron (`*/15 * * * *`: minute hour day month weekday) in UTC.
 
     The month field must be `*` (Cron has none); ValueError names what is wrong.
@@ -346,7 +345,7 @@ def parse_cron(text: str) -> Cron:
         raise ValueError(f"{text!r} is not a 5-field cron (minute hour day month weekday)")
     minute, hour, day, month, dow = parts
     if month != "*":
-        raise ValueError(f"{text!r}: KPI_PULL_CRON cannot restrict months")
+        raise ValueError(f"{text!r}: {setting} cannot restrict months")
     try:
         CronTrigger(minute=minute, hour=hour, day=day, day_of_week=dow, timezone="UTC")
     except ValueError as exc:
@@ -354,11 +353,37 @@ def parse_cron(text: str) -> Cron:
     return Cron(minute=minute, hour=hour, day=day, day_of_week=dow, timezone="UTC")
 
 
-def build_spec(cron: str = DEFAULT_CRON) -> JobSpec:
-    """The scheduled pull's JobSpec for a cron string (the registry uses KPI_PULL_CRON)."""
+def build_spec(cron: str = DEFAULT_CRON, source: Source | None = None) -> JobSpec:
+    """The scheduled pull of one source (the HTTP pull when `source` is None or `http`)."""
+    name = source.name if source is not None else "http"
+    what = "KPI_SOURCE_URL" if name == "http" else getattr(source, "title", name)
     return JobSpec(
-        id=JOB_ID,
-        description=f"Pull KPI values from KPI_SOURCE_URL ({cron}, UTC)",
-        run=run,
-        cron=parse_cron(cron),
+        id=job_id(name),
+        description=f"Pull KPIs from {what} ({cron}, UTC)",
+        run=_job(source),
+        cron=parse_cron(cron, f"{name.upper()}_PULL_CRON" if name != "http" else "KPI_PULL_CRON"),
     )
+
+
+def _cron_setting(settings: Settings, name: str) -> tuple[str, str]:
+    if name == "http":
+        return "KPI_PULL_CRON", settings.kpi_pull_cron
+    setting = f"{name}_pull_cron"
+    return setting.upper(), str(getattr(settings, setting, DEFAULT_CRON))
+
+
+def build_specs(settings: Settings, configured: Mapping[str, Source]) -> list[JobSpec]:
+    """The pull jobs: `kpis.pull` always (it does nothing until KPI_SOURCE_URL is set),
+    and one per other configured source, each on its own cron."""
+    specs: list[JobSpec] = []
+    names = ["http", *(n for n in configured if n != "http")]
+    for name in names:
+        setting, text = _cron_setting(settings, name)
+        text = text.strip() or DEFAULT_CRON
+        source = configured.get(name)
+        try:
+            specs.append(build_spec(text, source))
+        except ValueError as exc:
+            log.error("%s %s; using %r", setting, exc, DEFAULT_CRON)
+            specs.append(build_spec(DEFAULT_CRON, source))
+    return specs

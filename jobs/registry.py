@@ -1,16 +1,22 @@
 """Every scheduled job, registered in one place by stable id.
 
-The bootstrap calls `build_jobs(settings)` once: a job whose schedule is a setting (the
-KPI pull's KPI_PULL_CRON) gets it from there, never from the environment at import.
+The bootstrap calls `build_jobs(settings, sources)` once: a job whose schedule is a
+setting (the KPI pulls' KPI_PULL_CRON, GENESYS_PULL_CRON, ...) gets it from there, never
+from the environment at import, and the KPI sources are the ones the bootstrap built from
+the settings (bot/sources/), one pull job each.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 
+from domain.live import LiveSource
 from domain.settings import Settings
+from domain.sources import Source
 from jobs import (
     action_followups,
+    alerts,
     goal_update,
     kpi_pull,
     kudos_jobs,
@@ -23,17 +29,13 @@ from jobs.spec import JobSpec
 log = logging.getLogger(__name__)
 
 
-def _kpi_pull(settings: Settings) -> JobSpec:
-    text = settings.kpi_pull_cron.strip() or kpi_pull.DEFAULT_CRON
-    try:
-        return kpi_pull.build_spec(text)
-    except ValueError as exc:
-        log.error("KPI_PULL_CRON %s; using %r", exc, kpi_pull.DEFAULT_CRON)
-        return kpi_pull.build_spec(kpi_pull.DEFAULT_CRON)
-
-
-def build_jobs(settings: Settings) -> tuple[JobSpec, ...]:
-    """Every job, with the schedules the settings give."""
+def build_jobs(
+    settings: Settings,
+    sources: Mapping[str, Source] | None = None,
+    live_sources: Sequence[LiveSource] = (),
+) -> tuple[JobSpec, ...]:
+    """Every job, with the schedules the settings give, a pull per KPI source, and the
+    alert job polling the live sources the bootstrap built from the settings (bot/live/)."""
     return (
         retention.SPEC,
         *pulse_jobs.JOBS,
@@ -41,5 +43,6 @@ def build_jobs(settings: Settings) -> tuple[JobSpec, ...]:
         *oneonone_jobs.JOBS,
         action_followups.SPEC,
         goal_update.SPEC,
-        _kpi_pull(settings),
+        *kpi_pull.build_specs(settings, sources or {}),
+        *alerts.build_specs(settings, live_sources),
     )

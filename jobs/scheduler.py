@@ -77,6 +77,7 @@ class Runtime:
 def cron_trigger(cron: Cron) -> CronTrigger:
     """The APScheduler trigger of a Cron, in the Cron's own zone (ValueError if invalid)."""
     return CronTrigger(
+        second=cron.second,
         minute=cron.minute,
         hour=cron.hour,
         day_of_week=cron.day_of_week,

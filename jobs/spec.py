@@ -17,13 +17,15 @@ from storage.models import Team
 
 @dataclass(frozen=True)
 class Cron:
-    """A cron-style schedule in local time (fields as in APScheduler's CronTrigger)."""
+    """A cron-style schedule in local time (fields as in APScheduler's CronTrigger);
+    `second` lets a frequent job (the alert tick) run every few seconds."""
 
     minute: str = "0"
     hour: str = "*"
     day_of_week: str = "*"
     day: str = "*"
     timezone: str = "UTC"
+    second: str = "0"
 
 
 @dataclass(frozen=True)

@@ -183,6 +183,69 @@ class MetricValue(SQLModel, table=True):
     updated_at: dt.datetime = ts_field(default_now=True)
 
 
+class KpiInterval(SQLModel, table=True):
+    """One metric of one platform agent or queue over one interval, as counts.
+
+    What a connector pulled (domain/sources.py): re-pulling an interval replaces it,
+    and the local days it falls on are rolled up again into `metricvalue`.
+    """
+
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "source", "kind", "external_id", "metric_key", "start", name="uq_kpiinterval"
+        ),
+        # A pull replaces one source's window; a rollup reads one local day of all sources.
+        sa.Index("ix_kpiinterval_start_source", "start", "source"),
+        sa.CheckConstraint("denominator >= 0 AND contacts >= 0", name="ck_kpiinterval_counts"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=16)
+    kind: str = Field(max_length=8)  # agent | queue
+    external_id: str = Field(max_length=128)
+    metric_key: str = Field(foreign_key="metric.key", max_length=32)
+    start: dt.datetime = ts_field()
+    minutes: int
+    numerator: float
+    denominator: float
+    contacts: float
+
+
+class SourceSubject(SQLModel, table=True):
+    """A platform's user or queue, and who (or which team) it is here.
+
+    An agent is matched by email to a person on the roster (or set by hand); a queue is
+    mapped to a team by an admin (`leadbot sources map`). Unmapped ones are listed.
+    """
+
+    __table_args__ = (
+        sa.UniqueConstraint("source", "kind", "external_id", name="uq_sourcesubject"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=16)
+    kind: str = Field(max_length=8)  # agent | queue
+    external_id: str = Field(max_length=128)
+    name: str = Field(default="", max_length=200)
+    email: str = Field(default="", max_length=254, index=True)  # lower-cased
+    person_id: int | None = Field(default=None, foreign_key="person.id")  # set by hand
+    team_id: int | None = Field(default=None, foreign_key="team.id")  # a queue's team
+    seen_at: dt.datetime = ts_field(default_now=True)
+
+
+class SourceState(SQLModel, table=True):
+    """Per source: the watermark (everything before it was pulled at least once) and
+    how its last pull went."""
+
+    source: str = Field(primary_key=True, max_length=16)
+    watermark: dt.datetime | None = ts_field(nullable=True)
+    subjects_at: dt.datetime | None = ts_field(nullable=True)
+    last_run_at: dt.datetime | None = ts_field(nullable=True)
+    last_ok_at: dt.datetime | None = ts_field(nullable=True)
+    last_error: str | None = Field(default=None, max_length=1000)
+    last_rows: int = 0
+
+
 class Goal(SQLModel, table=True):
     __table_args__ = (
         sa.Index(
@@ -537,3 +600,148 @@ class DashboardSession(SQLModel, table=True):
     csrf_token: str = Field(max_length=64)
     created_at: dt.datetime = ts_field(default_now=True)
     expires_at: dt.datetime = ts_field(index=True)
+
+
+# --- live queues and alerts (storage/alerts.py) -------------------------------------------
+
+
+class LiveQueue(SQLModel, table=True):
+    """The latest observation of one queue (domain.live.Observation), from a poller or
+    the push endpoint; the team is the one the queue is mapped to."""
+
+    queue_id: str = Field(primary_key=True, max_length=120)
+    queue_name: str | None = Field(default=None, max_length=120)
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    source: str = Field(default="", max_length=40)
+    observed_at: dt.datetime = ts_field()
+    received_at: dt.datetime = ts_field(default_now=True)
+    waiting: int | None = None
+    longest_wait_seconds: float | None = None
+    agents_available: int | None = None
+    agents_on_queue: int | None = None
+    agents_interacting: int | None = None
+    window_minutes: int = 30
+    offered: int | None = None
+    answered_in_sl: int | None = None
+    abandoned: int | None = None
+    asa_seconds: float | None = None
+    occupancy: float | None = None
+    sl_threshold_seconds: int | None = None
+    offered_today: int | None = None
+    answered_in_sl_today: int | None = None
+    abandoned_today: int | None = None
+
+
+class AlertRule(SQLModel, table=True):
+    """A team's (or one queue's) alert on one live metric (domain/alerts.py)."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("team_id", "queue_key", "metric", name="uq_alertrule_scope"),
+        sa.CheckConstraint("op IN ('>=', '<=', '>', '<')", name="ck_alertrule_op"),
+        sa.CheckConstraint("outside IN ('hold', 'drop')", name="ck_alertrule_outside"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    queue_key: str = Field(default="", max_length=120)  # "" = every queue of the team
+    metric: str = Field(max_length=16)
+    op: str = Field(max_length=2)
+    warning: float
+    critical: float
+    onset_minutes: int = 5
+    cooldown_minutes: int = 30
+    clear_minutes: int = 2
+    escalate_minutes: int | None = None  # None: never escalates (NewRule gives 15)
+    hours: str = Field(default="", max_length=200)  # "" = the lead's hours; "always"; a pattern
+    outside: str = Field(default="hold", max_length=4)  # outside those hours: hold | drop
+    paused: bool = False
+    removed: bool = False  # kept for the incidents' history
+    created_by_id: int | None = Field(default=None, foreign_key="person.id")
+    created_at: dt.datetime = ts_field(default_now=True)
+    updated_at: dt.datetime = ts_field(default_now=True)
+
+
+class AlertState(SQLModel, table=True):
+    """The evaluation state of one rule on one queue (domain.alerts.State); `version`
+    makes every change a compare-and-set, so two schedulers never act on it twice."""
+
+    rule_id: int = Field(foreign_key="alertrule.id", primary_key=True)
+    queue_id: str = Field(primary_key=True, max_length=120)
+    version: int = 0
+    open: bool = False
+    level: int = 0
+    severity: int = 0
+    breach_since: dt.datetime | None = ts_field(nullable=True)
+    clear_since: dt.datetime | None = ts_field(nullable=True)
+    critical_since: dt.datetime | None = ts_field(nullable=True)
+    opened_at: dt.datetime | None = ts_field(nullable=True)
+    resolved_at: dt.datetime | None = ts_field(nullable=True)
+    escalated: bool = False
+    peak: float | None = None
+    incident_id: int | None = Field(default=None, foreign_key="alertincident.id")
+
+
+class AlertIncident(SQLModel, table=True):
+    """One incident: one chat message, edited in place from open to resolved. At most
+    one open incident per rule and queue (uq_alertincident_open)."""
+
+    __table_args__ = (
+        sa.Index(
+            "uq_alertincident_open",
+            "rule_id",
+            "queue_id",
+            unique=True,
+            sqlite_where=sa.text("resolved_at IS NULL"),
+            postgresql_where=sa.text("resolved_at IS NULL"),
+        ),
+        sa.Index("ix_alertincident_team_opened", "team_id", "opened_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    rule_id: int = Field(foreign_key="alertrule.id")
+    team_id: int = Field(foreign_key="team.id")
+    queue_id: str = Field(max_length=120)
+    queue_name: str | None = Field(default=None, max_length=120)
+    metric: str = Field(max_length=16)
+    op: str = Field(max_length=2)
+    warning: float
+    critical: float
+    severity: int = 1  # 1 warning, 2 critical (domain.alerts.Level)
+    worst_severity: int = 1
+    since: dt.datetime = ts_field()  # when the breach began
+    opened_at: dt.datetime = ts_field()
+    resolved_at: dt.datetime | None = ts_field(nullable=True)
+    closed_reason: str | None = Field(default=None, max_length=200)  # paused / removed by
+    value: float | None = None  # the value shown in the message
+    previous_value: float | None = None  # the value shown before it (for the trend)
+    peak: float | None = None
+    reopened: int = 0
+    escalated_at: dt.datetime | None = ts_field(nullable=True)
+    acked_by_id: int | None = Field(default=None, foreign_key="person.id")
+    acked_at: dt.datetime | None = ts_field(nullable=True)
+    posted: bool = True  # False: outside the rule's hours and dropped
+    message_id: int | None = None  # the outbox row of the post (no FK: retention)
+    updated_at: dt.datetime = ts_field(default_now=True)  # the message's last content change
+
+
+class Wallboard(SQLModel, table=True):
+    """A team's wallboard: one message edited in place every `interval_seconds`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", unique=True)
+    interval_seconds: int = 60
+    active: bool = True
+    message_id: int | None = None  # the outbox row of the post (no FK: retention)
+    day: dt.date | None = None  # the team's local day the post is for (a new post each day)
+    started_by_id: int | None = Field(default=None, foreign_key="person.id")
+    started_at: dt.datetime = ts_field(default_now=True)
+    updated_at: dt.datetime = ts_field(default_now=True)
+    stopped_at: dt.datetime | None = ts_field(nullable=True)
+
+
+class OutboxEdit(SQLModel, table=True):
+    """An outbox row of kind "update" edits the message another row posted. No foreign
+    keys: the retention job deletes delivered rows on its own schedule."""
+
+    outbox_id: int = Field(primary_key=True)  # the update row
+    edits_id: int = Field(index=True)  # the row whose posted message it edits

@@ -53,7 +53,13 @@ def route_person(p: Person, unmapped: str = "console") -> tuple[str, str]:
     return unmapped, f"{UNMAPPED_PREFIX}{p.id}"
 
 
-def route_team(t: Team, unmapped: str = "console") -> tuple[str, str] | None:
+def route_team(t: Team) -> tuple[str, str]:
+    """(platform, target) for a post in a team's channel, the console when it has none
+    (storage/alerts.py's posts, which track their own message rows)."""
+    return channel_route(t, "console") or ("console", f"#{t.name}")
+
+
+def channel_route(t: Team, unmapped: str = "console") -> tuple[str, str] | None:
     """(platform, target) for a post in a team's channel; None when the team has no
     channel linked in production (nothing is queued: there is nowhere to post it)."""
     if t.slack_channel_id:
@@ -74,7 +80,7 @@ async def team_has_channel(db: Database, *, team_id: int) -> bool:
     """Whether a post to this team goes anywhere (a linked channel, or the console)."""
     async with db.session() as s:
         team = await s.get(Team, team_id)
-        return team is not None and route_team(team, unmapped_platform(s)) is not None
+        return team is not None and channel_route(team, unmapped_platform(s)) is not None
 
 
 async def reroute_person_in(session: AsyncSession, person: Person) -> int:
@@ -183,7 +189,7 @@ async def enqueue_in(session: AsyncSession, messages: Sequence[OutboxNew]) -> in
         else:
             assert m.team_id is not None
             team = await session.get(Team, m.team_id)
-            route = route_team(team, unmapped) if team is not None else None
+            route = channel_route(team, unmapped) if team is not None else None
             if route is None:
                 continue  # no such team, or no channel linked (the doctor says so)
             platform, target = route

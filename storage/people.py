@@ -859,8 +859,10 @@ async def link_channel(
                 .values(status="dead", last_error="the team's channel was unlinked")
             )
         else:
-            if platform == "slack":
-                await s.execute(sa.update(o).where(waiting).values(target=channel_ref))
+            if platform == "slack":  # (edit rows keep their own target: storage/edits.py)
+                await s.execute(
+                    sa.update(o).where(waiting, col(o.kind) != "update").values(target=channel_ref)
+                )
             await s.execute(
                 sa.update(o)
                 .where(waiting, col(o.last_error).startswith(UNREACHABLE))

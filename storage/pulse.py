@@ -50,6 +50,7 @@ class AnswerOutcome(StrEnum):
     not_asked = "not_asked"  # no delivery to this person (forged value); nothing changed
     invalid = "invalid"  # a question the round does not ask or a score off the scale
     no_answer = "no_answer"  # a comment before any score; nothing changed
+    unrecognised = "unrecognised"  # answered under another server secret; nothing changed
 
 
 @dataclass(frozen=True)
@@ -414,6 +415,10 @@ async def record_answer(
             return AnswerOutcome.invalid, rnd
         if not is_open(rnd, now):
             return AnswerOutcome.closed, rnd
+        if delivery.answered and not await _has_esat(s, round_id, respondent):
+            # They answered, but under a LEADBOT_SECRET since changed: a new row would
+            # count them twice (docs/operations/secrets.md).
+            return AnswerOutcome.unrecognised, rnd
         dialect = s.bind.dialect.name if s.bind is not None else "sqlite"
         stmt = (
             insert_ignore(dialect, PulseResponse.__table__)  # type: ignore[attr-defined]
@@ -436,6 +441,17 @@ async def record_answer(
         return (AnswerOutcome.recorded if inserted else AnswerOutcome.changed), rnd
 
 
+async def _has_esat(s: AsyncSession, round_id: int, respondent: str) -> bool:
+    found = await s.execute(
+        select(col(PulseResponse.round_id)).where(
+            PulseResponse.round_id == round_id,
+            PulseResponse.question == "esat",
+            PulseResponse.respondent_hash == respondent,
+        )
+    )
+    return found.first() is not None
+
+
 @quiet_errors
 async def record_comment(
     db: Database,
@@ -449,7 +465,8 @@ async def record_comment(
     """Attach (or replace, or clear with "") the comment on the person's ESAT answer."""
     async with db.session() as s:
         rnd = await s.get(PulseRound, round_id)
-        if rnd is None or await _delivery(s, round_id, person_id) is None:
+        delivery = None if rnd is None else await _delivery(s, round_id, person_id)
+        if rnd is None or delivery is None:
             return AnswerOutcome.not_asked, None
         if not is_open(rnd, now):
             return AnswerOutcome.closed, rnd
@@ -462,7 +479,10 @@ async def record_comment(
         )
         resp = rows.scalars().first()
         if resp is None:
-            return AnswerOutcome.no_answer, rnd
+            # Answered under a server secret since changed, or not answered yet.
+            return (
+                AnswerOutcome.unrecognised if delivery.answered else AnswerOutcome.no_answer
+            ), rnd
         resp.comment = comment.strip()[:2000] or None
         return AnswerOutcome.changed, rnd
 

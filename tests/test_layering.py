@@ -76,6 +76,9 @@ LAZY_SDK_LOADS = {
         "slack_bolt.request.async_request",
     ],
     "bot/teams/routes.py": ["bot.teams.web"],
+    # The KPI connectors' optional extras: a missing one answers with the extra to install.
+    "bot/sources/connect.py": ["boto3", "botocore.config"],
+    "bot/sources/flex.py": ["twilio.http.async_http_client", "twilio.rest"],
 }
 
 

@@ -37,6 +37,7 @@ from jobs.delivery import SendResult
 from jobs.dispatcher import Rate, SharedBudget
 from storage import people
 from storage.db import Database
+from storage.edits import edit_base_target
 from storage.models import OutboxMessage, Person
 from storage.outbox import UNMAPPED_PREFIX
 
@@ -70,6 +71,8 @@ PERMANENT_ERRORS = frozenset(
         "user_disabled",
     }
 )
+# chat.update's own permanent errors (the message was deleted, or is not the bot's).
+EDIT_ERRORS = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 # users.lookupByEmail is Tier 3 (50+ a minute): 40 a minute, one at a time, shared by
 # every dispatcher on the database (storage.outbox.reserve_rate), leaves room for others.
 LOOKUP_RATE = Rate(40, 60.0, burst=1)
@@ -299,6 +302,27 @@ class SlackSender:
             return SendResult.retry(f"{type(exc).__name__}: {exc}"[:300])
         ts = resp.get("ts") if resp.data else None
         return SendResult.sent(str(ts) if ts else None)
+
+    async def edit(self, message: OutboxMessage, reply: Reply, ref: str) -> SendResult:
+        """chat.update of the message `ref` (its ts) in the row's channel (jobs/edits.py).
+        chat.update is Tier 3: the dispatcher's "slack:update" bucket keeps within it."""
+        text, blocks = _render(reply)
+        try:
+            await self.client.chat_update(
+                channel=edit_base_target(message.target), ts=ref, text=text, blocks=blocks or []
+            )
+        except SlackApiError as exc:
+            result = self._classify(exc)
+            data = getattr(exc.response, "data", None)
+            error = data.get("error") if isinstance(data, dict) else None
+            if error in EDIT_ERRORS:
+                return SendResult.failed(str(error))
+            return result
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            return SendResult.retry(f"network: {type(exc).__name__}: {exc}"[:300])
+        except Exception as exc:
+            return SendResult.retry(f"{type(exc).__name__}: {exc}"[:300])
+        return SendResult.sent(ref)
 
     @staticmethod
     def _classify(exc: SlackApiError) -> SendResult:

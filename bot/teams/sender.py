@@ -167,6 +167,40 @@ class TeamsSender:
             return SendResult.retry(f"Teams unreachable: {type(exc).__name__}")
         return SendResult.failed("an outbox message without a recipient")
 
+    async def edit(self, message: OutboxMessage, reply: Reply, ref: str) -> SendResult:
+        """updateActivity of the activity `ref` in the row's conversation (jobs/edits.py);
+        it counts against the conversation's limits like a post (the same buckets)."""
+        try:
+            ref_conv = await self._conversation_of(message)
+            if ref_conv is None:
+                return SendResult.failed("no Teams conversation to edit the message in")
+            conv_ref, conversation_id = ref_conv
+            client = await self._client(conv_ref.service_url)
+            card = outbound.message_activity(reply)
+            activity = outbound.addressed(card, conv_ref, conversation_id)
+            activity.id = ref
+            await client.conversations.update_activity(conversation_id, ref, activity)
+        except aiohttp.ClientResponseError as exc:
+            return self._classify(exc, message)
+        except HostNotAllowed:
+            return SendResult.failed(HOST_NOT_ALLOWED)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return SendResult.retry(f"Teams unreachable: {type(exc).__name__}")
+        return SendResult.sent(ref)
+
+    async def _conversation_of(self, message: OutboxMessage) -> tuple[ConversationRef, str] | None:
+        if message.recipient_team_id is not None:
+            team = await people.get_team(self.db, team_id=message.recipient_team_id)
+            ref = ConversationRef.from_json(team.teams_channel_ref if team else None)
+        elif message.recipient_person_id is not None:
+            found = await store.person_with_team(self.db, person_id=message.recipient_person_id)
+            ref = ConversationRef.from_json(found[0].teams_conversation_ref if found else None)
+        else:
+            return None
+        if ref is None or not ref.conversation_id:
+            return None
+        return ref, ref.conversation_id
+
     def _classify(self, exc: aiohttp.ClientResponseError, message: OutboxMessage) -> SendResult:
         if exc.status == 429:
             header = exc.headers.get("Retry-After") if exc.headers else None

@@ -10,9 +10,12 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TextIO
 
 MAX_ERRORS_SHOWN = 50
+# A file with a million bad rows reports them all in its count, and keeps this many (in
+# line order) to show: memory stays flat whatever the file.
+MAX_ERRORS_KEPT = 1000
 
 Row = tuple[int, dict[str, str]]  # (line number in the file, lower-cased column -> value)
 
@@ -44,10 +47,15 @@ class ImportResult:
     deactivated: int | None = None  # roster, with --deactivate-missing
     dry_run: bool = False
     notes: list[str] = field(default_factory=list)  # further lines: warnings, details
+    more_errors: int = 0  # problems found beyond the MAX_ERRORS_KEPT kept in `errors`
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors) + self.more_errors
 
     @property
     def rows(self) -> int:
@@ -57,13 +65,11 @@ class ImportResult:
         """A few lines for people: the counts, or the errors (capped)."""
         if self.errors:
             shown = [str(e) for e in self.errors[:MAX_ERRORS_SHOWN]]
-            more = len(self.errors) - len(shown)
+            total = self.error_count
+            more = total - len(shown)
             if more > 0:
                 shown.append(f"... and {more} more")
-            head = (
-                f"Nothing was imported: {len(self.errors)} problem"
-                f"{'s' if len(self.errors) != 1 else ''} in the file."
-            )
+            head = f"Nothing was imported: {total} problem{'s' if total != 1 else ''} in the file."
             return "\n".join([head, *shown])
         what = "people" if self.kind == "roster" else "KPI values"
         verb = "Dry run, nothing was changed. Would import" if self.dry_run else "Imported"
@@ -172,3 +178,72 @@ def _body(reader: _Reader, header: list[str]) -> tuple[list[Row], list[RowError]
     except csv.Error as exc:
         errors.append(RowError(reader.line_num, f"cannot read this line ({exc})"))
     return rows, errors
+
+
+class ErrorLog:
+    """The problems of a file as it streams by: counted all, the first MAX_ERRORS_KEPT
+    (by line) kept."""
+
+    def __init__(self, keep: int = MAX_ERRORS_KEPT) -> None:
+        self.keep = keep
+        self.kept: list[RowError] = []
+        self.count = 0
+
+    def add(self, error: RowError) -> None:
+        self.count += 1
+        if len(self.kept) < self.keep:
+            self.kept.append(error)
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def into(self, result: ImportResult, extra: Iterable[RowError] = ()) -> None:
+        """Put the kept problems (and `extra` ones found later) on `result`, in line order."""
+        extra = list(extra)
+        merged = by_line([*self.kept, *extra])
+        result.errors = merged[: self.keep]
+        result.more_errors = self.count + len(extra) - len(result.errors)
+
+
+def open_rows(
+    f: TextIO, columns: Columns
+) -> tuple[list[str], list[RowError], Iterator[tuple[int, list[str]]]]:
+    """A streamed file: its header (lower-cased), the header's problems, and its records
+    as (line number, values) one at a time, blank records skipped. A record that cannot
+    be read ends the records with a RowError raised as `UnreadableLine`. A byte-order
+    mark is the caller's to drop (open files as `utf-8-sig`)."""
+    reader = csv.reader(f)
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        expected = ",".join(columns.required)
+        return [], [RowError(1, f"the file is empty (expected a header: {expected})")], iter(())
+    except csv.Error as exc:
+        return [], [RowError(1, f"not a CSV file ({exc})")], iter(())
+    if not any(header):
+        expected = ",".join(columns.required)
+        return [], [RowError(1, f"the file is empty (expected a header: {expected})")], iter(())
+    errors = _header_errors(header, columns)
+    if errors:
+        return header, errors, iter(())
+    return header, [], _records(reader)
+
+
+class UnreadableLine(Exception):
+    """A record the csv module cannot read: the rest of the file is not read either."""
+
+    def __init__(self, error: RowError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _records(reader: _Reader) -> Iterator[tuple[int, list[str]]]:
+    try:
+        for start, values in _numbered(reader):
+            # Most records start with a non-blank value: one test, not one per value.
+            if (values and values[0] and not values[0].isspace()) or any(
+                v and not v.isspace() for v in values
+            ):
+                yield start, values
+    except csv.Error as exc:
+        raise UnreadableLine(RowError(reader.line_num, f"cannot read this line ({exc})")) from None

@@ -19,6 +19,13 @@ from storage import pulse as store
 COMMENT_MAX = 1000
 _VALUE_RE = re.compile(r"^(\d{1,12}):(esat|enps):(\d{1,2})$")
 
+# An answer recorded under a LEADBOT_SECRET since changed can't be found, so it can't be
+# changed, and a new one would count the person twice.
+UNRECOGNISED = (
+    "You already answered this pulse, and it still counts. It can't be changed any more "
+    "(the server's secret was changed since); nothing was recorded."
+)
+
 
 def _refused(text: str) -> Reply:
     return Reply(blocks=[Text(text)], text=text, ok=False)
@@ -73,6 +80,8 @@ async def _answer(action: Action, ctx: HandlerContext) -> Reply:
         return _refused(f"That answer isn't on the scale ({low}-{high}); nothing was recorded.")
     if outcome is store.AnswerOutcome.closed:
         return _closed_reply()
+    if outcome is store.AnswerOutcome.unrecognised:
+        return _refused(UNRECOGNISED)
     answers = await store.answers_of(ctx.db, round_id=round_id, respondent=respondent)
     return answered_reply(ctx, rnd, answers, action.actor.timezone)
 
@@ -102,6 +111,8 @@ async def _comment(action: Action, ctx: HandlerContext) -> Reply:
         return _not_asked()
     if outcome is store.AnswerOutcome.closed:
         return _closed_reply()
+    if outcome is store.AnswerOutcome.unrecognised:
+        return _refused(UNRECOGNISED)
     if outcome is store.AnswerOutcome.no_answer:
         return _refused("Pick a score first, then add your comment; nothing was recorded.")
     text = (

@@ -25,6 +25,7 @@ from bot.bootstrap import bootstrap
 from bot.console import Console, ListSource
 from bot.logs import JsonFormatter, RequestIdFilter
 from bot.server import build_web_app
+from bot.sources.http import HttpSource
 from domain.settings import Settings
 from handlers.core.context import HandlerContext
 from handlers.registry import build_registry
@@ -197,7 +198,7 @@ async def test_no_secret_in_logs_or_answers_of_a_full_run(
 
     # The KPI pull, through the scheduler's claim path: refused (401), then a 500 and a
     # payload echoing the token (pulled by hand, with no real waits).
-    rt = Runtime(ctx=ctx, jobs={kpi_pull.JOB_ID: kpi_pull.build_spec()})
+    rt = Runtime(ctx=ctx, jobs={kpi_pull.JOB_ID: app.jobs[kpi_pull.JOB_ID]})
     fire = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
     assert await run_job(rt, kpi_pull.JOB_ID, team_id=None, fire_time=fire) is Outcome.failed
 
@@ -205,7 +206,8 @@ async def test_no_secret_in_logs_or_answers_of_a_full_run(
         return None
 
     token = settings.kpi_source_token.get_secret_value() if settings.kpi_source_token else None
-    result = await kpi_pull.pull_once(ctx, url=kpi_url, token=token, retries=1, sleep=no_wait)
+    source = HttpSource(kpi_url, token, retries=1, sleep=no_wait)
+    result = await kpi_pull.pull_once(ctx, source)
     assert not result.ok
     seen.add(result, result.error, result.problems, result.summary())
     runs = await jobruns.list_runs(db, job_id=kpi_pull.JOB_ID)

@@ -15,7 +15,7 @@ from jobs.registry import build_jobs
 from jobs.spec import Cron, JobRunInfo
 from storage import goals, kpis, outbox, people
 from storage.db import Database
-from storage.models import OutboxMessage, Team
+from storage.models import AlertIncident, AlertRule, OutboxMessage, Team
 from tests.conftest import FakeClock, make_ctx, make_person, make_settings, make_team
 from tests.handlers.stats.world import TODAY, World, make_world, text_of
 
@@ -173,4 +173,66 @@ def test_unreadable_work_days_fall_back_to_weekdays() -> None:
     assert goal_update.team_work_days(team) == {0, 1, 2, 3, 4}
     assert goal_update.team_cron(team) == Cron(
         minute="0", hour="9", day_of_week="mon,tue,wed,thu,fri", timezone="UTC"
+    )
+
+
+async def _incident(
+    ctx: HandlerContext, team: Team, queue: str, start: dt.datetime, minutes: int
+) -> None:
+    assert team.id
+    async with ctx.db.session() as s:
+        rule = AlertRule(
+            team_id=team.id,
+            queue_key=f"{queue}@{start}",
+            metric="waiting",
+            op=">=",
+            warning=5,
+            critical=10,
+        )
+        s.add(rule)
+        await s.flush()
+        assert rule.id
+        s.add(
+            AlertIncident(
+                rule_id=rule.id,
+                team_id=team.id,
+                queue_id=queue,
+                queue_name=queue,
+                metric="waiting",
+                op=">=",
+                warning=5,
+                critical=10,
+                since=start,
+                opened_at=start,
+                resolved_at=start + dt.timedelta(minutes=minutes),
+            )
+        )
+
+
+async def test_the_post_mentions_yesterdays_queue_alerts(ctx: HandlerContext) -> None:
+    w = await fixed_world(ctx)
+    yesterday = at_nine(TODAY - dt.timedelta(days=1))
+    await _incident(ctx, w.billing, "Billing voice", yesterday, 42)
+    await _incident(ctx, w.billing, "Billing voice", yesterday + dt.timedelta(hours=3), 10)
+    await _incident(ctx, w.billing, "Billing chat", yesterday + dt.timedelta(hours=5), 5)
+    # Two days ago: not yesterday's.
+    await _incident(ctx, w.billing, "Billing chat", yesterday - dt.timedelta(days=1), 90)
+    text = text_of(Reply.from_json((await fire(ctx, w.billing, TODAY))[0].payload))
+    assert "Yesterday: 3 queue alerts, the longest 42 min; most on Billing voice." in text
+    # Without incidents the line is not there.
+    quiet = await make_team(ctx.db, "Quiet")
+    ann = await make_person(ctx.db, "fay.agent", team=quiet)
+    await kpis.upsert_values(
+        ctx.db, rows=[KpiRow(TODAY - dt.timedelta(days=1), "aht", 301.0, ann.id, quiet.id, 10)]
+    )
+    assert "queue alert" not in text_of(Reply.from_json((await fire(ctx, quiet, TODAY))[0].payload))
+
+
+async def test_alerts_alone_make_a_post(ctx: HandlerContext) -> None:
+    team = await make_team(ctx.db, "Night")
+    await _incident(ctx, team, "Night voice", at_nine(TODAY - dt.timedelta(days=1)), 12)
+    msgs = await fire(ctx, team, TODAY)
+    assert len(msgs) == 1
+    assert "Yesterday: 1 queue alert, the longest 12 min on Night voice." in text_of(
+        Reply.from_json(msgs[0].payload)
     )

@@ -1,4 +1,5 @@
-"""The KPI pull over HTTP, against a loopback aiohttp server (no real waits)."""
+"""The KPI pull over HTTP (the `http` source, bot/sources/http.py, through the pull job),
+against a loopback aiohttp server (no real waits)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from bot.sources import build_sources
+from bot.sources.http import HttpSource
 from domain.kpi import Aggregation, combine
 from domain.roles import Role
 from handlers.core.context import HandlerContext
@@ -106,7 +109,7 @@ async def pull(db: Database, src: Source, clock: FakeClock, **kw: Any) -> kpi_pu
     kw.setdefault("backoff", 0.5)
     kw.setdefault("request_timeout", 2.0)
     kw.setdefault("sleep", Sleeps())
-    return await kpi_pull.pull_once(make_ctx(db, clock), url=src.url, token="s3cret", **kw)
+    return await kpi_pull.pull_once(make_ctx(db, clock), HttpSource(src.url, "s3cret", **kw))
 
 
 async def test_good_payload_then_again_updates_not_duplicates(
@@ -191,10 +194,7 @@ async def test_timeout(db: Database, source: Source, clock: FakeClock) -> None:
 async def test_unreachable(db: Database, clock: FakeClock) -> None:
     r = await kpi_pull.pull_once(
         make_ctx(db, clock),
-        url="http://127.0.0.1:9/nothing",
-        token=None,
-        retries=0,
-        request_timeout=0.5,
+        HttpSource("http://127.0.0.1:9/nothing", None, retries=0, request_timeout=0.5),
     )
     assert not r.ok
     assert "could not connect" in (r.error or "")
@@ -265,16 +265,21 @@ async def test_duplicate_rows_are_refused(db: Database, source: Source, clock: F
 async def test_scheduled_job_uses_the_settings(ctx: HandlerContext, source: Source) -> None:
     await setup_people(ctx.db)
     info = JobRunInfo(kpi_pull.JOB_ID, ctx.now())
-    await kpi_pull.run(ctx, info)  # no KPI_SOURCE_URL: nothing happens
+
+    def job(settings: Any) -> Any:  # the pull job as the bootstrap builds it
+        specs = build_jobs(settings, build_sources(settings))
+        return next(j for j in specs if j.id == kpi_pull.JOB_ID).run
+
+    await job(ctx.settings)(ctx, info)  # no KPI_SOURCE_URL: nothing happens
     assert await kpis.count_values(ctx.db) == 0
     source.script = [(200, {"version": 1, "rows": good_rows()})]
     configured = make_ctx(ctx.db, ctx.clock, kpi_source_url=source.url, kpi_source_token="t")
-    await kpi_pull.run(configured, info)
+    await job(configured.settings)(configured, info)
     assert await kpis.count_values(ctx.db) == 3
     assert source.auth == ["Bearer t"]
     source.script = [(200, b"{oops")]
     with pytest.raises(RuntimeError):
-        await kpi_pull.run(configured, info)  # the scheduler records the failed run
+        await job(configured.settings)(configured, info)  # the scheduler records the failed run
 
 
 def test_cron_setting() -> None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 03:40:02.376388
+Create Date: 2026-12-02 04:06:14.778017
 """
 from collections.abc import Sequence
 
@@ -51,6 +51,14 @@ def upgrade() -> None:
     sa.Column('created_at', storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('key')
     )
+    op.create_table('outboxedit',
+    sa.Column('outbox_id', sa.Integer(), nullable=False),
+    sa.Column('edits_id', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('outbox_id')
+    )
+    with op.batch_alter_table('outboxedit', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outboxedit_edits_id'), ['edits_id'], unique=False)
+
     op.create_table('processedevent',
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('received_at', storage.models.UTCDateTime(timezone=True), nullable=False),
@@ -69,6 +77,16 @@ def upgrade() -> None:
     with op.batch_alter_table('seenrequest', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_seenrequest_seen_at'), ['seen_at'], unique=False)
 
+    op.create_table('sourcestate',
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('watermark', storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('subjects_at', storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_run_at', storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_ok_at', storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
+    sa.Column('last_rows', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('source')
+    )
     op.create_table('team',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
@@ -103,6 +121,53 @@ def upgrade() -> None:
     sa.Column('position', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('key')
     )
+    op.create_table('kpiinterval',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('external_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('metric_key', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('start', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('minutes', sa.Integer(), nullable=False),
+    sa.Column('numerator', sa.Float(), nullable=False),
+    sa.Column('denominator', sa.Float(), nullable=False),
+    sa.Column('contacts', sa.Float(), nullable=False),
+    sa.CheckConstraint('denominator >= 0 AND contacts >= 0', name='ck_kpiinterval_counts'),
+    sa.ForeignKeyConstraint(['metric_key'], ['metric.key'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('source', 'kind', 'external_id', 'metric_key', 'start', name='uq_kpiinterval')
+    )
+    with op.batch_alter_table('kpiinterval', schema=None) as batch_op:
+        batch_op.create_index('ix_kpiinterval_start_source', ['start', 'source'], unique=False)
+
+    op.create_table('livequeue',
+    sa.Column('queue_id', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('queue_name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
+    sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('observed_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('waiting', sa.Integer(), nullable=True),
+    sa.Column('longest_wait_seconds', sa.Float(), nullable=True),
+    sa.Column('agents_available', sa.Integer(), nullable=True),
+    sa.Column('agents_on_queue', sa.Integer(), nullable=True),
+    sa.Column('agents_interacting', sa.Integer(), nullable=True),
+    sa.Column('window_minutes', sa.Integer(), nullable=False),
+    sa.Column('offered', sa.Integer(), nullable=True),
+    sa.Column('answered_in_sl', sa.Integer(), nullable=True),
+    sa.Column('abandoned', sa.Integer(), nullable=True),
+    sa.Column('asa_seconds', sa.Float(), nullable=True),
+    sa.Column('occupancy', sa.Float(), nullable=True),
+    sa.Column('sl_threshold_seconds', sa.Integer(), nullable=True),
+    sa.Column('offered_today', sa.Integer(), nullable=True),
+    sa.Column('answered_in_sl_today', sa.Integer(), nullable=True),
+    sa.Column('abandoned_today', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['team_id'], ['team.id'], ),
+    sa.PrimaryKeyConstraint('queue_id')
+    )
+    with op.batch_alter_table('livequeue', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_livequeue_team_id'), ['team_id'], unique=False)
+
     op.create_table('person',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
@@ -171,6 +236,35 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_actionitem_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_actionitem_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_actionitem_team_id'), ['team_id'], unique=False)
+
+    op.create_table('alertrule',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=False),
+    sa.Column('queue_key', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('metric', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('op', sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
+    sa.Column('warning', sa.Float(), nullable=False),
+    sa.Column('critical', sa.Float(), nullable=False),
+    sa.Column('onset_minutes', sa.Integer(), nullable=False),
+    sa.Column('cooldown_minutes', sa.Integer(), nullable=False),
+    sa.Column('clear_minutes', sa.Integer(), nullable=False),
+    sa.Column('escalate_minutes', sa.Integer(), nullable=True),
+    sa.Column('hours', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('outside', sqlmodel.sql.sqltypes.AutoString(length=4), nullable=False),
+    sa.Column('paused', sa.Boolean(), nullable=False),
+    sa.Column('removed', sa.Boolean(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("op IN ('>=', '<=', '>', '<')", name='ck_alertrule_op'),
+    sa.CheckConstraint("outside IN ('hold', 'drop')", name='ck_alertrule_outside'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['team_id'], ['team.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('team_id', 'queue_key', 'metric', name='uq_alertrule_scope')
+    )
+    with op.batch_alter_table('alertrule', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_alertrule_team_id'), ['team_id'], unique=False)
 
     op.create_table('dashboardlink',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -354,6 +448,40 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_recognition_receiver_id'), ['receiver_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_recognition_team_id'), ['team_id'], unique=False)
 
+    op.create_table('sourcesubject',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('external_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=True),
+    sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('seen_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['team_id'], ['team.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('source', 'kind', 'external_id', name='uq_sourcesubject')
+    )
+    with op.batch_alter_table('sourcesubject', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sourcesubject_email'), ['email'], unique=False)
+
+    op.create_table('wallboard',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=False),
+    sa.Column('interval_seconds', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('message_id', sa.Integer(), nullable=True),
+    sa.Column('day', sa.Date(), nullable=True),
+    sa.Column('started_by_id', sa.Integer(), nullable=True),
+    sa.Column('started_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('stopped_at', storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['started_by_id'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['team_id'], ['team.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('team_id')
+    )
     op.create_table('actionitemevent',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('item_id', sa.Integer(), nullable=False),
@@ -390,6 +518,41 @@ def upgrade() -> None:
     with op.batch_alter_table('actionproposal', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_actionproposal_item_id'), ['item_id'], unique=False)
         batch_op.create_index('uq_actionproposal_pending', ['item_id'], unique=True, sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
+
+    op.create_table('alertincident',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('rule_id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=False),
+    sa.Column('queue_id', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('queue_name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
+    sa.Column('metric', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('op', sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
+    sa.Column('warning', sa.Float(), nullable=False),
+    sa.Column('critical', sa.Float(), nullable=False),
+    sa.Column('severity', sa.Integer(), nullable=False),
+    sa.Column('worst_severity', sa.Integer(), nullable=False),
+    sa.Column('since', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('opened_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_reason', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('value', sa.Float(), nullable=True),
+    sa.Column('previous_value', sa.Float(), nullable=True),
+    sa.Column('peak', sa.Float(), nullable=True),
+    sa.Column('reopened', sa.Integer(), nullable=False),
+    sa.Column('escalated_at', storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('acked_by_id', sa.Integer(), nullable=True),
+    sa.Column('acked_at', storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('posted', sa.Boolean(), nullable=False),
+    sa.Column('message_id', sa.Integer(), nullable=True),
+    sa.Column('updated_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['acked_by_id'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['rule_id'], ['alertrule.id'], ),
+    sa.ForeignKeyConstraint(['team_id'], ['team.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('alertincident', schema=None) as batch_op:
+        batch_op.create_index('ix_alertincident_team_opened', ['team_id', 'opened_at'], unique=False)
+        batch_op.create_index('uq_alertincident_open', ['rule_id', 'queue_id'], unique=True, sqlite_where=sa.text('resolved_at IS NULL'), postgresql_where=sa.text('resolved_at IS NULL'))
 
     op.create_table('oneononeoccurrence',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -450,11 +613,31 @@ def upgrade() -> None:
     with op.batch_alter_table('agendaitem', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_agendaitem_one_on_one_id'), ['one_on_one_id'], unique=False)
 
+    op.create_table('alertstate',
+    sa.Column('rule_id', sa.Integer(), nullable=False),
+    sa.Column('queue_id', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('open', sa.Boolean(), nullable=False),
+    sa.Column('level', sa.Integer(), nullable=False),
+    sa.Column('severity', sa.Integer(), nullable=False),
+    sa.Column('breach_since', storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('clear_since', storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('critical_since', storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('opened_at', storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolved_at', storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('escalated', sa.Boolean(), nullable=False),
+    sa.Column('peak', sa.Float(), nullable=True),
+    sa.Column('incident_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['incident_id'], ['alertincident.id'], ),
+    sa.ForeignKeyConstraint(['rule_id'], ['alertrule.id'], ),
+    sa.PrimaryKeyConstraint('rule_id', 'queue_id')
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('alertstate')
     with op.batch_alter_table('agendaitem', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_agendaitem_one_on_one_id'))
 
@@ -471,6 +654,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_oneononeoccurrence_one_on_one_id'))
 
     op.drop_table('oneononeoccurrence')
+    with op.batch_alter_table('alertincident', schema=None) as batch_op:
+        batch_op.drop_index('uq_alertincident_open', sqlite_where=sa.text('resolved_at IS NULL'), postgresql_where=sa.text('resolved_at IS NULL'))
+        batch_op.drop_index('ix_alertincident_team_opened')
+
+    op.drop_table('alertincident')
     with op.batch_alter_table('actionproposal', schema=None) as batch_op:
         batch_op.drop_index('uq_actionproposal_pending', sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
         batch_op.drop_index(batch_op.f('ix_actionproposal_item_id'))
@@ -480,6 +668,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_actionitemevent_item_id'))
 
     op.drop_table('actionitemevent')
+    op.drop_table('wallboard')
+    with op.batch_alter_table('sourcesubject', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sourcesubject_email'))
+
+    op.drop_table('sourcesubject')
     with op.batch_alter_table('recognition', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_recognition_team_id'))
         batch_op.drop_index(batch_op.f('ix_recognition_receiver_id'))
@@ -528,6 +721,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_dashboardlink_expires_at'))
 
     op.drop_table('dashboardlink')
+    with op.batch_alter_table('alertrule', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_alertrule_team_id'))
+
+    op.drop_table('alertrule')
     with op.batch_alter_table('actionitem', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_actionitem_team_id'))
         batch_op.drop_index(batch_op.f('ix_actionitem_status'))
@@ -541,6 +738,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_person_email'))
 
     op.drop_table('person')
+    with op.batch_alter_table('livequeue', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_livequeue_team_id'))
+
+    op.drop_table('livequeue')
+    with op.batch_alter_table('kpiinterval', schema=None) as batch_op:
+        batch_op.drop_index('ix_kpiinterval_start_source')
+
+    op.drop_table('kpiinterval')
     op.drop_table('valuetag')
     op.drop_table('teamsinstall')
     with op.batch_alter_table('team', schema=None) as batch_op:
@@ -549,12 +754,17 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_team_lead_id'))
 
     op.drop_table('team')
+    op.drop_table('sourcestate')
     with op.batch_alter_table('seenrequest', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_seenrequest_seen_at'))
 
     op.drop_table('seenrequest')
     op.drop_table('ratebudget')
     op.drop_table('processedevent')
+    with op.batch_alter_table('outboxedit', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outboxedit_edits_id'))
+
+    op.drop_table('outboxedit')
     op.drop_table('notice')
     op.drop_table('metric')
     op.drop_table('jobrun')

@@ -9,7 +9,7 @@ from sqlmodel import select
 from handlers.core.context import HandlerContext
 from storage.db import Database
 from storage.models import PulseDelivery
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, make_ctx
 from tests.handlers.pulse.helpers import comment, make_crew, open_now, responses, run, tap
 
 
@@ -135,3 +135,26 @@ async def test_comment_after_answer(db: Database, ctx: HandlerContext) -> None:
     assert [r.comment for r in await responses(db)] == ["More breaks please"]
     await comment(ctx, crew.agents[0], rid, "   ")
     assert [r.comment for r in await responses(db)] == [None]
+
+
+async def test_a_secret_changed_mid_round_never_counts_anyone_twice(
+    db: Database, clock: FakeClock
+) -> None:
+    before = make_ctx(db, clock, leadbot_secret="a" * 40)
+    after = make_ctx(db, clock, leadbot_secret="b" * 40)
+    crew = await make_crew(db, "Billing", 3)
+    rid = await open_now(db, before, crew)
+    agent = crew.agents[0]
+    assert (await tap(before, agent, f"{rid}:esat:4")).ok
+    snapshot = sorted((r.question, r.score, r.comment) for r in await responses(db))
+    for reply in (
+        await tap(after, agent, f"{rid}:esat:1"),
+        await tap(after, agent, f"{rid}:enps:3"),
+        await comment(after, agent, rid, "another go"),
+    ):
+        assert not reply.ok
+        assert "already answered" in reply.text
+    assert sorted((r.question, r.score, r.comment) for r in await responses(db)) == snapshot
+    # Someone who had not answered yet answers normally under the new secret.
+    assert (await tap(after, crew.agents[1], f"{rid}:esat:5")).ok
+    assert len(await responses(db)) == 2
