@@ -224,7 +224,10 @@ _ASYNC_MAINS: dict[str, Callable[[App, argparse.Namespace], Coroutine[Any, Any, 
 def _slack(args: argparse.Namespace, app: App) -> int:
     if args.slack_cmd == "sync":
         return asyncio.run(slack_sync.main(app.settings, app.db))
-    print(render_manifest(args.url, commands=app.registry.commands), end="")
+    manifest = render_manifest(
+        args.url, commands=app.registry.commands, charts=app.settings.charts_enabled
+    )
+    print(manifest, end="")
     return 0
 
 

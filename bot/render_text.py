@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from domain.fmt import sparkline
 from domain.types import (
     Block,
     Button,
     Buttons,
+    Chart,
     Context,
     Fields,
     Header,
@@ -127,6 +129,20 @@ def _context(block: Context, color: bool) -> str:
     return f"{DIM}{text}{RESET}" if color else text
 
 
+def render_chart(chart: Chart, *, color: bool = False) -> str:
+    """A chart as text: a sparkline per series with its first and last value, the goal,
+    and the chart's table (nothing binary: the terminal reads it like a screen reader)."""
+    lines = [f"{BOLD}{chart.title}{RESET}" if color else chart.title]
+    first, last = (chart.labels[0], chart.labels[-1]) if chart.labels else ("", "")
+    for s in chart.series:
+        lines.append(f"{s.name}  {first} {sparkline(s.values)} {last}")
+    if chart.goal_text:
+        lines.append(f"goal {chart.goal_text}")
+    if chart.table is not None:
+        lines += ["", render_table(chart.table, color=color)]
+    return "\n".join(lines)
+
+
 def _block(block: Block, first_button: int, color: bool) -> str:
     """One block as text (buttons numbered from `first_button`)."""
     if isinstance(block, Header):
@@ -141,6 +157,8 @@ def _block(block: Block, first_button: int, color: bool) -> str:
         return render_buttons(block, first_button, color=color)
     if isinstance(block, Context):
         return _context(block, color)
+    if isinstance(block, Chart):
+        return render_chart(block, color=color)
     return f"[image: {block.alt}] {block.url}"
 
 

@@ -13,9 +13,10 @@ A figure the platform does not give is None, never 0: a rule on it does not eval
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -88,6 +89,75 @@ def percent(part: int | None, whole: int | None) -> float | None:
     if part is None or whole is None or whole <= 0:
         return None
     return 100.0 * min(part, whole) / whole
+
+
+# --- window figures from the connectors' pulled intervals ----------------------------------
+
+# The window a rule on service level or abandonment looks at, and how old the newest pulled
+# interval may end before the intervals say nothing about "now" (one pull period, 15 min,
+# behind a 30-minute window).
+INTERVAL_WINDOW = dt.timedelta(minutes=30)
+INTERVAL_MAX_AGE = dt.timedelta(minutes=45)
+WINDOW_METRICS = ("service_level", "abandon_rate", "asa")
+
+
+@dataclass(frozen=True)
+class QueueInterval:
+    """One queue metric over one pulled interval, as the KPI connectors store it
+    (storage/intervals.py): the counts behind a ratio."""
+
+    start: dt.datetime
+    minutes: int
+    metric: str  # one of WINDOW_METRICS
+    numerator: float
+    denominator: float
+
+
+def window_from_intervals(
+    rows: Sequence[QueueInterval], *, now: dt.datetime
+) -> dict[str, Any] | None:
+    """The window figures of the newest 30 minutes of a queue's pulled intervals (offered,
+    answered within the service level, abandoned, ASA), or None when there are none or
+    the newest ends more than INTERVAL_MAX_AGE ago.
+
+    Offered is the abandonment's denominator (contacts offered); where the platform
+    measures service level over other contacts (Genesys Cloud's `oServiceLevel`), the
+    answered-in-SL count is scaled to it, so the service level shown is the platform's.
+    """
+    if not rows:
+        return None
+    end = max(r.start + dt.timedelta(minutes=r.minutes) for r in rows)
+    if end < now - INTERVAL_MAX_AGE:
+        return None
+    recent = [r for r in rows if r.start >= end - INTERVAL_WINDOW]
+    sums: dict[str, list[float]] = {}
+    for r in recent:
+        acc = sums.setdefault(r.metric, [0.0, 0.0])
+        acc[0] += r.numerator
+        acc[1] += r.denominator
+    sl, ab, asa = (sums.get(k) for k in WINDOW_METRICS)
+    offered = ab[1] if ab and ab[1] > 0 else (sl[1] if sl and sl[1] > 0 else None)
+    if offered is None:
+        return None
+    out: dict[str, Any] = {
+        "window_minutes": round((end - min(r.start for r in recent)).total_seconds() / 60),
+        "offered": round(offered),
+    }
+    if sl and sl[1] > 0:
+        out["answered_in_sl"] = round(min(sl[0], sl[1]) / sl[1] * offered)
+    if ab and ab[1] > 0:
+        out["abandoned"] = round(ab[0])
+    if asa and asa[1] > 0:
+        out["asa_seconds"] = asa[0] / asa[1]
+    return out
+
+
+def with_window(o: Observation, figures: Mapping[str, Any] | None) -> Observation:
+    """`o` with the window figures filled in from intervals, when its source gives none
+    itself (a poller's real-time figures only); a source's own window figures win."""
+    if not figures or o.offered is not None:
+        return o
+    return dataclasses.replace(o, **figures)
 
 
 class LiveSource(Protocol):

@@ -512,6 +512,16 @@ class Settings(BaseSettings):
         ),
     )
 
+    charts_enabled: bool = Field(
+        default=True,
+        description=(
+            "Charts in chat: `/stats METRIC chart` draws the trend (a PNG uploaded in Slack, "
+            "a native chart in Teams; the table is always there). On, the Slack manifest "
+            "asks for `files:write` (the upload) and `im:write` (the DM the chart goes to); "
+            "off, the command answers with the table only and the manifest asks for neither."
+        ),
+    )
+
     # Retention
     retention_pulse_comments_days: int = Field(
         default=365,

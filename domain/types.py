@@ -176,7 +176,37 @@ class Image:
     kind: Literal["image"] = "image"
 
 
-Block = Header | Text | Fields | Table | Buttons | Context | Image
+@dataclass(frozen=True)
+class ChartSeries:
+    """One line (or one set of bars) of a chart: a value per label, and each as shown."""
+
+    name: str
+    values: tuple[float | None, ...]  # None: no figure for that label (a gap, not zero)
+    texts: tuple[str, ...]  # each value as a reader sees it (`5:08`, `87.5%`)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart with its own text alternative, drawn by each renderer as it can: a PNG
+    (Slack), a native card chart with a table fallback (Teams), a sparkline and a table
+    (the console). `alt_text` says what it shows in words, and `table` holds its figures
+    as rows: a chart is never the only way to read a figure.
+    """
+
+    shape: Literal["line", "bar"]
+    title: str
+    labels: tuple[str, ...]  # one per point: the x axis (days) or the bars (agents)
+    series: tuple[ChartSeries, ...]
+    unit: str = ""  # the metric's unit (domain/fmt.py), for the axis
+    goal: float | None = None  # drawn as a line across the chart
+    goal_text: str = ""  # `≤ 5:00 /day`
+    goal_above: bool | None = None  # the goal band: True when values above meet it
+    alt_text: str = ""
+    table: Table | None = None  # the figures as rows (may be per week where points are days)
+    kind: Literal["chart"] = "chart"
+
+
+Block = Header | Text | Fields | Table | Buttons | Context | Image | Chart
 
 
 @dataclass
@@ -199,6 +229,8 @@ class Reply:
         for block in self.blocks:
             if isinstance(block, Header | Text):
                 return block.text
+            if isinstance(block, Chart):
+                return block.alt_text
         return ""
 
     def to_json(self) -> str:
@@ -243,9 +275,7 @@ def _block_from(d: dict[str, Any]) -> Block:
     if kind == "fields":
         return Fields(tuple((a, b) for a, b in d["pairs"]))
     if kind == "table":
-        return Table(
-            tuple(d["columns"]), tuple(tuple(r) for r in d["rows"]), tuple(d.get("align", ()))
-        )
+        return _table_from(d)
     if kind == "buttons":
         return Buttons(
             tuple(
@@ -257,7 +287,30 @@ def _block_from(d: dict[str, Any]) -> Block:
         return Context(d["text"])
     if kind == "image":
         return Image(d["url"], d["alt"])
+    if kind == "chart":
+        return _chart_from(d)
     raise ValueError(f"unknown block kind {kind!r}")
+
+
+def _table_from(d: dict[str, Any]) -> Table:
+    return Table(tuple(d["columns"]), tuple(tuple(r) for r in d["rows"]), tuple(d.get("align", ())))
+
+
+def _chart_from(d: dict[str, Any]) -> Chart:
+    return Chart(
+        shape=d["shape"],
+        title=d["title"],
+        labels=tuple(d["labels"]),
+        series=tuple(
+            ChartSeries(s["name"], tuple(s["values"]), tuple(s["texts"])) for s in d["series"]
+        ),
+        unit=d.get("unit", ""),
+        goal=d.get("goal"),
+        goal_text=d.get("goal_text", ""),
+        goal_above=d.get("goal_above"),
+        alt_text=d.get("alt_text", ""),
+        table=_table_from(d["table"]) if d.get("table") else None,
+    )
 
 
 def _reply_from_data(d: dict[str, Any]) -> Reply:

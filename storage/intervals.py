@@ -20,10 +20,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.kpi import Aggregation, KpiRow
+from domain.live import WINDOW_METRICS, QueueInterval
 from domain.localtime import stored_zone
-from domain.sources import DayCounts, IntervalRow, Subject, Window, day_row
+from domain.sources import DayCounts, IntervalRow, Subject, SubjectKind, Window, day_row
 from storage.db import Database
 from storage.kpis import upsert_values_in
 from storage.models import KpiInterval, Metric, MetricValue
@@ -346,3 +348,34 @@ async def map_subject(
                 s, source=source, external_id=external_id, person_id=person_id
             )
         return await _reroll_subject_in(s, source, kind, external_id, before)
+
+
+async def recent_queue_intervals(
+    db: Database, *, queue_ids: Iterable[str], since: dt.datetime
+) -> dict[str, list[QueueInterval]]:
+    """The service level, abandonment and ASA intervals of these queues (any source)
+    starting at `since` or later, by queue id: what the live figures' window is made of."""
+    ids = sorted(set(queue_ids))
+    if not ids:
+        return {}
+    c = KpiInterval
+    async with db.session() as s:
+        rows = await s.execute(
+            sa.select(
+                col(c.external_id),
+                col(c.start),
+                col(c.minutes),
+                col(c.metric_key),
+                col(c.numerator),
+                col(c.denominator),
+            ).where(
+                col(c.kind) == SubjectKind.queue.value,
+                col(c.external_id).in_(ids),
+                col(c.metric_key).in_(WINDOW_METRICS),
+                col(c.start) >= since,
+            )
+        )
+        out: dict[str, list[QueueInterval]] = defaultdict(list)
+        for ext, start, minutes, metric, num, den in rows:
+            out[ext].append(QueueInterval(_aware(start), minutes, metric, num, den))
+    return dict(out)

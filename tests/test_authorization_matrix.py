@@ -53,6 +53,10 @@ COMMAND_MATRIX: list[tuple[str, tuple[bool, ...]]] = [
     ("/stats", (A, A, A, A, A, R)),  # an agent gets their own figures
     ("/stats me", (A, A, A, A, A, A)),
     ("/stats aht week", (A, A, A, A, A, R)),
+    ("/stats aht chart week", (A, A, A, A, A, R)),  # as /stats aht week: agents their own
+    ("/stats chart aht month", (A, A, A, A, A, R)),
+    ("/stats team Billing aht chart week", (R, R, A, R, A, R)),
+    ("/stats @oliver.bennett aht chart week", (R, A, A, R, A, R)),
     ("/stats team Billing", (R, R, A, R, A, R)),
     ("/stats team Tech Support", (R, R, R, A, R, R)),
     ("/stats @oliver.bennett", (R, A, A, R, A, R)),

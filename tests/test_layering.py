@@ -64,8 +64,15 @@ def function_level_imports(source: str) -> list[str]:
 
 
 # The only imports inside functions: the platform SDKs (about a second each to import),
-# loaded when that platform is on rather than by every CLI command (docs/architecture.md).
+# loaded when that platform is on rather than by every CLI command (docs/architecture.md);
+# and matplotlib, loaded by the first chart drawn (about 0.5 s and 30 MB that a server
+# nobody asks for a chart, the CLI and the console never pay: bot/charts.py).
 LAZY_SDK_LOADS = {
+    "bot/charts.py": [
+        "matplotlib",
+        "matplotlib.backends.backend_agg",
+        "matplotlib.figure",
+    ],
     "bot/senders.py": ["bot.slack.sender", "bot.teams.sender"],
     "bot/server.py": [
         "bot.slack.app",

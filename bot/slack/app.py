@@ -48,6 +48,7 @@ from bot.slack.render import (
 from bot.slack.render import (
     fallback_text as render_fallback,
 )
+from bot.slack.upload import ChartUploads, charts_of
 from bot.slack.users import UserDirectory, slack_error
 from domain.errors import UserError
 from domain.parsing import tokenize
@@ -155,6 +156,7 @@ class SlackBot:
         self.ctx = leadbot.ctx
         self.client = client or make_client(self.settings)
         self.users = UserDirectory(self.db, self.client)
+        self.charts = ChartUploads(self.client)
         self.tracker = tracker or TaskTracker()
         self.turned_away = 0  # slash commands answered "busy" (see TaskTracker.busy)
 
@@ -278,6 +280,12 @@ class SlackBot:
             if await self.open_form(str(body["trigger_id"]), reply.form, meta):
                 return
             reply = error_reply("I couldn't open the form; please try the command again.")
+        if self.settings.charts_enabled and charts_of(reply):
+            reply = await self.charts.attach(
+                reply,
+                user_id=str(body.get("user_id", "")),
+                channel_id=str(body.get("channel_id", "")),
+            )
         if not response_url or not await self.respond(response_url, reply):
             await self.post_dm(str(body.get("user_id", "")), reply)
 

@@ -23,6 +23,7 @@ from domain.types import (
     Block,
     Button,
     Buttons,
+    Chart,
     Context,
     Fields,
     Form,
@@ -352,6 +353,12 @@ def _block(
         return [
             {"type": "context", "elements": [_mrkdwn(escape(block.text), CONTEXT_TEXT)]}
         ], button_index
+    if isinstance(block, Chart):
+        # The image itself is uploaded (bot/slack/upload.py); the message carries the
+        # chart's figures as a table, for screen readers and clients without images.
+        if block.table is None:
+            return [], button_index
+        return _table_blocks(block.table, table_sections), button_index
     if isinstance(block, Image):
         if len(block.url) > IMAGE_URL:
             return [], button_index

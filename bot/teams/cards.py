@@ -18,6 +18,7 @@ from domain.types import (
     Block,
     Button,
     Buttons,
+    Chart,
     Context,
     Fields,
     Form,
@@ -44,6 +45,13 @@ ROW_BYTES = 6 * 1024  # one table row
 CELL_BYTES = 1024  # one cell, one fact's value
 SHORT_BYTES = 1024  # a header, a context line, the fallback text, the summary
 PAGER_BYTES = 2 * 1024  # what Previous/More carry; more than this and the card can't page
+CHART_BYTES = 16 * 1024  # a chart with its fallback; a longer fallback table is cut
+
+# Teams' own chart colours (Adaptive Card chart colour names); the figures are always in
+# the alt text under the chart and in the table fallback too (docs/leads/stats.md).
+CHART_LINE_COLOR = "categoricalBlue"
+CHART_GOAL_COLOR = "categoricalRed"
+_AXIS_TITLES = {"s": "seconds", "%": "%", "pts": "points", "count": "count"}
 
 # The paging buttons' action id (handled by the adapter, not a registered action) and
 # the key of the page they ask for.
@@ -335,6 +343,98 @@ def _bounded_row(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "cells": cells}
 
 
+def _chart_data(chart: Chart) -> list[dict[str, Any]]:
+    series: list[dict[str, Any]] = []
+    for s in chart.series:
+        points = [
+            {"x": x, "y": v} for x, v in zip(chart.labels, s.values, strict=True) if v is not None
+        ]
+        series.append({"legend": s.name, "color": CHART_LINE_COLOR, "values": points})
+    if chart.goal is not None and len(chart.labels) > 1:
+        # A level line needs only its two ends (and keeps long charts small).
+        ends = [{"x": chart.labels[0], "y": chart.goal}, {"x": chart.labels[-1], "y": chart.goal}]
+        legend = f"goal {chart.goal_text}" if chart.goal_text else "goal"
+        series.append({"legend": legend, "color": CHART_GOAL_COLOR, "values": ends})
+    return series
+
+
+def _chart_fallback(chart: Chart, lines: list[str]) -> dict[str, Any]:
+    """What a client without charts shows: the alt text and the figures, monospace."""
+    items = [_text_block(_clip_bytes(chart.title, SHORT_BYTES), weight="Bolder")]
+    if lines:
+        items.append(_text_block("\n\n".join(lines), fontType="Monospace"))
+    return {"type": "Container", "items": items}
+
+
+def _table_text(chart: Chart) -> list[str]:
+    if chart.table is None:
+        return []
+    t = chart.table
+    rows = [t.columns, *t.rows]
+    widths = [max(len(r[i]) if i < len(r) else 0 for r in rows) for i in range(len(t.columns))]
+    align = tuple(t.align) + ("l",) * len(t.columns)
+    return [
+        "  ".join(
+            c.rjust(widths[i]) if align[i] == "r" else c.ljust(widths[i]) for i, c in enumerate(r)
+        ).rstrip()
+        for r in rows
+    ]
+
+
+def chart_element(chart: Chart) -> dict[str, Any]:
+    """A native Teams chart (Chart.Line / Chart.VerticalBar) with a table fallback, within
+    CHART_BYTES: a fallback too long keeps its first rows and says how many are left; a
+    chart whose points alone are too many is sent as that table."""
+    element: dict[str, Any] = {
+        "type": "Chart.Line" if chart.shape == "line" else "Chart.VerticalBar",
+        "title": _clip_bytes(chart.title, SHORT_BYTES),
+    }
+    if chart.unit in _AXIS_TITLES:
+        element["yAxisTitle"] = _AXIS_TITLES[chart.unit]
+    if chart.shape == "line":
+        element["data"] = _chart_data(chart)
+    else:
+        [s] = chart.series[:1] or [None]
+        element["data"] = (
+            []
+            if s is None
+            else [
+                {"x": x, "y": v, "color": CHART_LINE_COLOR}
+                for x, v in zip(chart.labels, s.values, strict=True)
+                if v is not None
+            ]
+        )
+    lines = _table_text(chart)
+    element["fallback"] = _chart_fallback(chart, lines)
+    while _size(element) > CHART_BYTES and len(lines) > 2:
+        lines = lines[: max(len(lines) * 3 // 4, 2)]
+        cut = len(_table_text(chart)) - len(lines)
+        element["fallback"] = _chart_fallback(chart, [*lines, f"({cut} more rows not shown)"])
+    if _size(element) > CHART_BYTES:
+        # More points than a card can carry (the handlers send at most 92): the table alone.
+        fallback: dict[str, Any] = element["fallback"]
+        return fallback
+    return element
+
+
+def _add_group(layout: _Layout, index: int, block: Fields | Table) -> None:
+    """A fact set or a table: its facts or rows are atoms a page may break between."""
+    if isinstance(block, Fields):
+        layout.shells[index] = {"type": "FactSet", "facts": []}
+        for k, v in block.pairs:
+            fact = {
+                "title": _clip_bytes(k, SHORT_BYTES),
+                "value": _clip_bytes(markdown(v), CELL_BYTES),
+            }
+            layout.atoms.append(_Atom("fact", fact, index))
+        return
+    shell, head, rows = _table_parts(block)
+    layout.shells[index] = shell
+    layout.heads[index] = _bounded_row(head) if head is not None else None
+    for row in rows:
+        layout.atoms.append(_Atom("row", _bounded_row(row), index))
+
+
 def _add_block(layout: _Layout, index: int, block: Block) -> None:
     if isinstance(block, Header):
         element = _text_block(_clip_bytes(block.text, SHORT_BYTES), size="Large", weight="Bolder")
@@ -344,26 +444,19 @@ def _add_block(layout: _Layout, index: int, block: Block) -> None:
     elif isinstance(block, Text):
         for b in _paragraph(block.text):
             _text_atoms(layout, b)
-    elif isinstance(block, Fields):
-        layout.shells[index] = {"type": "FactSet", "facts": []}
-        for k, v in block.pairs:
-            fact = {
-                "title": _clip_bytes(k, SHORT_BYTES),
-                "value": _clip_bytes(markdown(v), CELL_BYTES),
-            }
-            layout.atoms.append(_Atom("fact", fact, index))
-    elif isinstance(block, Table):
-        shell, head, rows = _table_parts(block)
-        layout.shells[index] = shell
-        layout.heads[index] = _bounded_row(head) if head is not None else None
-        for row in rows:
-            layout.atoms.append(_Atom("row", _bounded_row(row), index))
+    elif isinstance(block, Fields | Table):
+        _add_group(layout, index, block)
     elif isinstance(block, Buttons):
         layout.element({"type": "ActionSet", "actions": [_button(b) for b in block.buttons]})
     elif isinstance(block, Context):
         layout.element(
             _text_block(_clip_bytes(markdown(block.text), SHORT_BYTES), size="Small", isSubtle=True)
         )
+    elif isinstance(block, Chart):
+        layout.element(chart_element(block))
+        if block.alt_text:  # read by screen readers, and by anyone under the chart
+            alt = _clip_bytes(block.alt_text, TEXT_BYTES)
+            layout.element(_text_block(alt, size="Small", isSubtle=True))
     elif isinstance(block, Image):
         layout.element({"type": "Image", "url": block.url, "altText": block.alt})
     else:

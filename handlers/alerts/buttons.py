@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from domain.errors import NotAllowed, NotFound
+from domain.errors import NotAllowed, NotFound, UsageError
+from domain.numbers import parse_int
 from domain.roles import Role
 from domain.types import Action, Reply, Text
 from handlers.alerts.render import incident_reply
@@ -14,9 +15,11 @@ from storage import alerts, people
 async def on_ack(action: Action, ctx: HandlerContext) -> Reply:
     """`alert.ack` with the incident id: the first person to press it takes the incident;
     the message shows who (it replaces the message the button was on)."""
-    if not action.value.isdigit():
-        raise NotFound("That alert no longer exists.")
-    inc = await alerts.get_incident(ctx.db, incident_id=int(action.value))
+    try:
+        incident_id = parse_int(action.value, what="an alert", lo=1, hi=10**9)
+    except UsageError:
+        raise NotFound("That alert no longer exists.") from None
+    inc = await alerts.get_incident(ctx.db, incident_id=incident_id)
     if inc is None:
         raise NotFound("That alert no longer exists.")
     actor = action.actor

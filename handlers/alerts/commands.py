@@ -12,6 +12,7 @@ import datetime as dt
 from domain.alerts import ALERT_METRICS, DEFAULT_RULES, find_metric, thresholds_problem
 from domain.errors import NotAllowed, NotFound, UsageError
 from domain.localtime import local_midnight, local_today
+from domain.numbers import finite, parse_int
 from domain.parsing import Args
 from domain.types import Command, Reply, Text, Visibility
 from handlers.alerts import render
@@ -266,11 +267,12 @@ async def alert_history(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
     words, team_words = split_team(args)
     days = 7
     if words:
-        if len(words) != 2 or words[0].lower() != "days" or not words[1].isdigit():
+        if len(words) != 2 or words[0].lower() != "days":
             raise UsageError(f"I didn't understand {' '.join(words)!r}.")
-        days = int(words[1])
-        if not 1 <= days <= 90:
-            raise UsageError("`days` is 1 to 90.")
+        try:
+            days = parse_int(words[1], what="days", lo=1, hi=90)
+        except UsageError:
+            raise UsageError("`days` is 1 to 90.") from None
     if team_words:
         team = await target_team(ctx, cmd, team_words)
         ids: set[int] | None = {team.id or 0}
@@ -304,10 +306,9 @@ async def wallboard_on(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
             raise UsageError(f"I didn't understand {' '.join(words)!r}.")
         word = words[1].lower()
         try:
-            interval = int(
-                float(word.rstrip("s")) if not word.endswith("m") else float(word[:-1]) * 60
-            )
-        except ValueError:
+            seconds = float(word.rstrip("s")) if not word.endswith("m") else float(word[:-1]) * 60
+            interval = int(finite(seconds, what="an interval"))
+        except (ValueError, UsageError):
             raise UsageError(f"{words[1]!r} is not an interval (e.g. 60s, 2m).") from None
         if not MIN_WALLBOARD_SECONDS <= interval <= 3600:
             raise UsageError(f"A wallboard updates every {MIN_WALLBOARD_SECONDS} s to 60 min.")

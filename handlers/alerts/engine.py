@@ -18,11 +18,18 @@ from dataclasses import dataclass
 
 from domain.alerts import Event, Hold, RuleSpec, evaluate, metric_value, when_to_post
 from domain.fmt import fmt_value
-from domain.live import LiveSource, Observation
+from domain.live import (
+    INTERVAL_MAX_AGE,
+    INTERVAL_WINDOW,
+    LiveSource,
+    Observation,
+    window_from_intervals,
+    with_window,
+)
 from domain.localtime import local_today
 from handlers.alerts.render import escalation_reply, incident_reply, metric_of, wallboard_reply
 from handlers.core.context import HandlerContext
-from storage import alerts, people
+from storage import alerts, intervals, people
 from storage.models import AlertIncident, AlertRule, AlertState, Person, Team
 
 log = logging.getLogger(__name__)
@@ -74,8 +81,23 @@ async def poll(ctx: HandlerContext, sources: Sequence[LiveSource]) -> int:
         except Exception as exc:
             log.warning("live source %s failed: %s: %s", source.name, type(exc).__name__, exc)
             continue
-        total += await ingest(ctx, found)
+        total += await ingest(ctx, await _with_intervals(ctx, found))
     return total
+
+
+async def _with_intervals(ctx: HandlerContext, found: Sequence[Observation]) -> list[Observation]:
+    """The pollers give real-time figures; service level, abandonment and ASA over the
+    last 30 minutes come from the KPI connectors' pulled intervals of the same queue."""
+    lacking = [o.queue_id for o in found if o.offered is None]
+    if not lacking:
+        return list(found)
+    now = ctx.now()
+    recent = await intervals.recent_queue_intervals(
+        ctx.db, queue_ids=lacking, since=now - INTERVAL_MAX_AGE - INTERVAL_WINDOW
+    )
+    return [
+        with_window(o, window_from_intervals(recent.get(o.queue_id, ()), now=now)) for o in found
+    ]
 
 
 @dataclass

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from domain.alerts import OPS, AlertMetric, parse_minutes
 from domain.errors import NotAllowed, NotFound, UsageError
+from domain.numbers import parse_int
 from domain.parsing import Args, token_text
 from domain.roles import Role
 from domain.shifts import parse_work_hours
@@ -196,9 +197,9 @@ async def target_team(ctx: HandlerContext, cmd: Command, team_words: list[str]) 
 
 
 def read_id(word: str | None) -> int:
-    w = (word or "").lstrip("#")
-    if not w.isdigit():
+    try:
+        return parse_int((word or "").lstrip("#"), what="a rule number", lo=1, hi=10**9)
+    except UsageError:
         raise UsageError(
             "Say which rule by its number (`/alert list` shows them), e.g. `/alert pause 3`."
-        )
-    return int(w)
+        ) from None

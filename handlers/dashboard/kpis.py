@@ -9,12 +9,11 @@ judged by the team's daily goal and a whole period by the goal for a period that
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 
 from domain.errors import NotAllowed
 from domain.fmt import fmt_value, goal_met, mark
-from domain.kpi import ZERO, Sums, combine
+from domain.kpi import combine
 from domain.roles import Role
 from domain.types import Actor
 from handlers.core.access import require_person_view, visible_team_ids
@@ -28,18 +27,17 @@ from handlers.core.metrics import (
     sum_days,
     team_per_day,
 )
+from handlers.core.series import series_for
 from handlers.dashboard import intraday
 from handlers.dashboard.models import (
     AgentPage,
     Cell,
-    Goal,
     Heatmap,
     HeatRow,
     Level,
     ManagerMetric,
     ManagerPage,
     Period,
-    Series,
     TeamColumn,
     TeamPage,
 )
@@ -52,10 +50,6 @@ from storage.models import Metric, Person, Team
 NEAR_SHARE = 0.05  # within 5 % of the target (on the wrong side) reads as "near"
 
 
-def _days(p: Period) -> list[dt.date]:
-    return [p.start + dt.timedelta(days=i) for i in range((p.end - p.start).days + 1)]
-
-
 def level(metric: Metric, g: GoalRow | None, value: float | None) -> Level:
     """good (meets the goal), near (misses by under 5 %), bad, or none (no value/goal)."""
     if g is None or value is None:
@@ -64,37 +58,6 @@ def level(metric: Metric, g: GoalRow | None, value: float | None) -> Level:
         return "good"
     scale = abs(g.target) or 1.0
     return "near" if abs(value - g.target) <= NEAR_SHARE * scale else "bad"
-
-
-def _goal(metric: Metric, g: GoalRow | None) -> Goal | None:
-    if g is None:
-        return None
-    return Goal(g.op, g.target, goal_text(metric, g))
-
-
-def series_for(
-    metric: Metric, per_day: dict[dt.date, Sums], p: Period, goals_: Sequence[GoalRow]
-) -> Series:
-    """One metric's daily line over the period, and its figure for the whole period."""
-    days = _days(p)
-    values = tuple(combine(metric.aggregation, per_day.get(d, ZERO)) for d in days)
-    daily = goal_for(goals_, metric.key, 1)
-    whole = goal_for(goals_, metric.key, p.days)
-    total = combine(metric.aggregation, sum_days(per_day, p.start, p.end))
-    met = None if whole is None else goal_met(whole.op, whole.target, total, unit=metric.unit)
-    return Series(
-        key=metric.key,
-        label=short_name(metric),
-        unit=metric.unit,
-        higher_is_better=metric.higher_is_better,
-        days=tuple(days),
-        values=tuple(None if v is None else round(v, 4) for v in values),
-        texts=tuple(fmt_value(metric.unit, v) for v in values),
-        goal=_goal(metric, daily),
-        period_value=fmt_value(metric.unit, total),
-        period_met=met,
-        period_goal=goal_text(metric, whole),
-    )
 
 
 async def team_page(
@@ -112,7 +75,7 @@ async def team_page(
         ctx.db, team_id=team_id, metric_keys=keys, start=p.start, end=p.end
     )
     per_metric = {m.key: team_per_day(ds, m.key) for m in ordered}
-    series = [series_for(m, per_metric[m.key], p, team_goals) for m in ordered]
+    series = [series_for(m, per_metric[m.key], p.start, p.end, team_goals) for m in ordered]
     with_data = [s for s in series if any(v is not None for v in s.values)]
     shown = [m for m in ordered if m.key in {s.key for s in with_data}]
     heat = await _heatmap(ctx, team, shown, p, team_goals) if heatmap else Heatmap((), (), ())
@@ -185,7 +148,7 @@ async def agent_page(
         ctx.db, person_id=pid, metric_keys=[m.key for m in ordered], start=p.start, end=p.end
     )
     series = [
-        series_for(m, {d: s for (k, d), s in raw.items() if k == m.key}, p, team_goals)
+        series_for(m, {d: s for (k, d), s in raw.items() if k == m.key}, p.start, p.end, team_goals)
         for m in ordered
     ]
     mine = pid == actor.person_id
@@ -230,7 +193,8 @@ async def manager_page(ctx: HandlerContext, actor: Actor, days: int) -> ManagerP
     rows = []
     for m in ordered:
         series = [
-            series_for(m, team_per_day(sums[tid], m.key), p, by_team[tid]) for tid in team_ids
+            series_for(m, team_per_day(sums[tid], m.key), p.start, p.end, by_team[tid])
+            for tid in team_ids
         ]
         if not any(v is not None for s in series for v in s.values):
             continue

@@ -11,6 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from handlers.core.series import Goal, Series, epoch
+
 Level = Literal["good", "near", "bad", "none"]
 
 
@@ -19,42 +21,6 @@ class NavLink:
     label: str
     href: str
     current: bool = False
-
-
-@dataclass(frozen=True)
-class Goal:
-    op: str
-    target: float
-    text: str  # `≤ 5:00 /day`
-
-
-@dataclass(frozen=True)
-class Series:
-    """One metric per day over the chosen period, with the goal that judges one day."""
-
-    key: str
-    label: str
-    unit: str
-    higher_is_better: bool
-    days: tuple[dt.date, ...]
-    values: tuple[float | None, ...]
-    texts: tuple[str, ...]  # each value as shown (the table alternative)
-    goal: Goal | None
-    period_value: str  # the whole period's figure, as shown
-    period_met: bool | None  # against the goal for a period that long
-    period_goal: str
-
-    def chart(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "label": self.label,
-            "unit": self.unit,
-            "x": [_epoch(d) for d in self.days],
-            "y": list(self.values),
-            "goal": None
-            if self.goal is None
-            else {"op": self.goal.op, "target": self.goal.target, "text": self.goal.text},
-        }
 
 
 @dataclass(frozen=True)
@@ -188,7 +154,7 @@ class ManagerPage:
                     "key": m.key,
                     "label": m.label,
                     "unit": m.unit,
-                    "x": [_epoch(d) for d in m.days],
+                    "x": [epoch(d) for d in m.days],
                     "lines": [
                         {"label": t.name, "y": list(line)}
                         for t, line in zip(self.teams, m.lines, strict=True)
@@ -286,7 +252,7 @@ class KudosPage:
                     "key": "kudos-weeks",
                     "label": "kudos",
                     "unit": "count",
-                    "x": [_epoch(d) for d, _ in self.weeks],
+                    "x": [epoch(d) for d, _ in self.weeks],
                     "y": [n for _, n in self.weeks],
                     "goal": None,
                 }
@@ -342,10 +308,6 @@ class Landing:
     """Where `/dashboard/` sends a person, by role."""
 
     href: str
-
-
-def _epoch(d: dt.date) -> int:
-    return int(dt.datetime(d.year, d.month, d.day, 12, tzinfo=dt.UTC).timestamp())
 
 
 def _charts(series: tuple[Series, ...], curve: DayCurve | None) -> dict[str, Any]:

@@ -88,7 +88,7 @@ async def _answer(action: Action, ctx: HandlerContext) -> Reply:
 
 async def _comment(action: Action, ctx: HandlerContext) -> Reply:
     value = action.value.strip()
-    if not value.isdigit() or len(value) > 12:
+    if not (value.isascii() and value.isdigit()) or len(value) > 12:
         return _invalid_button()
     round_id = int(value)
     comment = (action.form.get("comment") or "").strip()

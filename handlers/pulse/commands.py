@@ -11,6 +11,7 @@ import datetime as dt
 
 from domain.errors import NotAllowed, UsageError
 from domain.localtime import fmt_local
+from domain.numbers import parse_int
 from domain.parsing import Args, token_text
 from domain.privacy import respondent_hash
 from domain.roles import Role
@@ -325,9 +326,10 @@ async def pulse_results(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
     weeks = DEFAULT_WEEKS
     if args.take_if("weeks", "week"):
         word = args.take_word("a number of weeks")
-        if not word.isdigit() or not 1 <= int(word) <= MAX_WEEKS:
-            raise UsageError(f"Weeks must be a whole number from 1 to {MAX_WEEKS}.")
-        weeks = int(word)
+        try:
+            weeks = parse_int(word, what="weeks", lo=1, hi=MAX_WEEKS)
+        except UsageError:
+            raise UsageError(f"Weeks must be a whole number from 1 to {MAX_WEEKS}.") from None
     team_words = only_team(args)
     if actor.role is Role.agent:
         raise NotAllowed(

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from handlers.core.access import checked
 from handlers.core.context import CommandSpec
-from handlers.stats.commands import stats, stats_me, stats_team
+from handlers.stats.commands import stats, stats_chart, stats_me, stats_team
 from handlers.stats.home import home_section
 
 __all__ = ["COMMAND", "home_section"]
@@ -33,6 +33,7 @@ COMMAND = CommandSpec(
         "/stats [PERIOD]                       your team (leads, managers); your own (agents)",
         "/stats @person [METRIC] [PERIOD]",
         "/stats METRIC [PERIOD]                every agent on one metric, best first",
+        "/stats METRIC chart [PERIOD]          its trend as a chart (me, @person, team too)",
         "PERIOD: today | yesterday | week | month | 30d | YYYY-MM-DD[..YYYY-MM-DD]",
     ),
     handler=stats,
@@ -51,7 +52,28 @@ COMMAND = CommandSpec(
             handler=stats_team,
             examples=("/stats team Billing", "/stats team Billing csat 30d"),
         ),
+        CommandSpec(
+            verb="chart",
+            summary="One metric's trend over a period as a chart, against its goal",
+            usage=(
+                "/stats chart METRIC [PERIOD]          your team's trend (agents: your own)",
+                "/stats chart [me|@person|team NAME] METRIC [PERIOD]",
+                "PERIOD: week | month | 30d (default) | YYYY-MM-DD..YYYY-MM-DD, two days or more",
+            ),
+            handler=stats_chart,
+            examples=(
+                "/stats aht chart week",
+                "/stats me csat chart month",
+                "/stats team Billing fcr chart 30d",
+            ),
+        ),
     ),
-    examples=("/stats", "/stats aht week", "/stats me month", "/stats team Billing csat 30d"),
+    examples=(
+        "/stats",
+        "/stats aht week",
+        "/stats aht chart month",
+        "/stats me month",
+        "/stats team Billing csat 30d",
+    ),
 )
 COMMAND = checked(COMMAND)  # every sub-command reads its actor's role and team now

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from domain.errors import NotAllowed
+from domain.errors import NotAllowed, UsageError
 from domain.parsing import Args
 from domain.roles import LEADERS, Role
 from domain.types import Command, Reply
@@ -19,6 +19,7 @@ from handlers.stats.person import person_stats
 from handlers.stats.request import (
     StatsRequest,
     as_me,
+    read_chart_request,
     read_me_request,
     read_request,
     read_team_request,
@@ -31,6 +32,12 @@ async def stats(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
     """`/stats [@person] [METRIC] [PERIOD]` (the words in any order)."""
     metrics = await metric_catalogue(ctx.db)
     return await _answer(cmd, ctx, metrics, await read_request(cmd, args, ctx, metrics))
+
+
+async def stats_chart(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
+    """`/stats chart [@person|me|team NAME] METRIC [PERIOD]`."""
+    metrics = await metric_catalogue(ctx.db)
+    return await _answer(cmd, ctx, metrics, await read_chart_request(cmd, args, ctx, metrics))
 
 
 async def stats_me(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
@@ -48,6 +55,8 @@ async def stats_team(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
 async def _answer(
     cmd: Command, ctx: HandlerContext, metrics: Sequence[Metric], req: StatsRequest
 ) -> Reply:
+    if req.chart and req.metric is None:
+        raise UsageError("Name the metric to chart, e.g. `/stats aht chart month`.")
     if req.about_a_person:
         return await person_stats(ctx, cmd.actor, req, metrics)
     if cmd.actor.role is Role.agent:

@@ -22,6 +22,7 @@ from domain.types import Actor, Block, Context, Header, Reply, Table, Text
 from handlers.core.access import require_person_view
 from handlers.core.context import HandlerContext
 from handlers.core.metrics import SPARK_DAYS, enough, goal_text, goals_first
+from handlers.stats.chart import CHART_DEFAULT_PERIOD, chart_reply, needs_two_days
 from handlers.stats.figures import (
     Figure,
     PerDay,
@@ -47,6 +48,9 @@ async def person_stats(
     await require_person_view(ctx, actor, person)
     today = local_today(ctx.now(), person.timezone)
     team_goals = await _team_goals(ctx, person)
+    if req.metric is not None and req.chart:
+        period = req.period or make_period(CHART_DEFAULT_PERIOD, today)
+        return await _person_chart(ctx, person, req.metric, period, team_goals)
     if req.metric is not None:
         period = req.period or make_period("week", today)
         return await _person_metric(ctx, person, req.metric, period, team_goals)
@@ -179,6 +183,29 @@ async def _person_metric(
     if note is not None:
         blocks.append(note)
     return Reply(blocks=blocks, text=f"{title}: {fmt_value(metric.unit, f.value)}")
+
+
+async def _person_chart(
+    ctx: HandlerContext,
+    person: Person,
+    metric: Metric,
+    period: Period,
+    team_goals: Sequence[Goal],
+) -> Reply:
+    """One person, one metric, charted (handlers/stats/chart.py)."""
+    if period.days < 2:
+        raise needs_two_days(metric)
+    start, end = window(period)
+    data = (await _person_figures(ctx, person, [metric], start, end)).get(metric.key, {})
+    return chart_reply(
+        metric,
+        data,
+        period,
+        team_goals,
+        subject=person.display_name,
+        minimum=ctx.settings.stats_min_contacts,
+        charts_enabled=ctx.settings.charts_enabled,
+    )
 
 
 def _day_rows(

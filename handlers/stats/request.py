@@ -21,6 +21,7 @@ from handlers.core.metrics import metrics_help, resolve_metric
 from storage import people
 from storage.models import Metric, Person, Team
 
+CHART_WORD = "chart"
 _ONE_SUBJECT = "Ask about one person or one team at a time."
 
 
@@ -34,6 +35,7 @@ class StatsRequest:
     period_word: str | None = None  # as typed; `period` is it read in the subject's zone
     period: Period | None = None
     me: bool = False
+    chart: bool = False  # `chart`: the metric's trend as a chart (handlers/stats/chart.py)
 
     @property
     def about_a_person(self) -> bool:
@@ -60,6 +62,8 @@ class _Reader:
             self.me()
         elif word == "team":
             await self.team(args)
+        elif word == CHART_WORD:
+            self.req = replace(self.req, chart=True)
         elif is_period_word(word):
             self.period(word)
         else:
@@ -98,7 +102,11 @@ class _Reader:
         """The words of a team name: up to a mention, a period or a metric."""
         words: list[str] = []
         while isinstance(nxt := args.peek(), str):
-            if is_period_word(nxt) or resolve_metric(nxt, self.metrics):
+            if (
+                is_period_word(nxt)
+                or nxt.lower() == CHART_WORD
+                or resolve_metric(nxt, self.metrics)
+            ):
                 break
             words.append(nxt)
             args.next()
@@ -128,6 +136,15 @@ async def read_request(
 ) -> StatsRequest:
     """`[me|@person|team NAME] [METRIC] [PERIOD]`, in any order."""
     return await _Reader(ctx, metrics).finish(cmd, args)
+
+
+async def read_chart_request(
+    cmd: Command, args: Args, ctx: HandlerContext, metrics: Sequence[Metric]
+) -> StatsRequest:
+    """The words after `/stats chart`: as after `/stats`, charted."""
+    reader = _Reader(ctx, metrics)
+    reader.req = replace(reader.req, chart=True)
+    return await reader.finish(cmd, args)
 
 
 async def read_me_request(

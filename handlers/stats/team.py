@@ -14,6 +14,7 @@ from handlers.core.access import default_team, require_team_view
 from handlers.core.context import HandlerContext
 from handlers.core.metrics import SPARK_DAYS, goals_first, team_per_day
 from handlers.stats.breakdown import breakdown
+from handlers.stats.chart import CHART_DEFAULT_PERIOD, chart_reply, needs_two_days
 from handlers.stats.figures import Figure, few_note, make_figure, window
 from handlers.stats.manager import manager_overview, side_by_side_teams
 from handlers.stats.render import no_data, notes, overview_row, period_reply
@@ -60,12 +61,37 @@ async def _team_view(
     today: dt.date,
     team_goals: Sequence[Goal],
 ) -> Reply:
+    if req.metric is not None and req.chart:
+        period = req.period or make_period(CHART_DEFAULT_PERIOD, today)
+        return await _team_chart(ctx, team, req.metric, period, team_goals)
     if req.metric is not None:
         period = req.period or make_period("week", today)
         return await breakdown(ctx, team, req.metric, period, team_goals)
     if req.period is not None:
         return await _team_period(ctx, team, metrics, req.period, team_goals)
     return await _team_overview(ctx, team, metrics, today, team_goals)
+
+
+async def _team_chart(
+    ctx: HandlerContext, team: Team, metric: Metric, period: Period, team_goals: Sequence[Goal]
+) -> Reply:
+    """The team's figure on one metric over the period, charted (handlers/stats/chart.py)."""
+    assert team.id is not None
+    if period.days < 2:
+        raise needs_two_days(metric)
+    start, end = window(period)
+    ds = await kpis.team_day_sums(
+        ctx.db, team_id=team.id, metric_keys=[metric.key], start=start, end=end
+    )
+    return chart_reply(
+        metric,
+        team_per_day(ds, metric.key),
+        period,
+        team_goals,
+        subject=team.name,
+        minimum=ctx.settings.stats_min_contacts,
+        charts_enabled=ctx.settings.charts_enabled,
+    )
 
 
 async def _team_overview(

@@ -46,6 +46,12 @@ class FakeSlack:
     clock: Callable[[], float] = time.monotonic
     server: TestServer | None = None
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    # files.getUploadURLExternal -> POST /upload/{file_id} -> files.completeUploadExternal
+    uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> the bytes POSTed
+    upload_lengths: dict[str, int] = field(default_factory=dict)  # file id -> length asked
+    shared: list[dict[str, Any]] = field(default_factory=list)  # files shown in a channel
+    refuse: dict[str, str] = field(default_factory=dict)  # method -> error it answers
+    bot_dms: dict[str, str] = field(default_factory=dict)  # user id -> the bot's DM channel
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     # --- lifecycle --------------------------------------------------------------------
@@ -55,6 +61,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/respond/{token}", self._respond)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()
@@ -124,7 +131,12 @@ class FakeSlack:
                 status=429,
                 headers={"Retry-After": self.retry_after},
             )
+        if method in self.refuse:
+            await self._record(Call(method, data))
+            return web.json_response({"ok": False, "error": self.refuse[method]})
         await self._record(Call(method, data))
+        if method.startswith("files.") or method == "conversations.open":
+            return self._files(method, data)
         if method == "auth.test":
             return web.json_response(
                 {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "team": "Acme"}
@@ -187,6 +199,43 @@ class FakeSlack:
             "is_bot": uid in self.bots,
             "profile": {"email": self.users[uid]},
         }
+
+    def _files(self, method: str, data: dict[str, Any]) -> web.Response:
+        """Slack's external upload, from its published API shapes: an upload URL (here,
+        on this server) for a file id, then completion shares it into a channel."""
+        if method == "conversations.open":
+            user = str(data.get("users", ""))
+            channel = self.bot_dms.setdefault(user, f"D{user}")
+            return web.json_response({"ok": True, "channel": {"id": channel}})
+        if method == "files.getUploadURLExternal":
+            if not data.get("filename") or not str(data.get("length", "")).isdigit():
+                return web.json_response({"ok": False, "error": "invalid_arguments"})
+            file_id = f"F{len(self.upload_lengths) + 1:08d}"
+            self.upload_lengths[file_id] = int(data["length"])
+            url = f"{self.base}/upload/{file_id}"
+            return web.json_response({"ok": True, "upload_url": url, "file_id": file_id})
+        if method == "files.completeUploadExternal":
+            files = json.loads(data.get("files", "[]"))
+            for f in files:
+                fid = f.get("id", "")
+                got = self.uploads.get(fid)
+                if got is None or len(got) != self.upload_lengths.get(fid):
+                    return web.json_response({"ok": False, "error": "file_not_found"})
+            entries = [{**f, "channel": data.get("channel_id")} for f in files]
+            if data.get("channel_id"):
+                for f in entries:
+                    self.shared.append({**f, "initial_comment": data.get("initial_comment")})
+            return web.json_response({"ok": True, "files": entries})
+        return web.json_response({"ok": False, "error": "unknown_method"})
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        body = await request.read()
+        if file_id not in self.upload_lengths:
+            return web.Response(status=404, text="no such upload")
+        self.uploads[file_id] = body
+        await self._record(Call("upload", {"file_id": file_id, "bytes": len(body)}, request.path))
+        return web.Response(text=f"OK - {len(body)}")
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         """Socket Mode: say hello, then record every acknowledgement the app sends."""

@@ -8,7 +8,13 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 
-from bot.slack.manifest import BOT_SCOPES, MANIFEST_PATH, build_manifest, render_manifest
+from bot.slack.manifest import (
+    BOT_SCOPES,
+    CHART_SCOPES,
+    MANIFEST_PATH,
+    build_manifest,
+    render_manifest,
+)
 from handlers.registry import build_registry
 
 # Web API methods -> the bot scopes they need (https://api.slack.com/methods).
@@ -25,12 +31,17 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "views_publish": set(),
     "views_update": set(),
     "views_push": set(),
+    # The chart upload (bot/slack/upload.py), only with CHARTS_ENABLED.
+    "files_getUploadURLExternal": {"files:write"},
+    "files_completeUploadExternal": {"files:write"},
+    "conversations_open": {"im:write"},
 }
 # Events the manifest subscribes to -> the bot scopes they need.
 EVENT_SCOPES: dict[str, set[str]] = {
     "app_home_opened": set(),
     "member_joined_channel": {"channels:read", "groups:read"},  # public and private
 }
+CHART_METHODS = {"files_getUploadURLExternal", "files_completeUploadExternal", "conversations_open"}
 _CALL = re.compile(r"client\.([a-z]+_[A-Za-z]+)\(")
 
 
@@ -86,8 +97,19 @@ def test_scopes_are_exactly_those_the_code_needs() -> None:
     unknown = used - METHOD_SCOPES.keys()
     assert not unknown, f"add the scopes of {unknown} to METHOD_SCOPES and the manifest"
     events = _loaded()["settings"]["event_subscriptions"]["bot_events"]
-    needed = {"commands"}.union(
-        *(METHOD_SCOPES[m] for m in used), *(EVENT_SCOPES[e] for e in events)
+    from_events: set[str] = set().union(*(EVENT_SCOPES[e] for e in events))
+    needed = {"commands"}.union(*(METHOD_SCOPES[m] for m in used), from_events)
+    assert set(_loaded()["oauth_config"]["scopes"]["bot"]) == needed  # charts on by default
+    assert set(BOT_SCOPES) | set(CHART_SCOPES) == needed
+    without_charts = {"commands"}.union(
+        *(METHOD_SCOPES[m] for m in used - CHART_METHODS), from_events
     )
-    assert set(_loaded()["oauth_config"]["scopes"]["bot"]) == needed
-    assert set(BOT_SCOPES) == needed
+    assert set(BOT_SCOPES) == without_charts
+
+
+def test_chart_scopes_only_when_charts_are_on() -> None:
+    on = build_manifest(charts=True)["oauth_config"]["scopes"]["bot"]
+    off = build_manifest(charts=False)["oauth_config"]["scopes"]["bot"]
+    assert {"files:write", "im:write"} <= set(on)
+    assert not {"files:write", "im:write"} & set(off)
+    assert set(on) - set(off) == set(CHART_SCOPES)

@@ -6,10 +6,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from domain.sources import IntervalRow, SubjectKind, Window
 from handlers.core.dispatch import run_command
 from storage import alerts, outbox
 from storage.alerts import NewRule
 from storage.db import Database
+from storage.intervals import apply_window
 from storage.models import OutboxStatus
 from tests.conftest import FakeClock, command, make_ctx
 from tests.handlers.alerts.helpers import FakeQueue, center, rows, step, text_of
@@ -206,3 +208,36 @@ async def test_a_paused_rule_closes_its_incident_and_stays_quiet(
         await step(ctx, q, clock)
     assert len(await rows(db)) == 1
     assert await alerts.open_incidents(db) == []
+
+
+async def test_service_level_from_pulled_intervals_raises_the_alert(
+    db: Database, clock: FakeClock
+) -> None:
+    """A poller gives only real-time figures; the connector's 15-minute intervals of the
+    same queue give the service level over the last 30 minutes."""
+    c = await center(db)
+    ctx = make_ctx(db, clock)
+    await _sl_rule(db, c.team.id or 0, clock)
+    start = clock().replace(minute=0, second=0, microsecond=0) - dt.timedelta(minutes=30)
+    window = Window(start, start + dt.timedelta(minutes=30))
+    rows_in = [
+        IntervalRow(
+            start + dt.timedelta(minutes=m), 15, SubjectKind.queue, "billing-voice", k, n, 50, 50
+        )
+        for m, k, n in (
+            (0, "service_level", 30),
+            (15, "service_level", 35),
+            (0, "abandon_rate", 5),
+            (15, "abandon_rate", 5),
+        )
+    ]
+    await apply_window(db, source="genesys", window=window, rows=rows_in)
+    q = FakeQueue(clock)
+    q.set(waiting=12)  # no window figures of its own
+    for _ in range(26):
+        await step(ctx, q, clock)
+    [posted] = await rows(db)
+    assert "Critical" in text_of(posted)
+    assert "65.0%" in text_of(posted)  # (30 + 35) / 100
+    [live] = await alerts.live_queues(db)
+    assert (live.offered, live.answered_in_sl, live.abandoned) == (100, 65, 10)

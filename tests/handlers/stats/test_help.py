@@ -35,7 +35,7 @@ def test_the_old_usage_lines_are_all_declared() -> None:
         "/stats METRIC [PERIOD]                every agent on one metric, best first",
         "PERIOD: today | yesterday | week | month | 30d | YYYY-MM-DD[..YYYY-MM-DD]",
     }
-    assert [n.verb for n in COMMAND.subcommands] == ["me", "team"]
+    assert [n.verb for n in COMMAND.subcommands] == ["me", "team", "chart"]
 
 
 @pytest.mark.parametrize(
