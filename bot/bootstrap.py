@@ -56,6 +56,7 @@ def bootstrap(
     """Build the process: each argument replaces the real thing (tests pass fakes)."""
     settings = settings if settings is not None else Settings()
     db = db if db is not None else Database(settings.database_url)
+    db.unmapped_platform = unmapped_platform(settings)
     ctx = HandlerContext(
         db=db,
         settings=settings,
@@ -74,6 +75,17 @@ def bootstrap(
     return App(
         settings=settings, db=db, ctx=ctx, jobs={j.id: j for j in specs}, sources=kpi_sources
     )
+
+
+def unmapped_platform(settings: Settings) -> str:
+    """Where a message to a person with no Slack/Teams id yet is queued: Slack (found by
+    email at send time) when it is configured, else Teams (mapped from the team roster),
+    else the console (the demo, the console, tests)."""
+    if settings.slack_bot_token:
+        return "slack"
+    if settings.teams_enabled:
+        return "teams"
+    return "console"
 
 
 def make_runtime(app: App, *, node: str | None = None) -> Runtime:

@@ -20,8 +20,10 @@ from bot.bootstrap import App, bootstrap
 from bot.demo import with_demo_secret
 from bot.live import demo as live_demo
 from bot.logs import setup_logging
+from bot.slack import sync as slack_sync
 from bot.slack.manifest import render_manifest
 from bot.sources import cli as sources_cli
+from bot.teams import sync as teams_sync
 from domain.settings import Settings
 from storage.migrate import upgrade_sync
 
@@ -93,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
 
     slack = sub.add_parser("slack", help="Slack tasks")
     slacksub = slack.add_subparsers(dest="slack_cmd", metavar="TASK", required=True)
+    slacksub.add_parser(
+        "sync", help="map the roster to Slack users by email (and send what waited)"
+    )
     sman = slacksub.add_parser("manifest", help="print the Slack app manifest for your host")
     sman.add_argument("--url", default="https://YOUR-HOST", help="your server's https address")
 
@@ -105,6 +110,9 @@ def _parser() -> argparse.ArgumentParser:
     teamsub = teams.add_subparsers(dest="teams_cmd", metavar="TASK", required=True)
     pkg = teamsub.add_parser("package", help="write the Microsoft Teams app package (zip)")
     pkg.add_argument("--out", default="leadbot-teams.zip", help="where to write the zip")
+    teamsub.add_parser(
+        "sync", help="map people from the rosters of the Teams teams leadbot is in, by email"
+    )
     admin_cli.add_team_parsers(teamsub)
 
     priv = sub.add_parser("privacy", help="export or erase what is stored about a person")
@@ -213,14 +221,36 @@ _ASYNC_MAINS: dict[str, Callable[[App, argparse.Namespace], Coroutine[Any, Any, 
 }
 
 
+def _slack(args: argparse.Namespace, app: App) -> int:
+    if args.slack_cmd == "sync":
+        return asyncio.run(slack_sync.main(app.settings, app.db))
+    manifest = render_manifest(
+        args.url, commands=app.registry.commands, charts=app.settings.charts_enabled
+    )
+    print(manifest, end="")
+    return 0
+
+
+def _teams(args: argparse.Namespace, app: App) -> int:
+    """`leadbot teams ...`: the Microsoft Teams tasks, else the leadbot-team admin ones."""
+    if args.teams_cmd == "sync":
+        return asyncio.run(teams_sync.main(app.settings, app.db))
+    if args.teams_cmd == "package":
+        return teams_package.main(app, args)
+    return asyncio.run(admin_cli.run(app, args))
+
+
 def _dispatch(args: argparse.Namespace, app: App) -> int:
-    if args.cmd == "demo" and getattr(args, "what", None) == "live":
-        return asyncio.run(live_demo.main(app, args))
     if args.cmd in ("demo", "console"):
+        app.db.unmapped_platform = "console"  # the console shows every message itself
+        if getattr(args, "what", None) == "live":
+            return asyncio.run(live_demo.main(app, args))
         return _console(app, args)
     if args.cmd == "doctor":
         return doctor.main(app.ctx)
-    if args.cmd == "people" or (args.cmd == "teams" and args.teams_cmd != "package"):
+    if args.cmd == "teams":
+        return _teams(args, app)
+    if args.cmd == "people":
         return asyncio.run(admin_cli.run(app, args))
     if args.cmd == "db":
         upgrade_sync(app.settings.database_url)
@@ -231,13 +261,7 @@ def _dispatch(args: argparse.Namespace, app: App) -> int:
     if args.cmd in ("serve", "scheduler", "run", "jobs", "outbox"):
         return runner.main(app, args)
     if args.cmd == "slack":
-        manifest = render_manifest(
-            args.url, commands=app.registry.commands, charts=app.settings.charts_enabled
-        )
-        print(manifest, end="")
-        return 0
-    if args.cmd == "teams":
-        return teams_package.main(app, args)
+        return _slack(args, app)
     raise AssertionError(args.cmd)
 
 

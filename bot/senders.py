@@ -22,7 +22,7 @@ def build_senders(settings: Settings, db: Database | None = None) -> dict[str, S
     if settings.slack_bot_token:
         from bot.slack.sender import SlackSender
 
-        senders["slack"] = SlackSender.from_settings(settings)
+        senders["slack"] = SlackSender.from_settings(settings, db)
     if settings.teams_enabled and db is not None:
         from bot.teams.sender import make_teams_sender
 

@@ -76,6 +76,11 @@ class Command:
     raw: str = ""
     platform: Platform = Platform.console
     channel_team_id: int | None = None  # the team whose channel the command came from
+    # The channel the command was typed in, as the adapter stores it on a team it is
+    # linked to (`/leadbot link`): a Slack channel id, a Teams channel's conversation
+    # reference (JSON). None in a DM or a group chat. channel_name is for people to read.
+    channel_ref: str | None = None
+    channel_name: str = ""
 
 
 @dataclass(frozen=True)

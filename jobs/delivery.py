@@ -16,7 +16,11 @@ class SendResult:
     ok: delivered (external_ref is e.g. Slack's message ts).
     retry_after: rate limited; try again after this many seconds (HTTP 429 Retry-After).
     transient: 5xx, timeout, network error; retried with backoff.
-    permanent: will never work (unknown channel, app not installed); the message goes dead.
+    permanent: will never work (app not installed, invalid blocks); the message goes dead.
+    unreachable: the recipient can't be reached yet (no platform user with their email,
+    a channel leadbot is not in): the message waits, pending, until they are mapped or
+    leadbot joins (storage.outbox.reroute_person_in / requeue_unreachable), and is tried
+    again every DispatcherConfig.unreachable_recheck_seconds meanwhile.
     """
 
     ok: bool
@@ -24,6 +28,7 @@ class SendResult:
     retry_after: float | None = None
     transient: bool = False
     error: str | None = None
+    unreachable: bool = False
 
     @classmethod
     def sent(cls, ref: str | None = None) -> SendResult:
@@ -40,6 +45,11 @@ class SendResult:
     @classmethod
     def failed(cls, error: str) -> SendResult:
         return cls(ok=False, error=error)
+
+    @classmethod
+    def waiting(cls, error: str) -> SendResult:
+        """The recipient can't be reached yet: park the message (see `unreachable`)."""
+        return cls(ok=False, error=error, unreachable=True)
 
 
 class Sender(Protocol):

@@ -244,6 +244,9 @@ class DispatcherConfig:
     backoff_base_seconds: float = 2.0
     backoff_cap_seconds: float = 900.0
     max_retry_after_seconds: float = 3600.0
+    # A message whose recipient can't be reached yet (SendResult.waiting) is tried again
+    # this long after (sooner when they are mapped, or leadbot joins the channel).
+    unreachable_recheck_seconds: float = 6 * 3600.0
     shutdown_grace_seconds: float = 10.0
     # App-wide limits (DEFAULT_LIMITS' `app`) shared through the database by every
     # dispatcher on it; False keeps a token bucket per process (N processes, N budgets).
@@ -258,6 +261,7 @@ class DispatchStats:
     rate_limited: int = 0
     retried: int = 0
     dead: int = 0
+    parked: int = 0  # waiting for a recipient leadbot can't reach yet
     lost_claims: int = 0
     resent: int = 0  # claimed after another claim ended without a result
     outages: int = 0
@@ -557,6 +561,17 @@ class Dispatcher:
             )
             return
         error = result.error or "failed"
+        if result.unreachable:
+            self.stats.parked += 1
+            log.info("outbox message %s to %s is waiting: %s", m.id, m.platform, error)
+            await outbox.mark_retry(
+                self.db,
+                claim=claim,
+                next_attempt_at=now + dt.timedelta(seconds=self.config.unreachable_recheck_seconds),
+                error=outbox.UNREACHABLE + error,
+                count_attempt=False,
+            )
+            return
         if result.transient and claim.attempts < self.config.max_attempts:
             delay = self.backoff(claim.attempts)
             self.stats.retried += 1

@@ -27,6 +27,10 @@ from storage import models  # noqa: F401  (registers every table on the metadata
 log = logging.getLogger(__name__)
 
 
+# session.info key: the Database's unmapped_platform, for storage.outbox's routing.
+UNMAPPED_PLATFORM = "leadbot.unmapped_platform"
+
+
 class DatabaseUnavailable(Exception):
     """The database could not be reached; the user is asked to try again in a moment."""
 
@@ -115,6 +119,10 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(self.engine.sync_engine, "before_cursor_execute", _strip_nul, retval=True)
         self._down_since: float | None = None
+        # Where a message to a person with no Slack/Teams id yet is queued: "console" in
+        # the console, the demo and tests; the production platform (its sender finds the
+        # person by email at send time) when bot.bootstrap sees Slack or Teams configured.
+        self.unmapped_platform = "console"
         self._sessions = async_sessionmaker(
             self.engine, expire_on_commit=False, sync_session_class=_TrackingSession
         )
@@ -128,6 +136,7 @@ class Database:
         """A session in one transaction: committed on success, rolled back on error."""
         try:
             async with self._sessions() as session, session.begin():
+                session.info[UNMAPPED_PLATFORM] = self.unmapped_platform
                 yield session
         except (OperationalError, DBAPIError, OSError) as exc:
             if is_connection_error(exc):

@@ -19,14 +19,19 @@ from storage.models import JobRun, Metric, MetricValue, OutboxMessage, Person, T
 
 
 async def unreachable(db: Database) -> list[Person]:
-    """Active people with neither a Slack nor a Teams id yet, by name."""
+    """Active people leadbot can't message: neither a Slack nor a Teams id yet, or a
+    platform said it can't reach them (unreachable_reason), by name."""
     async with db.session() as s:
         rows = await s.execute(
             select(Person)
             .where(
                 col(Person.active),
-                col(Person.slack_user_id).is_(None),
-                col(Person.teams_user_id).is_(None),
+                sa.or_(
+                    sa.and_(
+                        col(Person.slack_user_id).is_(None), col(Person.teams_user_id).is_(None)
+                    ),
+                    col(Person.unreachable_reason).is_not(None),
+                ),
             )
             .order_by(col(Person.display_name))
         )

@@ -93,6 +93,8 @@ class Team(SQLModel, table=True):
     manager_id: int | None = Field(default=None, index=True)
     slack_channel_id: str | None = Field(default=None, max_length=32)
     teams_channel_ref: str | None = None  # JSON conversation reference
+    # Who linked the channel (`/leadbot link`): told, with the lead, when leadbot can't post.
+    channel_linked_by: int | None = None
     post_time: str = Field(default="09:00", max_length=5)  # daily goal update, local time
     work_days: str = Field(default="Mon-Fri", max_length=40)
     created_at: dt.datetime = ts_field(default_now=True)
@@ -112,6 +114,9 @@ class Person(SQLModel, table=True):
     slack_user_id: str | None = Field(default=None, max_length=32, unique=True)
     teams_user_id: str | None = Field(default=None, max_length=128, unique=True)
     teams_conversation_ref: str | None = None  # JSON conversation reference
+    # Why the platform can't reach them (e.g. "no Slack user with this email"); cleared
+    # when they are mapped. Their messages wait (pending) until then.
+    unreachable_reason: str | None = Field(default=None, max_length=200)
     active: bool = True
     # When they were switched off: KPI rows for later days are not imported.
     deactivated_at: dt.datetime | None = ts_field(nullable=True)
@@ -542,6 +547,15 @@ class JobRun(SQLModel, table=True):
     finished_at: dt.datetime | None = ts_field(nullable=True)
     status: str = Field(default="running", max_length=10)  # running | ok | failed
     error: str | None = Field(default=None, max_length=1000)
+
+
+class TeamsInstall(SQLModel, table=True):
+    """A Teams team (or group chat) leadbot was added to: `leadbot teams sync` reads the
+    roster of each to map people by email."""
+
+    conversation_id: str = Field(primary_key=True, max_length=400)
+    ref: str  # the conversation reference (JSON, bot/teams/refs.py)
+    installed_at: dt.datetime = ts_field(default_now=True)
 
 
 class ProcessedEvent(SQLModel, table=True):

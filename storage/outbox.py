@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from storage.db import Database
+from storage.db import UNMAPPED_PLATFORM, Database
 from storage.models import OutboxMessage, OutboxStatus, Person, RateBudget, Team, utcnow
 
 
@@ -29,22 +29,140 @@ class OutboxNew:
     kind: str = "message"
 
 
-def route_person(p: Person) -> tuple[str, str]:
-    """(platform, target) for a direct message to a person."""
+# A message to someone not yet mapped to a platform user waits under this target (one per
+# person, so their messages keep their order); the sender finds them by email when it
+# gets to it, and storage re-targets the rest once they are mapped (reroute_person_in).
+UNMAPPED_PREFIX = "person:"
+# last_error of a message parked because the platform can't reach its recipient (no such
+# user, a channel leadbot is not in): it waits, pending, until reroute/requeue frees it.
+UNREACHABLE = "unreachable: "
+
+
+def route_person(p: Person, unmapped: str = "console") -> tuple[str, str]:
+    """(platform, target) for a direct message to a person.
+
+    `unmapped` is where a person with no platform id goes: "console" (the console, the
+    demo) shows it by email; a production platform gets it as `person:ID`, resolved by
+    its sender at send time."""
     if p.slack_user_id:
         return "slack", p.slack_user_id  # a DM is posted with the user id as the channel
     if p.teams_user_id:
         return "teams", p.teams_user_id
-    return "console", p.email
+    if unmapped == "console":
+        return "console", p.email
+    return unmapped, f"{UNMAPPED_PREFIX}{p.id}"
 
 
 def route_team(t: Team) -> tuple[str, str]:
-    """(platform, target) for a post in a team's channel."""
+    """(platform, target) for a post in a team's channel, the console when it has none
+    (storage/alerts.py's posts, which track their own message rows)."""
+    return channel_route(t, "console") or ("console", f"#{t.name}")
+
+
+def channel_route(t: Team, unmapped: str = "console") -> tuple[str, str] | None:
+    """(platform, target) for a post in a team's channel; None when the team has no
+    channel linked in production (nothing is queued: there is nowhere to post it)."""
     if t.slack_channel_id:
         return "slack", t.slack_channel_id
     if t.teams_channel_ref:
         return "teams", f"team:{t.id}"
-    return "console", f"#{t.name}"
+    if unmapped == "console":
+        return "console", f"#{t.name}"
+    return None
+
+
+def unmapped_platform(session: AsyncSession) -> str:
+    """The session's Database's unmapped_platform (storage.db)."""
+    return str(session.info.get(UNMAPPED_PLATFORM, "console"))
+
+
+async def team_has_channel(db: Database, *, team_id: int) -> bool:
+    """Whether a post to this team goes anywhere (a linked channel, or the console)."""
+    async with db.session() as s:
+        team = await s.get(Team, team_id)
+        return team is not None and channel_route(team, unmapped_platform(s)) is not None
+
+
+async def reroute_person_in(session: AsyncSession, person: Person) -> int:
+    """Point a person's pending messages at where they are reached now, and free those
+    parked as unreachable (due at once); returns how many moved. Called in the
+    transaction that maps (or unmaps) them."""
+    if person.id is None:
+        return 0
+    t = OutboxMessage
+    platform, target = route_person(person, unmapped_platform(session))
+    base = sa.and_(
+        col(t.recipient_person_id) == person.id,
+        col(t.status) == OutboxStatus.pending.value,
+        col(t.platform) != "console",
+    )
+    moved = await session.execute(
+        sa.update(t)
+        .where(base, sa.or_(col(t.platform) != platform, col(t.target) != target))
+        .values(platform=platform, target=target)
+    )
+    await session.execute(
+        sa.update(t)
+        .where(base, col(t.last_error).startswith(UNREACHABLE), col(t.claimed_by).is_(None))
+        .values(next_attempt_at=utcnow(), last_error=None)
+    )
+    return max(getattr(moved, "rowcount", 0) or 0, 0)
+
+
+async def reroute_slack_in(session: AsyncSession, person_ids: Sequence[int]) -> int:
+    """reroute_person_in for many people now mapped to a Slack user, a few statements per
+    500 people (`leadbot slack sync` maps a whole roster at once); returns rows moved."""
+    t = OutboxMessage.__table__  # type: ignore[attr-defined]
+    p = Person.__table__  # type: ignore[attr-defined]
+    slack_id = (
+        sa.select(p.c.slack_user_id).where(p.c.id == t.c.recipient_person_id).scalar_subquery()
+    )
+    moved = 0
+    ids = list(dict.fromkeys(person_ids))
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        base = sa.and_(
+            t.c.recipient_person_id.in_(chunk),
+            t.c.status == OutboxStatus.pending.value,
+            t.c.platform != "console",
+        )
+        result = await session.execute(
+            sa.update(t)
+            .where(base, sa.or_(t.c.platform != "slack", t.c.target != slack_id))
+            .values(platform="slack", target=slack_id)
+        )
+        moved += max(getattr(result, "rowcount", 0) or 0, 0)
+        await session.execute(
+            sa.update(t)
+            .where(base, t.c.last_error.startswith(UNREACHABLE), t.c.claimed_by.is_(None))
+            .values(next_attempt_at=utcnow(), last_error=None)
+        )
+    return moved
+
+
+async def requeue_unreachable(
+    db: Database, *, person_id: int | None = None, team_id: int | None = None
+) -> int:
+    """Make a person's (or a team channel's) messages parked as unreachable due now
+    (after a sync, or leadbot joined the channel); returns how many."""
+    t = OutboxMessage
+    who = (
+        col(t.recipient_person_id) == person_id
+        if person_id is not None
+        else col(t.recipient_team_id) == team_id
+    )
+    async with db.session() as s:
+        result = await s.execute(
+            sa.update(t)
+            .where(
+                who,
+                col(t.status) == OutboxStatus.pending.value,
+                col(t.last_error).startswith(UNREACHABLE),
+                col(t.claimed_by).is_(None),
+            )
+            .values(next_attempt_at=utcnow(), last_error=None)
+        )
+        return max(getattr(result, "rowcount", 0) or 0, 0)
 
 
 def insert_ignore(dialect: str, table: Any) -> Any:
@@ -59,6 +177,7 @@ async def enqueue_in(session: AsyncSession, messages: Sequence[OutboxNew]) -> in
     added = 0
     now = utcnow()
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    unmapped = unmapped_platform(session)
     for m in messages:
         if (m.person_id is None) == (m.team_id is None):
             raise ValueError("an outbox message goes to one person or one team")
@@ -66,13 +185,14 @@ async def enqueue_in(session: AsyncSession, messages: Sequence[OutboxNew]) -> in
             person = await session.get(Person, m.person_id)
             if person is None:
                 continue
-            platform, target = route_person(person)
+            platform, target = route_person(person, unmapped)
         else:
             assert m.team_id is not None
             team = await session.get(Team, m.team_id)
-            if team is None:
-                continue
-            platform, target = route_team(team)
+            route = channel_route(team, unmapped) if team is not None else None
+            if route is None:
+                continue  # no such team, or no channel linked (the doctor says so)
+            platform, target = route
         stmt = (
             insert_ignore(dialect, OutboxMessage.__table__)  # type: ignore[attr-defined]
             .values(

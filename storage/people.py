@@ -21,8 +21,14 @@ from domain.items import ActionStatus
 from domain.roles import Role
 from storage.db import Database
 from storage.handover import Settled, settle, snapshot
-from storage.models import ActionItem, OutboxMessage, Person, PulseSchedule, Team
-from storage.outbox import OutboxNew, enqueue_in
+from storage.models import ActionItem, OutboxMessage, Person, PulseSchedule, Team, utcnow
+from storage.outbox import (
+    UNREACHABLE,
+    OutboxNew,
+    enqueue_in,
+    reroute_person_in,
+    reroute_slack_in,
+)
 
 
 def name_key(name: str) -> str:
@@ -119,7 +125,8 @@ async def set_platform_id(
     teams_user_id: str | None = None,
     teams_conversation_ref: str | None = None,
 ) -> None:
-    """Remember a person's Slack/Teams identity (found by email on first contact)."""
+    """Remember a person's Slack/Teams identity (found by email on first contact); their
+    waiting messages go out to it."""
     async with db.session() as s:
         p = await s.get(Person, person_id)
         if p is None:
@@ -130,6 +137,158 @@ async def set_platform_id(
             p.teams_user_id = teams_user_id
         if teams_conversation_ref is not None:
             p.teams_conversation_ref = teams_conversation_ref
+        if slack_user_id is not None or teams_user_id is not None:
+            p.unreachable_reason = None
+            await s.flush()
+            await reroute_person_in(s, p)
+
+
+async def link_slack_user(db: Database, *, person_id: int, slack_user_id: str) -> Person | None:
+    """Map a person to a Slack user (found by email): the id moves off anyone who had it
+    (an email match wins over an older link), and the waiting messages of both go where
+    they are reached now."""
+    async with db.session() as s:
+        p = await s.get(Person, person_id)
+        if p is None:
+            return None
+        if p.slack_user_id != slack_user_id:
+            others = list(
+                (
+                    await s.execute(
+                        select(Person).where(
+                            col(Person.slack_user_id) == slack_user_id, col(Person.id) != p.id
+                        )
+                    )
+                ).scalars()
+            )
+            for other in others:
+                other.slack_user_id = None
+            await s.flush()
+            p.slack_user_id = slack_user_id
+            p.unreachable_reason = None
+            await s.flush()
+            for other in others:
+                await reroute_person_in(s, other)
+        elif p.unreachable_reason is not None:
+            p.unreachable_reason = None
+            await s.flush()
+        await reroute_person_in(s, p)
+        return p
+
+
+async def set_unreachable(db: Database, *, person_id: int, reason: str | None) -> None:
+    """Record why the platform can't reach a person (None: they can be reached)."""
+    async with db.session() as s:
+        p = await s.get(Person, person_id)
+        if p is not None and p.unreachable_reason != reason:
+            p.unreachable_reason = reason[:200] if reason else None
+
+
+@dataclass(frozen=True)
+class SlackUser:
+    """One user of a Slack workspace, as users.list shows them."""
+
+    id: str
+    email: str | None  # lower-cased; None when hidden (no users:read.email) or a bot
+    usable: bool  # a person who can get a DM: not deleted, not a bot, not Slackbot
+
+
+@dataclass
+class DirectorySync:
+    """What mapping a workspace's users onto the roster by email changed."""
+
+    mapped: list[Person] = field(default_factory=list)  # newly mapped (or moved to them)
+    unchanged: int = 0
+    not_found: list[Person] = field(default_factory=list)  # no usable Slack user
+    email_differs: list[tuple[Person, str]] = field(default_factory=list)  # kept link
+    requeued: int = 0  # waiting messages now due
+
+
+NOT_IN_SLACK = "no Slack user has this email"
+SLACK_DEACTIVATED = "their Slack account is deactivated"
+
+
+def _not_matched(
+    p: Person, by_id: dict[str, SlackUser], roster_emails: set[str], out: DirectorySync
+) -> bool:
+    """A person no Slack user has the email of; True when their link was dropped."""
+    known = by_id.get(p.slack_user_id) if p.slack_user_id else None
+    if known is not None and known.usable:
+        if known.email and known.email not in roster_emails:
+            out.email_differs.append((p, known.email))
+        out.unchanged += 1
+        return False
+    dropped = False
+    if p.slack_user_id:  # a deactivated (or vanished) Slack user
+        p.slack_user_id = None
+        p.unreachable_reason = SLACK_DEACTIVATED
+        dropped = True
+    elif not p.teams_user_id:
+        p.unreachable_reason = NOT_IN_SLACK
+    if not p.teams_user_id:
+        out.not_found.append(p)
+    return dropped
+
+
+async def apply_slack_directory(db: Database, *, users: Sequence[SlackUser]) -> DirectorySync:
+    """Map every active person to the Slack user with their email, in one transaction.
+
+    - A roster email that a usable Slack user has: that user (the id moves off anyone
+      who had it).
+    - No Slack user with the person's email, but their stored id is a usable user whose
+      Slack email is on nobody's roster row: the link is kept (ids are stable, emails
+      change) and reported, so the admin can correct the roster.
+    - Otherwise (no such user, or the stored one is deactivated): not mapped; their
+      messages wait and the reason is recorded (`leadbot people list unreachable`).
+    Waiting messages of everyone mapped go out."""
+    by_email = {u.email: u for u in users if u.usable and u.email}
+    by_id = {u.id: u for u in users}
+    out = DirectorySync()
+    async with db.session() as s:
+        everyone = list((await s.execute(select(Person))).scalars())
+        roster_emails = {p.email for p in everyone}
+        active = [p for p in everyone if p.active]
+        wanted = {p.id: by_email[p.email].id for p in active if p.email in by_email}
+        taken = set(wanted.values())
+        changed: list[Person] = []
+        # Ids that now belong to someone else are freed first (unique column).
+        for p in everyone:
+            if p.slack_user_id and p.slack_user_id in taken and wanted.get(p.id) != p.slack_user_id:
+                p.slack_user_id = None
+                changed.append(p)
+        await s.flush()
+        for p in active:
+            target = wanted.get(p.id)
+            if target is not None:
+                if p.slack_user_id == target and p.unreachable_reason is None:
+                    out.unchanged += 1
+                    continue
+                p.slack_user_id = target
+                p.unreachable_reason = None
+                out.mapped.append(p)
+                changed.append(p)
+                continue
+            if _not_matched(p, by_id, roster_emails, out):
+                changed.append(p)
+        await s.flush()
+        # Only people with messages waiting need them re-targeted (most have none).
+        waiting = set(
+            (
+                await s.execute(
+                    sa.select(col(OutboxMessage.recipient_person_id))
+                    .where(
+                        col(OutboxMessage.status) == "pending",
+                        col(OutboxMessage.recipient_person_id).is_not(None),
+                    )
+                    .distinct()
+                )
+            ).scalars()
+        )
+        mapped = [p.id for p in changed if p.id in waiting and p.slack_user_id]
+        out.requeued += await reroute_slack_in(s, [i for i in mapped if i is not None])
+        for p in {p.id: p for p in changed if p.id in waiting and not p.slack_user_id}.values():
+            out.requeued += await reroute_person_in(s, p)  # lost their id: found again by email
+    return out
 
 
 async def upsert_person(
@@ -659,3 +818,54 @@ async def archive_team(
         return set()
 
     return await _run(db, op, now=now, actor_id=actor_id, messages=None)
+
+
+async def link_channel(
+    db: Database, *, team_id: int, platform: str, channel_ref: str | None, by: int | None
+) -> tuple[Team, Team | None]:
+    """Make a channel the team's (`channel_ref` None: unlink the team's channel on that
+    platform); returns (the team, the team the channel was taken from). The team's posts
+    that waited for a channel leadbot couldn't post in are tried again at once."""
+    async with db.session() as s:
+        team = await _team(s, team_id)
+        field_name = "slack_channel_id" if platform == "slack" else "teams_channel_ref"
+        column = getattr(Team, field_name)
+        previous: Team | None = None
+        if channel_ref is not None:
+            previous = (
+                (
+                    await s.execute(
+                        select(Team).where(column == channel_ref, col(Team.id) != team_id)
+                    )
+                )
+                .scalars()
+                .first()
+            )
+            if previous is not None:
+                setattr(previous, field_name, None)
+        setattr(team, field_name, channel_ref)
+        team.channel_linked_by = by if channel_ref is not None else None
+        o = OutboxMessage
+        waiting = sa.and_(
+            col(o.recipient_team_id) == team_id,
+            col(o.status) == "pending",
+            col(o.platform) == platform,
+            col(o.claimed_by).is_(None),
+        )
+        if channel_ref is None:  # nowhere to post them any more
+            await s.execute(
+                sa.update(o)
+                .where(waiting)
+                .values(status="dead", last_error="the team's channel was unlinked")
+            )
+        else:
+            if platform == "slack":  # (edit rows keep their own target: storage/edits.py)
+                await s.execute(
+                    sa.update(o).where(waiting, col(o.kind) != "update").values(target=channel_ref)
+                )
+            await s.execute(
+                sa.update(o)
+                .where(waiting, col(o.last_error).startswith(UNREACHABLE))
+                .values(next_attempt_at=utcnow(), last_error=None)
+            )
+        return team, previous

@@ -37,7 +37,7 @@ from storage.models import (
     Team,
     utcnow,
 )
-from storage.outbox import OutboxNew, enqueue_in, insert_ignore, route_person
+from storage.outbox import OutboxNew, enqueue_in, insert_ignore, route_person, unmapped_platform
 
 QUESTIONS = ("esat", "enps")
 SCALES = {"esat": (1, 5), "enps": (0, 10)}
@@ -325,12 +325,13 @@ async def _enqueue_dms(
     now = utcnow()
     rows = []
     rest = []
+    unmapped = unmapped_platform(s)
     for m in messages:
         person = by_id.get(m.person_id) if m.person_id is not None else None
         if person is None:
             rest.append(m)
             continue
-        platform, target = route_person(person)
+        platform, target = route_person(person, unmapped)
         rows.append(
             {
                 "dedupe_key": m.dedupe_key[:200],

@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from storage.db import Database
-from storage.models import Notice, Person, ProcessedEvent, Team
+from storage.models import Notice, Person, ProcessedEvent, Team, TeamsInstall
+from storage.outbox import reroute_person_in
 
 
 async def claim_event(db: Database, *, key: str) -> bool:
@@ -64,8 +65,11 @@ async def link_person(
                 .values(teams_user_id=None)
             )
             p.teams_user_id = teams_user_id
+            p.unreachable_reason = None
         if conversation_ref is not None:
             p.teams_conversation_ref = conversation_ref
+        await s.flush()
+        await reroute_person_in(s, p)  # their waiting messages go out to Teams now
         return p
 
 
@@ -75,6 +79,9 @@ async def set_person_ref(db: Database, *, person_id: int, conversation_ref: str)
         p = await s.get(Person, person_id)
         if p is not None and p.teams_conversation_ref != conversation_ref:
             p.teams_conversation_ref = conversation_ref
+            p.unreachable_reason = None
+            await s.flush()
+            await reroute_person_in(s, p)  # e.g. a message parked: no 1:1 chat yet
 
 
 async def set_team_ref(db: Database, *, team_id: int, channel_ref: str) -> None:
@@ -115,3 +122,29 @@ async def person_with_team(db: Database, *, person_id: int) -> tuple[Person, Tea
             return None
         team = await s.get(Team, p.team_id) if p.team_id else None
         return p, team
+
+
+async def remember_install(db: Database, *, conversation_id: str, ref: str) -> None:
+    """Record (or refresh) a team or chat leadbot was added to."""
+    key = conversation_id.split(";", 1)[0][:400]
+    async with db.session() as s:
+        row = await s.get(TeamsInstall, key)
+        if row is None:
+            s.add(TeamsInstall(conversation_id=key, ref=ref))
+        elif row.ref != ref:
+            row.ref = ref
+
+
+async def forget_install(db: Database, *, conversation_id: str) -> None:
+    """leadbot was removed from that team or chat."""
+    async with db.session() as s:
+        row = await s.get(TeamsInstall, conversation_id.split(";", 1)[0][:400])
+        if row is not None:
+            await s.delete(row)
+
+
+async def installs(db: Database) -> list[TeamsInstall]:
+    """Every team and chat leadbot is in, oldest first."""
+    async with db.session() as s:
+        rows = await s.execute(select(TeamsInstall).order_by(col(TeamsInstall.installed_at)))
+        return list(rows.scalars())

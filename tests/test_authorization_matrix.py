@@ -25,7 +25,7 @@ from sqlmodel import SQLModel
 
 from domain.kpi import KpiRow
 from domain.roles import Role
-from domain.types import Action, Actor, Reply
+from domain.types import Action, Actor, Platform, Reply
 from handlers.core.context import HandlerContext
 from handlers.core.dispatch import run_action, run_command
 from storage import actions as action_store
@@ -389,6 +389,52 @@ async def test_button_matrix(
     else:
         assert not reply.ok, f"{role} should be refused {action_id}\n{reply.fallback}"
         assert await _state(db) == before, f"a refused {action_id} changed something"
+
+
+# Channel links, run in a Slack channel (the adapter passes it): the team's lead, its
+# manager and admins choose a team's channel; nobody else, and a refusal changes nothing.
+CHANNEL_MATRIX: list[tuple[str, tuple[bool, ...]]] = [
+    ("/leadbot link team Billing", (R, R, A, R, A, A)),
+    ("/leadbot link team Tech Support", (R, R, R, A, R, A)),
+    ("/leadbot unlink team Billing", (R, R, A, R, A, A)),
+]
+
+
+async def _channels(db: Database) -> str:
+    async with db.engine.connect() as conn:
+        rows = await conn.execute(
+            sa.text("SELECT id, slack_channel_id, channel_linked_by FROM team ORDER BY id")
+        )
+        return repr(rows.all())
+
+
+@pytest.mark.parametrize(
+    ("line", "role", "allowed"),
+    [(line, role, ok[i]) for line, ok in CHANNEL_MATRIX for i, role in enumerate(ROLES)],
+)
+async def test_channel_link_matrix(
+    world: World, db: Database, line: str, role: str, allowed: bool
+) -> None:
+    billing = await people.get_team_by_name(db, name="Billing")
+    assert billing is not None
+    assert billing.id is not None
+    if "unlink" in line:
+        await people.link_channel(
+            db, team_id=billing.id, platform="slack", channel_ref="COLD", by=None
+        )
+    before = (await _state(db), await _channels(db))
+    cmd = await command(db, world.by_role[role], line, platform=Platform.slack)
+    cmd = dataclasses.replace(cmd, channel_ref="C0NEW", channel_name="#floor")
+    reply: Reply = await run_command(cmd, world.ctx)
+    assert "something went wrong" not in reply.fallback
+    if allowed:
+        assert reply.ok, f"{role} should be allowed: {line}\n{reply.fallback}"
+        assert await _channels(db) != before[1]
+    else:
+        assert not reply.ok, f"{role} should be refused: {line}\n{reply.fallback}"
+        assert (await _state(db), await _channels(db)) == before, (
+            f"a refused {line} changed something"
+        )
 
 
 async def test_the_owner_may_accept_and_finish(world: World, db: Database) -> None:

@@ -52,12 +52,9 @@ from bot.slack.upload import ChartUploads, charts_of
 from bot.slack.users import UserDirectory, slack_error
 from domain.errors import UserError
 from domain.parsing import tokenize
-from domain.roles import Role
 from domain.types import (
     Action,
-    Actor,
     Command,
-    Context,
     Form,
     Platform,
     Quoted,
@@ -69,9 +66,8 @@ from domain.types import (
 from handlers.core.dispatch import TRY_AGAIN, error_reply
 from handlers.core.home import home
 from handlers.leadbot import welcome
-from storage import events, people
+from storage import events, outbox, people
 from storage.db import DatabaseUnavailable
-from storage.models import Team
 
 log = logging.getLogger(__name__)
 
@@ -297,9 +293,9 @@ class SlackBot:
         actor, why = await self.users.actor_for(str(body.get("user_id", "")))
         if actor is None:
             return message(why)
-        team, linked = await self.channel_team(
-            str(body.get("channel_id", "")), str(body.get("channel_name", "")), actor
-        )
+        channel_id = str(body.get("channel_id", ""))
+        # Channels are linked to a team only on purpose (`/leadbot link`), never by use.
+        team = await people.get_team_by_slack_channel(self.db, channel_id=channel_id)
         channel_team_id = team.id if team else None
         try:
             args = tuple(
@@ -316,48 +312,10 @@ class SlackBot:
             raw=_unescape(f"/{verb} {_plain_refs(text)}".strip()),
             platform=Platform.slack,
             channel_team_id=channel_team_id,
+            channel_ref=channel_id if channel_id[:1] in ("C", "G") else None,
+            channel_name=_channel_label(channel_id, str(body.get("channel_name", ""))),
         )
-        reply = await run_command(cmd, self.ctx)
-        if linked and team is not None:
-            reply.blocks.append(
-                Context(
-                    f"This channel is now {team.name}'s channel: team posts from leadbot "
-                    "come here. (Invite me with `/invite @leadbot` if you haven't.)"
-                )
-            )
-        return reply
-
-    async def channel_team(
-        self, channel_id: str, channel_name: str, actor: Actor
-    ) -> tuple[Team | None, bool]:
-        """(the team whose channel this is, whether it was linked just now).
-
-        A channel is linked to a team the first time leadbot is used in it when its name
-        is the team's name (`#billing`, `#team-billing`), or when the team's lead uses
-        leadbot there and their team has no channel yet. DMs are never linked.
-        """
-        if not channel_id or channel_id[0] not in "CG":
-            return None, False
-        team = await people.get_team_by_slack_channel(self.db, channel_id=channel_id)
-        if team is not None:
-            return team, False
-        candidate: Team | None = None
-        name = channel_name.replace("-", " ").replace("_", " ").strip()
-        if name and name not in ("directmessage", "privategroup"):
-            for option in (name, name.removeprefix("team ").strip()):
-                found = await people.get_team_by_name(self.db, name=option)
-                if found is not None and not found.slack_channel_id:
-                    candidate = found
-                    break
-        if candidate is None and actor.role is Role.lead and actor.team_id is not None:
-            own = await people.get_team(self.db, team_id=actor.team_id)
-            if own is not None and own.lead_id == actor.person_id and not own.slack_channel_id:
-                candidate = own
-        if candidate is None or candidate.id is None:
-            return None, False
-        await people.update_team(self.db, team_id=candidate.id, slack_channel_id=channel_id)
-        log.info("linked slack channel %s to team %s", channel_id, candidate.id)
-        return candidate, True
+        return await run_command(cmd, self.ctx)
 
     # --- buttons ----------------------------------------------------------------------
 
@@ -535,6 +493,19 @@ class SlackBot:
         if user_id:
             self.tracker.spawn(self.publish_home(user_id))
 
+    async def on_member_joined(self, event: dict[str, Any], context: dict[str, Any]) -> None:
+        """leadbot itself joined a channel: a linked team's posts that waited go out."""
+        bot_user = context.get("bot_user_id")
+        if not bot_user or event.get("user") != bot_user:
+            return
+        team = await people.get_team_by_slack_channel(
+            self.db, channel_id=str(event.get("channel", ""))
+        )
+        if team is None or team.id is None:
+            return
+        sent = await outbox.requeue_unreachable(self.db, team_id=team.id)
+        log.info("slack: joined team %s's channel; %d waiting post(s) due now", team.id, sent)
+
     async def dedupe_events(self, body: dict[str, Any], next: Any) -> BoltResponse | None:
         """Global middleware: an Events API delivery (or Slack's retry of it) runs once."""
         if body.get("type") == "event_callback" and body.get("event_id"):
@@ -558,6 +529,13 @@ def _plain_refs(text: str) -> str:
     text = _CHANNEL_REF.sub(lambda m: "#" + m.group(1), text)
     text = _LINK_REF.sub(lambda m: m.group(1).removeprefix("mailto:"), text)
     return _SPECIAL_REF.sub(lambda m: "@" + m.group(1), text)
+
+
+def _channel_label(channel_id: str, name: str) -> str:
+    """How a confirmation names the channel (text is escaped: no `<#C1>` links)."""
+    if not name or name in ("privategroup", "directmessage"):
+        return "this channel" if channel_id[:1] in ("C", "G") else ""
+    return f"#{name}"
 
 
 def _unescape(word: str) -> str:
@@ -653,4 +631,5 @@ def build_bolt_app(
     app.action(re.compile(r".+"))(bot.on_block_action)
     app.view(FORM_CALLBACK_ID)(bot.on_view_submission)
     app.event("app_home_opened")(bot.on_home_opened)
+    app.event("member_joined_channel")(bot.on_member_joined)
     return app, bot

@@ -23,11 +23,19 @@ MANIFEST_PATH = Path(__file__).resolve().parents[2] / "slack" / "manifest.yml"
 # Only what the code calls: slash commands; chat.postMessage (DMs by user id, channel
 # posts); users.info and the email on it (matching a Slack user to the roster).
 # views.open / views.publish and response_url posts need no scope.
-BOT_SCOPES = ("commands", "chat:write", "users:read", "users:read.email")
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "users:read",
+    "users:read.email",
+    # member_joined_channel (leadbot invited to a linked channel) needs these two.
+    "channels:read",
+    "groups:read",
+)
 # With CHARTS_ENABLED: files.getUploadURLExternal / files.completeUploadExternal (a chart's
 # PNG) and conversations.open (the asker's DM with leadbot, where a private chart goes).
 CHART_SCOPES = ("files:write", "im:write")
-BOT_EVENTS = ("app_home_opened",)
+BOT_EVENTS = ("app_home_opened", "member_joined_channel")
 
 
 def _usage_hint(usage: tuple[str, ...], verb: str) -> str:

@@ -1,26 +1,45 @@
 """Sends outbox messages to Slack with chat.postMessage.
 
-A DM is posted with the person's user id as the channel (no conversations.open, which is
-rate-limited to about 50 a minute). The client is built with no rate-limit retries of its
-own, so a 429 reaches the dispatcher, which makes that target wait for Retry-After.
+A DM is posted with the person's user id as the channel: chat.postMessage opens the DM
+itself (no conversations.open, which is rate-limited to about 50 a minute). The client is
+built with no rate-limit retries of its own, so a 429 reaches the dispatcher, which makes
+that target wait for Retry-After.
+
+A person with no Slack id yet (a roster imported by email) is queued as `person:ID`: the
+sender finds them with users.lookupByEmail (Tier 3, about 50 a minute: paced by a budget
+every dispatcher shares, LOOKUP_RATE, one at a time, no bursts), stores the id on the
+person (their other waiting messages follow it) and sends. No such user, a deactivated
+one, or a bot: the message waits (pending, SendResult.waiting) and the person's lead is
+told once; `leadbot slack sync` or the person's first use of leadbot maps them and sends
+what waited. A team channel leadbot can't post in (not_in_channel, channel_not_found,
+is_archived) waits the same way, and who linked it and the team's lead are told once;
+leadbot joining the channel (member_joined_channel) sends what waited.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import reach
 from bot.slack.client import make_client
 from bot.slack.render import fallback_text, render_blocks
 from domain.settings import Settings
 from domain.types import Reply
 from jobs.delivery import SendResult
+from jobs.dispatcher import Rate, SharedBudget
+from storage import people
+from storage.db import Database
 from storage.edits import edit_base_target
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, Person
+from storage.outbox import UNMAPPED_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +73,39 @@ PERMANENT_ERRORS = frozenset(
 )
 # chat.update's own permanent errors (the message was deleted, or is not the bot's).
 EDIT_ERRORS = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+# users.lookupByEmail is Tier 3 (50+ a minute): 40 a minute, one at a time, shared by
+# every dispatcher on the database (storage.outbox.reserve_rate), leaves room for others.
+LOOKUP_RATE = Rate(40, 60.0, burst=1)
+LOOKUP_BUDGET_KEY = "slack:lookupByEmail"
+# A message whose lookup would wait longer than this behind others is handed back (as
+# rate limited, no attempt used) instead of holding one of the dispatcher's in-flight
+# slots: messages to people already mapped keep flowing during a day-one backlog.
+LOOKUP_MAX_WAIT_SECONDS = 10.0
+
+# A channel post that fails with these waits until leadbot is in the channel.
+CHANNEL_BLOCKED = {
+    "not_in_channel": (
+        "I'm not a member of it",
+        "Invite me with `/invite @leadbot` in {channel}.",
+    ),
+    "channel_not_found": (
+        "I can't see it (a private channel I'm not in, or it was deleted)",
+        "Invite me with `/invite @leadbot` in {channel}, or link another channel with "
+        "`/leadbot link` there.",
+    ),
+    "is_archived": (
+        "it is archived",
+        "Unarchive it, or link another channel with `/leadbot link` in it.",
+    ),
+}
+# A DM that fails with these: the stored Slack user can't get messages any more.
+DM_BLOCKED = frozenset({"user_not_found", "account_inactive", "user_disabled", "cannot_dm_bot"})
+NOT_FOUND_WHY = "no Slack user in this workspace has their email"
+NOT_FOUND_FIX = (
+    "Check the email on the roster (`/leadbot person list unreachable`); once it matches "
+    "their Slack account, `leadbot slack sync` (or their first use of leadbot) maps them."
+)
+
 TRANSIENT_ERRORS = frozenset(
     {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
 )
@@ -63,7 +115,8 @@ def _render(reply: Reply) -> tuple[str, list[dict[str, Any]]]:
     return fallback_text(reply), render_blocks(reply)
 
 
-def _retry_after(headers: Any) -> float:
+def retry_after_of(headers: Any) -> float:
+    """Retry-After in seconds (1 when absent or unreadable)."""
     try:
         value = headers.get("Retry-After") or headers.get("retry-after")
         return max(float(value), 0.0) if value is not None else 1.0
@@ -71,17 +124,42 @@ def _retry_after(headers: Any) -> float:
         return 1.0
 
 
+def _error_of(exc: SlackApiError) -> str | None:
+    data = getattr(exc.response, "data", None)
+    error = data.get("error") if isinstance(data, dict) else None
+    return str(error) if error else None
+
+
 class SlackSender:
     """The Sender for platform "slack" (see jobs/delivery.Sender)."""
 
     platform = "slack"
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        db: Database | None = None,
+        *,
+        lookup_rate: Rate = LOOKUP_RATE,
+        wall: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        """`db`: for people not mapped yet and unreachable channels (without it such
+        messages are retried, never guessed)."""
         self.client = client
+        self.db = db
+        self.lookups = (
+            SharedBudget(db, LOOKUP_BUDGET_KEY, lookup_rate, wall=wall, sleep=sleep)
+            if db is not None
+            else None
+        )
+        self._lookup_lock = asyncio.Lock()
+        self._lookup_interval = lookup_rate.per_seconds / lookup_rate.count
+        self._lookups_waiting = 0
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> SlackSender:
-        return cls(make_client(settings, max_rate_limit_retries=0))
+    def from_settings(cls, settings: Settings, db: Database | None = None) -> SlackSender:
+        return cls(make_client(settings, max_rate_limit_retries=0), db)
 
     async def send(self, message: OutboxMessage, reply: Reply) -> SendResult:
         if self.client.session is None:
@@ -89,19 +167,119 @@ class SlackSender:
             self.client.session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=64, keepalive_timeout=30)
             )
+        channel = message.target
+        if channel.startswith(UNMAPPED_PREFIX):
+            found = await self._resolve(message)
+            if isinstance(found, SendResult):
+                return found
+            channel = found
         text, blocks = _render(reply)
-        result = await self._post(message, text, blocks)
+        result = await self._post(message, channel, text, blocks)
         if not result.ok and result.error == "invalid_blocks" and blocks:
             # Never lose a message over a rendering problem: send the text alone.
             log.warning("Slack refused the blocks of outbox message %s; sending text", message.id)
-            result = await self._post(message, text, [])
+            result = await self._post(message, channel, text, [])
+        if not result.ok and not result.transient and result.retry_after is None:
+            return await self._blocked(message, channel, result)
+        return result
+
+    # --- people not mapped yet ----------------------------------------------------------
+
+    async def _resolve(self, message: OutboxMessage) -> str | SendResult:
+        """The Slack user id of the message's person (found by email and stored), or the
+        result to record when there is none."""
+        if self.db is None or self.lookups is None or message.recipient_person_id is None:
+            return SendResult.retry("a person without a Slack id, and no database to look")
+        person = await people.get_person(self.db, person_id=message.recipient_person_id)
+        if person is None or not person.active:
+            return SendResult.failed("that person is no longer on the roster")
+        if person.slack_user_id:  # mapped since the message was queued
+            return person.slack_user_id
+        behind = self._lookups_waiting * self._lookup_interval
+        if behind > LOOKUP_MAX_WAIT_SECONDS:
+            return SendResult.rate_limited(behind)
+        self._lookups_waiting += 1
+        try:
+            async with self._lookup_lock:  # one lookup at a time from this process
+                await self.lookups.acquire()
+                resp = await self.client.users_lookupByEmail(email=person.email)
+        except SlackApiError as exc:
+            error = _error_of(exc)
+            if error == "users_not_found":
+                return await self._unreachable(person, "users_not_found", NOT_FOUND_WHY)
+            return self._classify(exc)
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            return SendResult.retry(f"network: {type(exc).__name__}")
+        finally:
+            self._lookups_waiting -= 1
+        user = resp.get("user") or {}
+        if user.get("deleted"):
+            return await self._unreachable(
+                person, "deactivated", "their Slack account is deactivated"
+            )
+        if user.get("is_bot") or user.get("id") == "USLACKBOT" or not user.get("id"):
+            return await self._unreachable(person, "bot", "their email belongs to a bot user")
+        uid = str(user["id"])
+        assert person.id is not None
+        await people.link_slack_user(self.db, person_id=person.id, slack_user_id=uid)
+        log.info("slack: mapped person %s to a Slack user by email", person.id)
+        return uid
+
+    async def _unreachable(self, person: Person, code: str, why: str) -> SendResult:
+        assert self.db is not None
+        assert person.id is not None
+        await people.set_unreachable(self.db, person_id=person.id, reason=why)
+        await reach.tell_lead_unreachable(
+            self.db, person=person, platform="slack", code=code, why=why, fix=NOT_FOUND_FIX
+        )
+        return SendResult.waiting(code)
+
+    async def _channel_name(self, channel: str) -> str:
+        """`#name` for a notice (conversations.info), or a plain description."""
+        try:
+            resp = await self.client.conversations_info(channel=channel)
+        except Exception:  # a courtesy: the notice goes out without the name
+            return f"(channel id {channel})"
+        name = (resp.get("channel") or {}).get("name")
+        return f"#{name}" if name else f"(channel id {channel})"
+
+    async def _blocked(
+        self, message: OutboxMessage, channel: str, result: SendResult
+    ) -> SendResult:
+        """A permanent refusal: a channel or person leadbot can't reach waits instead."""
+        error = result.error or ""
+        if self.db is None:
+            return result
+        if message.recipient_team_id is not None and error in CHANNEL_BLOCKED:
+            team = await people.get_team(self.db, team_id=message.recipient_team_id)
+            if team is None:
+                return result
+            why, fix = CHANNEL_BLOCKED[error]
+            shown = await self._channel_name(channel)
+            await reach.tell_channel_blocked(
+                self.db,
+                team=team,
+                platform="slack",
+                code=error,
+                channel=shown,
+                why=why,
+                fix=fix.format(channel=shown),
+            )
+            return SendResult.waiting(error)
+        if message.recipient_person_id is not None and error in DM_BLOCKED:
+            person = await people.get_person(self.db, person_id=message.recipient_person_id)
+            if person is None:
+                return result
+            return await self._unreachable(
+                person, error, "their Slack account can't get messages (deactivated?)"
+            )
         return result
 
     async def _post(
-        self, message: OutboxMessage, text: str, blocks: list[dict[str, Any]]
+        self, message: OutboxMessage, channel: str, text: str, blocks: list[dict[str, Any]]
     ) -> SendResult:
         kwargs: dict[str, Any] = {
-            "channel": message.target,
+            "channel": channel,
             "text": text,
             "unfurl_links": False,
             "unfurl_media": False,
@@ -150,10 +328,9 @@ class SlackSender:
     def _classify(exc: SlackApiError) -> SendResult:
         response = exc.response
         status = getattr(response, "status_code", 0) or 0
-        data = getattr(response, "data", None)
-        error = data.get("error") if isinstance(data, dict) else None
+        error = _error_of(exc)
         if status == 429 or error == "ratelimited":
-            return SendResult.rate_limited(_retry_after(getattr(response, "headers", {})))
+            return SendResult.rate_limited(retry_after_of(getattr(response, "headers", {})))
         if status >= 500:
             return SendResult.retry(f"Slack HTTP {status}" + (f": {error}" if error else ""))
         if error in PERMANENT_ERRORS:

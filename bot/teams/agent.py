@@ -18,6 +18,7 @@ Adaptive Cards out.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 import re
@@ -60,8 +61,8 @@ from bot.teams.paging import (
     verify_team,
 )
 from bot.teams.refs import ConversationRef, conversation_type, from_activity, member_ref
+from bot.teams.roster import read_roster, remember_member
 from domain.parsing import split_words, tokenize
-from domain.roles import Role
 from domain.types import (
     Action,
     Actor,
@@ -84,8 +85,6 @@ log = logging.getLogger(__name__)
 
 Turn = TurnContextProtocol[Activity]
 
-ROSTER_PAGE_SIZE = 500  # the most Teams hands out per page
-ROSTER_MAX_PAGES = 200
 CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 
@@ -232,39 +231,12 @@ class TeamsAgent(ActivityHandler):
         return await self.link_channel(ref, person)
 
     async def link_channel(self, ref: ConversationRef, person: Person | None) -> Team | None:
-        """The leadbot team of a Teams channel: a stored link, a team of the same name, or
-        the team of the lead who first uses leadbot there."""
+        """The leadbot team this Teams channel is linked to (`/leadbot link`), if any; its
+        stored reference is refreshed. Nothing is linked by using leadbot here."""
         assert ref.conversation_id is not None
-        channel_ref = ConversationRef(
-            service_url=ref.service_url,
-            tenant_id=ref.tenant_id,
-            conversation_id=ref.conversation_id,
-            conversation_type="channel",
-            bot_id=ref.bot_id,
-            bot_name=ref.bot_name,
-            team_id=ref.team_id,
-            team_name=ref.team_name,
-            channel_name=ref.channel_name,
-        ).to_json()
         team = await store.team_by_channel(self.db, conversation_id=ref.conversation_id)
-        if team is None:
-            for name in (ref.channel_name, ref.team_name):
-                if name:
-                    candidate = await people.get_team_by_name(self.db, name=name)
-                    if candidate is not None and not candidate.teams_channel_ref:
-                        team = candidate
-                        break
-        if team is None and person is not None and person.team_id is not None:
-            own = await people.get_team(self.db, team_id=person.team_id)
-            if (
-                own is not None
-                and own.lead_id == person.id
-                and person.role is Role.lead
-                and not own.teams_channel_ref
-            ):
-                team = own
         if team is not None and team.id is not None:
-            await store.set_team_ref(self.db, team_id=team.id, channel_ref=channel_ref)
+            await store.set_team_ref(self.db, team_id=team.id, channel_ref=channel_ref_json(ref))
         return team
 
     # --- messages (commands) -------------------------------------------------------------
@@ -287,6 +259,13 @@ class TeamsAgent(ActivityHandler):
             return
         line = typed(activity)
         cmd = await self.parse(line, activity.recipient, person, team)
+        ref = from_activity(activity)
+        if ref is not None and ref.conversation_type == "channel" and ref.conversation_id:
+            cmd = dataclasses.replace(
+                cmd,
+                channel_ref=channel_ref_json(ref),
+                channel_name=f"#{ref.channel_name}" if ref.channel_name else "",
+            )
         reply = await run_command(cmd, self.ctx)
         await self.deliver(turn_context, person, reply, pager=self.pager_of(line, team))
 
@@ -566,6 +545,11 @@ class TeamsAgent(ActivityHandler):
         # them, so the outbox can open a 1:1 chat with each later.
         members = [m for m in added if m.id != bot_id]
         if bot_added:
+            if ref.conversation_id and ref.conversation_type in ("channel", "groupChat"):
+                # `leadbot teams sync` reads this roster again later.
+                await store.remember_install(
+                    self.db, conversation_id=ref.conversation_id, ref=channel_ref_json(ref)
+                )
             members = await self._roster(turn_context) or members
         for m in members:
             await self._remember_member(ref, m)
@@ -574,62 +558,28 @@ class TeamsAgent(ActivityHandler):
                 text = f"leadbot is set up here for team *{team.name}*. @mention me with *help*."
             elif ref.conversation_type == "channel":
                 text = (
-                    "leadbot is installed. To make this the channel of a leadbot team, name the "
-                    "channel (or the Teams team) like the leadbot team, or have the team's lead "
-                    "@mention me here once. @mention me with *help* to see what I can do."
+                    "leadbot is installed. To make this a leadbot team's channel, its lead, "
+                    "manager or an admin @mentions me here with *leadbot link team NAME*. "
+                    "@mention me with *help* to see what I can do."
                 )
             else:
                 text = WELCOME
             await turn_context.send_activity(outbound.message_activity(message(text)))
 
     async def _roster(self, turn_context: Turn) -> list[ChannelAccount]:
-        """Everyone in the conversation, page by page (GET .../pagedmembers: the unpaged
-        members list is being retired)."""
+        """Everyone in the conversation (bot/teams/roster.py), or nobody on failure."""
         connector = _connector(turn_context) if self.fetch_members else None
         conv = turn_context.activity.conversation
         if connector is None or conv is None:
             return []
-        members: list[ChannelAccount] = []
-        token: str | None = None
-        seen: set[str] = set()
         try:
-            for _ in range(ROSTER_MAX_PAGES):
-                page = await connector.conversations.get_conversation_paged_members(
-                    conv.id, page_size=ROSTER_PAGE_SIZE, continuation_token=token
-                )
-                members.extend(page.members or [])
-                token = page.continuation_token
-                if not token or token in seen:
-                    break
-                seen.add(token)
-            else:
-                log.warning(
-                    "teams: roster longer than %d pages; the rest is not read", ROSTER_MAX_PAGES
-                )
+            return await read_roster(connector, conv.id)
         except Exception as exc:
             log.warning("teams: roster lookup failed: %s", type(exc).__name__)
-        return members
+            return []
 
     async def _remember_member(self, ref: ConversationRef, member: ChannelAccount) -> None:
-        if not member.id:
-            return
-        ids = [i for i in (member.aad_object_id, member.id) if i]
-        person = await store.find_person(self.db, teams_ids=ids)
-        if person is None:
-            props = member.properties or {}
-            email = props.get("email") or props.get("userPrincipalName")
-            if isinstance(email, str) and "@" in email:
-                found = await people.get_by_email(self.db, email=email)
-                if found is not None and found.id is not None and found.active:
-                    person = await store.link_person(
-                        self.db,
-                        person_id=found.id,
-                        teams_user_id=member.aad_object_id or member.id,
-                    )
-        if person is None or person.id is None or person.teams_conversation_ref:
-            return
-        partial = member_ref(ref, user_id=member.id, aad_object_id=member.aad_object_id)
-        await store.set_person_ref(self.db, person_id=person.id, conversation_ref=partial.to_json())
+        await remember_member(self.db, ref, member)
 
     # --- sending -------------------------------------------------------------------------------
 
@@ -703,6 +653,21 @@ class PageWanted:
     pager: Pager | None
     page: int
     in_place: bool  # the page may replace the card it was asked on (for all who see it)
+
+
+def channel_ref_json(ref: ConversationRef) -> str:
+    """A channel's conversation reference as a team stores it (no user in it)."""
+    return ConversationRef(
+        service_url=ref.service_url,
+        tenant_id=ref.tenant_id,
+        conversation_id=ref.conversation_id,
+        conversation_type="channel",
+        bot_id=ref.bot_id,
+        bot_name=ref.bot_name,
+        team_id=ref.team_id,
+        team_name=ref.team_name,
+        channel_name=ref.channel_name,
+    ).to_json()
 
 
 def _card_response(card: dict[str, Any]) -> AdaptiveCardInvokeResponse:

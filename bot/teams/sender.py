@@ -28,6 +28,7 @@ import aiohttp
 from microsoft_agents.hosting.core import AgentAuthConfiguration, OutboundHostValidator
 from microsoft_agents.hosting.core.connector.client import ConnectorClient
 
+from bot import reach
 from bot.teams import outbound
 from bot.teams.auth import (
     TokenProvider,
@@ -62,6 +63,7 @@ HOST_NOT_ALLOWED = (
     "the stored Teams conversation names a service host that is not allowed "
     "(TEAMS_ALLOWED_SERVICE_HOSTS); nothing was sent there"
 )
+NOT_SEEN = "not in any Teams team roster leadbot can see (the app isn't installed for them)"
 NOT_INSTALLED = (
     "leadbot can't open a Teams chat with {name}: the app isn't installed for them "
     "(or they left the tenant)"
@@ -127,6 +129,10 @@ class TeamsSender:
 
     def allowed(self, service_url: str) -> bool:
         return self.host_validator is None or self.host_validator.is_allowed(service_url)
+
+    async def client_for(self, service_url: str) -> ConnectorClient:
+        """A Bot Connector client for an allowed service URL (HostNotAllowed otherwise)."""
+        return await self._client(service_url)
 
     async def _client(self, service_url: str) -> ConnectorClient:
         if not self.allowed(service_url):
@@ -218,7 +224,25 @@ class TeamsSender:
         ref = ConversationRef.from_json(team.teams_channel_ref if team else None)
         if team is None or ref is None or not ref.conversation_id:
             return SendResult.failed("this team has no Teams channel linked to leadbot")
-        return await self._post(ref, ref.conversation_id, reply, pager)
+        try:
+            return await self._post(ref, ref.conversation_id, reply, pager)
+        except aiohttp.ClientResponseError as exc:
+            if exc.status not in (403, 404):
+                raise
+            status = exc.status
+        # The app was removed from the team, or the channel is gone: the posts wait.
+        shown = f"#{ref.channel_name}" if ref.channel_name else "(its channel)"
+        await reach.tell_channel_blocked(
+            self.db,
+            team=team,
+            platform="teams",
+            code=str(status),
+            channel=shown,
+            why=f"Teams refused the post ({status}): the app is not in that team any more",
+            fix="Add leadbot to the Teams team again (Apps > leadbot > Add to a team), or "
+            "link another channel with `@leadbot leadbot link` in it.",
+        )
+        return SendResult.waiting(f"Teams answered {status} for the team channel")
 
     async def _to_person(self, person_id: int, reply: Reply, pager: Pager | None) -> SendResult:
         found = await store.person_with_team(self.db, person_id=person_id)
@@ -237,9 +261,12 @@ class TeamsSender:
                 raise
         target = self._chat_target(person, ref, team)
         if target is None:
+            # Not seen in any team roster yet: the message waits until they are (the app
+            # added to their team, `leadbot teams sync`, or their first message).
             reason = NOT_INSTALLED.format(name=person.display_name)
             await self._tell_lead(person, team, reason)
-            return SendResult.failed(reason)
+            await people.set_unreachable(self.db, person_id=person_id, reason=NOT_SEEN)
+            return SendResult.waiting("not in any Teams roster leadbot can see")
         try:
             client = await self._client(target.service_url)
             created = await client.conversations.create_conversation(
@@ -249,7 +276,8 @@ class TeamsSender:
             if exc.status in (400, 403, 404):
                 reason = NOT_INSTALLED.format(name=person.display_name)
                 await self._tell_lead(person, team, reason)
-                return SendResult.failed(f"{reason} (Teams answered {exc.status})")
+                await people.set_unreachable(self.db, person_id=person_id, reason=NOT_SEEN)
+                return SendResult.waiting(f"Teams answered {exc.status} to a new 1:1 chat")
             raise
         chat = target.with_conversation(created.id)
         assert person.id is not None

@@ -16,7 +16,7 @@ from handlers.core import notify
 from handlers.core.context import HandlerContext
 from handlers.kudos.render import MAX_MESSAGE, join_names, shout_out, value_key, values_hint
 from storage import kudos as store
-from storage import people
+from storage import outbox, people
 from storage.catalogue import list_value_tags
 from storage.models import Person, ValueTag
 from storage.outbox import OutboxNew
@@ -53,11 +53,35 @@ async def give(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
         raise UserError(await _over_allowance(ctx, actor, limit, day_start, len(found)))
     names = join_names([p.display_name for p in found])
     text = f"Kudos sent to {names}" + (f" for {tag.name}" if tag else "") + "."
-    blocks: list[Block] = [Text(text), Context("The shout-out is posted in the team channel.")]
+    blocks: list[Block] = [Text(text), Context(await _where_posted(ctx, actor, found))]
     if limit is not None:
         given = await store.count_given_since(ctx.db, giver_id=actor.person_id, since=day_start)
         blocks.append(Context(f"{max(limit - given, 0)} of your {limit} daily kudos left."))
     return Reply(blocks=blocks, text=text)
+
+
+async def _where_posted(ctx: HandlerContext, actor: Actor, found: list[Person]) -> str:
+    """Where the shout-out goes, truthfully: each team's linked channel, and a DM to
+    each receiver (a team with no channel linked gets no post)."""
+    names = join_names([p.display_name for p in found])
+    posted: list[str] = []
+    unlinked: list[str] = []
+    for tid in dict.fromkeys(t for t in (_team_of(p, actor) for p in found) if t is not None):
+        team = await people.get_team(ctx.db, team_id=tid)
+        if team is None:
+            continue
+        linked = await outbox.team_has_channel(ctx.db, team_id=tid)
+        (posted if linked else unlinked).append(team.name)
+    parts = []
+    if posted:
+        parts.append(f"The shout-out is posted in {join_names(posted)}'s channel")
+    if unlinked:
+        parts.append(
+            f"{join_names(unlinked)} {'has' if len(unlinked) == 1 else 'have'} no channel "
+            "linked, so there is no shout-out post there (`/leadbot link` in the team's "
+            "channel sets one)"
+        )
+    return "; ".join([*parts, f"{names} got it by DM."])
 
 
 def _receivers(actor: Actor, args: Args) -> list[Mention]:

@@ -15,6 +15,7 @@ from handlers.core.dispatch import unknown_subcommand
 from handlers.core.help import command_list, help_for
 from handlers.core.home import home
 from handlers.leadbot.dashboard import DASHBOARD
+from handlers.leadbot.link import link, unlink
 from handlers.leadbot.people import (
     person_add,
     person_deactivate,
@@ -274,6 +275,20 @@ COMMAND = CommandSpec(
             summary="The setup checklist: what is missing and how to fix it (admins)",
             usage=("/leadbot setup",),
             handler=setup_command,
+        ),
+        CommandSpec(
+            verb="link",
+            summary="Make this channel a team's channel: its daily update, shout-outs, alerts",
+            usage=("/leadbot link [team NAME]",),
+            handler=link,
+            examples=("/leadbot link", "/leadbot link team Billing"),
+        ),
+        CommandSpec(
+            verb="unlink",
+            summary="Stop posting a team's updates in its channel",
+            usage=("/leadbot unlink [team NAME]",),
+            handler=unlink,
+            examples=("/leadbot unlink team Billing",),
         ),
         PERSON,
         TEAM,

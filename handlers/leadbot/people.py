@@ -390,8 +390,10 @@ async def person_manager(cmd: Command, args: Args, ctx: HandlerContext) -> Reply
 
 
 def _reach(p: Person) -> str:
+    if p.unreachable_reason:
+        return f"can't: {p.unreachable_reason}"
     ways = [w for w, v in (("Slack", p.slack_user_id), ("Teams", p.teams_user_id)) if v]
-    return ", ".join(ways) or "not yet"
+    return ", ".join(ways) or "not yet (found by email on the first message)"
 
 
 async def person_list(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
@@ -404,7 +406,11 @@ async def person_list(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
     if word == "deactivated":
         shown, title = [p for p in everyone if not p.active], "Deactivated people"
     elif word == "unreachable":
-        shown = [p for p in everyone if p.active and not (p.slack_user_id or p.teams_user_id)]
+        shown = [
+            p
+            for p in everyone
+            if p.active and (p.unreachable_reason or not (p.slack_user_id or p.teams_user_id))
+        ]
         title = "People leadbot can't message yet"
     elif rest:
         team = await _target_team(ctx, rest)

@@ -203,8 +203,9 @@ async def check_teams(ctx: HandlerContext) -> list[CheckResult]:
                 f"{_names([t.name for t in no_channel])} "
                 f"{'has' if len(no_channel) == 1 else 'have'} no channel linked: their daily "
                 "posts can't go out",
-                "Invite leadbot to the team's channel and use it there once (a channel named "
-                "after the team, or any channel by the team's lead).",
+                "In the team's channel, its lead, manager or an admin runs `/leadbot link` "
+                "(Teams: @mention leadbot with `leadbot link`); in Slack invite leadbot there "
+                "too (`/invite @leadbot`).",
             )
         )
     if not out:
@@ -238,15 +239,17 @@ async def check_people(ctx: HandlerContext) -> list[CheckResult]:
     if lost:
         shown = [p.display_name for p in lost[:MAX_NAMES]]
         more = f" and {len(lost) - len(shown)} more" if len(lost) > len(shown) else ""
+        why = sorted({p.unreachable_reason for p in lost if p.unreachable_reason})
         out.append(
             CheckResult(
                 "Reach",
                 Status.warn,
-                f"{len(lost)} of {total} people have no Slack or Teams id yet, so leadbot "
-                f"can't message them: {', '.join(shown)}{more}",
-                "They are linked when they first use leadbot. To reach them before that, "
-                "give their slack_user_id or teams_user_id in the roster file; in Teams, "
-                "adding the app to their team links everyone in it. "
+                f"{len(lost)} of {total} people can't be reached yet, so their messages "
+                f"wait: {', '.join(shown)}{more}" + (f" ({'; '.join(why)})" if why else ""),
+                "Slack finds people by email when leadbot first messages them; "
+                "`leadbot slack sync` maps the whole roster at once. In Teams, adding the app "
+                "to their team (or `leadbot teams sync`) maps everyone in it. A person no "
+                "Slack user has the email of needs their roster email corrected. "
                 "`leadbot people list unreachable` (in chat `/leadbot person list unreachable`) "
                 "lists them.",
             )

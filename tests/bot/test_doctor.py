@@ -31,7 +31,7 @@ from tests.bot.slack.fake_slack import Call, FakeSlack
 from tests.conftest import FakeClock, actor_of, command, make_person, make_team
 
 GOOD_SECRET = "a-long-random-secret-for-the-doctor-tests-0123456789"
-ALL_SCOPES = "commands,chat:write,users:read,users:read.email,channels:read"
+ALL_SCOPES = "commands,chat:write,users:read,users:read.email,channels:read,groups:read"
 
 
 @dataclass
@@ -309,7 +309,7 @@ CASES: list[tuple[str, Breaker, dict[str, Any], str, Status, str, str]] = [
         "Team channels",
         Status.warn,
         "Billing has no channel linked",
-        "Invite leadbot",
+        "runs `/leadbot link`",  # channels are linked on purpose only
     ),
     (
         "no teams",
@@ -326,8 +326,8 @@ CASES: list[tuple[str, Breaker, dict[str, Any], str, Status, str, str]] = [
         {},
         "Reach",
         Status.warn,
-        "1 of 12 people have no Slack or Teams id yet, so leadbot can't message them: Nia New",
-        "slack_user_id",
+        "1 of 12 people can't be reached yet, so their messages wait: Nia New",
+        "leadbot slack sync",
     ),
     (
         "stale KPIs",

@@ -137,6 +137,10 @@ class Scene:
 
 async def scene(p: Proxied, clock: FakeClock) -> Scene:
     team = await make_team(p.direct, "Billing")
+    # A linked channel: with Slack configured, a team without one gets no shout-out post.
+    team.slack_channel_id = "CBILLING"
+    async with p.direct.session() as s:
+        s.add(team)
     lead = await make_person(p.direct, "lead.one", role=Role.lead, team=team)
     maria = await make_person(p.direct, "maria.lopez", team=team)
     ctx = make_ctx(p.db, clock, leadbot_secret="test-secret", kudos_daily_limit=50)

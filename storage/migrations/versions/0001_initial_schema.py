@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 03:58:23.251935
+Create Date: 2026-12-02 04:16:08.943002
 """
 from collections.abc import Sequence
 
@@ -96,6 +96,7 @@ def upgrade() -> None:
     sa.Column('manager_id', sa.Integer(), nullable=True),
     sa.Column('slack_channel_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('teams_channel_ref', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('channel_linked_by', sa.Integer(), nullable=True),
     sa.Column('post_time', sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
     sa.Column('work_days', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('created_at', storage.models.UTCDateTime(timezone=True), nullable=False),
@@ -107,6 +108,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_team_manager_id'), ['manager_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_team_name_key'), ['name_key'], unique=True)
 
+    op.create_table('teamsinstall',
+    sa.Column('conversation_id', sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
+    sa.Column('ref', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('installed_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('conversation_id')
+    )
     op.create_table('valuetag',
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
@@ -173,6 +180,7 @@ def upgrade() -> None:
     sa.Column('slack_user_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('teams_user_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
     sa.Column('teams_conversation_ref', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('unreachable_reason', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('deactivated_at', storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', storage.models.UTCDateTime(timezone=True), nullable=False),
@@ -739,6 +747,7 @@ def downgrade() -> None:
 
     op.drop_table('kpiinterval')
     op.drop_table('valuetag')
+    op.drop_table('teamsinstall')
     with op.batch_alter_table('team', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_team_name_key'))
         batch_op.drop_index(batch_op.f('ix_team_manager_id'))

@@ -1,7 +1,11 @@
 """A loopback fake of the few Slack Web API methods leadbot uses, plus response_urls.
 
 It records every call, can answer the next N calls of a method with HTTP 429
-(Retry-After: 0), and lets a test wait for a call to arrive (no sleeping).
+(Retry-After: `retry_after`), and lets a test wait for a call to arrive (no sleeping).
+Users (id -> email) answer users.info, users.lookupByEmail (users_not_found for an
+unknown email; `deleted` and `bots` flag users) and users.list (cursor paging, `limit`
+per page). chat.postMessage answers `channel_errors[channel]` (not_in_channel, ...)
+while one is set.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ class Call:
     data: dict[str, Any]
     path: str = ""
     status: int = 200
+    at: float = 0.0  # FakeSlack.clock() when it arrived
 
 
 @dataclass
@@ -32,6 +37,13 @@ class FakeSlack:
     users: dict[str, str] = field(default_factory=dict)  # slack user id -> email
     calls: list[Call] = field(default_factory=list)
     rate_limit_next: dict[str, int] = field(default_factory=dict)
+    retry_after: str = "0"
+    deleted: set[str] = field(default_factory=set)  # deactivated user ids
+    bots: set[str] = field(default_factory=set)  # bot user ids
+    channel_errors: dict[str, str] = field(default_factory=dict)  # channel -> chat error
+    channel_names: dict[str, str] = field(default_factory=dict)  # conversations.info
+    expired: set[str] = field(default_factory=set)  # response_url names answering 404
+    clock: Callable[[], float] = time.monotonic
     server: TestServer | None = None
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     # files.getUploadURLExternal -> POST /upload/{file_id} -> files.completeUploadExternal
@@ -92,6 +104,7 @@ class FakeSlack:
     # --- handlers ---------------------------------------------------------------------
 
     async def _record(self, call: Call) -> None:
+        call.at = self.clock()
         self.calls.append(call)
         async with self._changed:
             self._changed.notify_all()
@@ -114,7 +127,9 @@ class FakeSlack:
         if self._limited(method):
             await self._record(Call(method, data, status=429))
             return web.json_response(
-                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "0"}
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": self.retry_after},
             )
         if method in self.refuse:
             await self._record(Call(method, data))
@@ -129,6 +144,20 @@ class FakeSlack:
         if method == "apps.connections.open":
             ws_url = self.base.replace("http://", "ws://") + "/socket"
             return web.json_response({"ok": True, "url": ws_url})
+        answer = self._directory(method, data)
+        if answer is not None:
+            return answer
+        if method == "chat.postMessage":
+            channel = str(data.get("channel", ""))
+            if channel in self.channel_errors:
+                return web.json_response({"ok": False, "error": self.channel_errors[channel]})
+            return web.json_response(
+                {"ok": True, "channel": data.get("channel"), "ts": f"{time.time():.6f}"}
+            )
+        return web.json_response({"ok": True})
+
+    def _directory(self, method: str, data: dict[str, Any]) -> web.Response | None:
+        """users.info, users.lookupByEmail, users.list, conversations.info."""
         if method == "users.info":
             uid = str(data.get("user", ""))
             if uid not in self.users:
@@ -136,11 +165,40 @@ class FakeSlack:
             return web.json_response(
                 {"ok": True, "user": {"id": uid, "profile": {"email": self.users[uid]}}}
             )
-        if method == "chat.postMessage":
+        if method == "users.lookupByEmail":
+            email = str(data.get("email", "")).lower()
+            found = next((u for u, e in self.users.items() if e.lower() == email), None)
+            if found is None:
+                return web.json_response({"ok": False, "error": "users_not_found"})
+            return web.json_response({"ok": True, "user": self._user(found)})
+        if method == "conversations.info":
+            channel = str(data.get("channel", ""))
+            name = self.channel_names.get(channel)
+            if name is None:
+                return web.json_response({"ok": False, "error": "channel_not_found"})
+            return web.json_response({"ok": True, "channel": {"id": channel, "name": name}})
+        if method == "users.list":
+            limit = int(data.get("limit", 0) or 0) or 1000
+            start = int(data.get("cursor", "") or 0)
+            ids = list(self.users)
+            page = ids[start : start + limit]
+            more = start + limit < len(ids)
             return web.json_response(
-                {"ok": True, "channel": data.get("channel"), "ts": f"{time.time():.6f}"}
+                {
+                    "ok": True,
+                    "members": [self._user(u) for u in page],
+                    "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+                }
             )
-        return web.json_response({"ok": True})
+        return None
+
+    def _user(self, uid: str) -> dict[str, Any]:
+        return {
+            "id": uid,
+            "deleted": uid in self.deleted,
+            "is_bot": uid in self.bots,
+            "profile": {"email": self.users[uid]},
+        }
 
     def _files(self, method: str, data: dict[str, Any]) -> web.Response:
         """Slack's external upload, from its published API shapes: an upload URL (here,
@@ -208,6 +266,10 @@ class FakeSlack:
         if self._limited("response_url"):
             await self._record(Call("response_url", data, request.path, status=429))
             return web.Response(status=429, text="rate limited", headers={"Retry-After": "0"})
+        if request.match_info["token"] in self.expired:
+            # Slack's answer to a response_url past its 30 minutes (or its 5 uses).
+            await self._record(Call("response_url", data, request.path, status=404))
+            return web.Response(status=404, text="expired_url")
         await self._record(Call("response_url", data, request.path))
         return web.Response(text="ok")
 

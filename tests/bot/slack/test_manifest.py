@@ -24,6 +24,9 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "chat_update": {"chat:write"},
     "chat_postEphemeral": {"chat:write"},
     "users_info": {"users:read", "users:read.email"},
+    "conversations_info": {"channels:read", "groups:read"},
+    "users_lookupByEmail": {"users:read", "users:read.email"},
+    "users_list": {"users:read", "users:read.email"},
     "views_open": set(),
     "views_publish": set(),
     "views_update": set(),
@@ -32,6 +35,11 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "files_getUploadURLExternal": {"files:write"},
     "files_completeUploadExternal": {"files:write"},
     "conversations_open": {"im:write"},
+}
+# Events the manifest subscribes to -> the bot scopes they need.
+EVENT_SCOPES: dict[str, set[str]] = {
+    "app_home_opened": set(),
+    "member_joined_channel": {"channels:read", "groups:read"},  # public and private
 }
 CHART_METHODS = {"files_getUploadURLExternal", "files_completeUploadExternal", "conversations_open"}
 _CALL = re.compile(r"client\.([a-z]+_[A-Za-z]+)\(")
@@ -67,7 +75,10 @@ def test_manifest_urls_and_events() -> None:
         "request_url": "https://YOUR-HOST/slack/events",
     }
     assert settings["event_subscriptions"]["request_url"] == "https://YOUR-HOST/slack/events"
-    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert settings["event_subscriptions"]["bot_events"] == [
+        "app_home_opened",
+        "member_joined_channel",
+    ]
     assert _loaded()["features"]["app_home"]["home_tab_enabled"] is True
 
 
@@ -85,10 +96,14 @@ def test_scopes_are_exactly_those_the_code_needs() -> None:
         used.update(_CALL.findall(path.read_text(encoding="utf-8")))
     unknown = used - METHOD_SCOPES.keys()
     assert not unknown, f"add the scopes of {unknown} to METHOD_SCOPES and the manifest"
-    needed = {"commands"}.union(*(METHOD_SCOPES[m] for m in used))
+    events = _loaded()["settings"]["event_subscriptions"]["bot_events"]
+    from_events: set[str] = set().union(*(EVENT_SCOPES[e] for e in events))
+    needed = {"commands"}.union(*(METHOD_SCOPES[m] for m in used), from_events)
     assert set(_loaded()["oauth_config"]["scopes"]["bot"]) == needed  # charts on by default
     assert set(BOT_SCOPES) | set(CHART_SCOPES) == needed
-    without_charts = {"commands"}.union(*(METHOD_SCOPES[m] for m in used - CHART_METHODS))
+    without_charts = {"commands"}.union(
+        *(METHOD_SCOPES[m] for m in used - CHART_METHODS), from_events
+    )
     assert set(BOT_SCOPES) == without_charts
 
 

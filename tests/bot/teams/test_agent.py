@@ -157,7 +157,7 @@ async def test_a_leading_slash_and_help_word_are_understood(
         assert f"/{spec.verb}" in text
 
 
-async def test_channel_message_strips_the_bot_mention_and_links_the_channel(
+async def test_channel_message_strips_the_bot_mention_and_links_only_on_purpose(
     db: Database, ctx: HandlerContext, agent: TeamsAgent
 ) -> None:
     team = await make_team(db, "Billing")
@@ -178,8 +178,21 @@ async def test_channel_message_strips_the_bot_mention_and_links_the_channel(
     assert "private" in texts[0]
     assert "lena.lead@example.com" not in json.dumps(cards_of(sent))
     assert team.id is not None
+    # A channel named like the team, and its lead using leadbot there, link nothing.
     stored = await people.get_team(db, team_id=team.id)
     assert stored is not None
+    assert stored.teams_channel_ref is None
+    link = fakes.message(
+        "<at>leadbot</at> leadbot link",
+        user=1,
+        conversation_type="channel",
+        mentions=[(None, "leadbot")],
+        team_name="Billing",
+    )
+    await run_turn(agent, link)
+    stored = await people.get_team(db, team_id=team.id)
+    assert stored is not None
+    assert stored.channel_linked_by == lead.id
     ref = ConversationRef.from_json(stored.teams_channel_ref)
     assert ref is not None
     assert ref.conversation_id == fakes.CHANNEL_ID

@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from bot.teams.refs import ConversationRef
 from bot.teams.sender import TeamsSender, make_teams_sender, retry_after_seconds
+from bot.teams.sync import sync as teams_sync
 from domain.roles import Role
 from domain.settings import Settings
 from domain.types import Reply, Text
@@ -253,7 +254,7 @@ async def test_a_person_seen_in_a_roster_gets_a_chat_with_their_teams_id(
     assert len(fake.posted) == 1
 
 
-async def test_unreachable_person_fails_with_a_reason_and_the_lead_is_told_once(
+async def test_unreachable_person_waits_with_a_reason_and_the_lead_is_told_once(
     db: Database,
     clock: FakeClock,
     sender: TeamsSender,
@@ -271,9 +272,14 @@ async def test_unreachable_person_fails_with_a_reason_and_the_lead_is_told_once(
     for _ in range(4):
         await d.drain()
     by_person = {r.dedupe_key: r for r in await rows(db)}
-    for key in ("t:x:1", "t:x:2"):
-        assert by_person[key].status is OutboxStatus.dead
-        assert "isn't installed" in (by_person[key].last_error or "")
+    # Pending (not dead): the message goes out once the person is in a roster leadbot sees.
+    assert by_person["t:x:1"].status is OutboxStatus.pending
+    assert "unreachable: not in any Teams roster" in (by_person["t:x:1"].last_error or "")
+    assert by_person["t:x:2"].status is OutboxStatus.pending  # behind it, in order
+    assert by_person["t:x:1"].attempts == 0  # waiting uses up no attempt
+    reason = (await people.get_person(db, person_id=agent.id or 0)).unreachable_reason  # type: ignore[union-attr]
+    assert reason is not None
+    assert "isn't installed" in reason
     notices = [r for r in by_person.values() if r.dedupe_key.startswith("teams:unreachable")]
     assert len(notices) == 1
     assert notices[0].recipient_person_id == lead.id
@@ -282,7 +288,7 @@ async def test_unreachable_person_fails_with_a_reason_and_the_lead_is_told_once(
     assert "Maria Lopez" in fake.cards()[0]["fallbackText"]
 
 
-async def test_refused_chat_creation_is_dead_not_retried(
+async def test_refused_chat_creation_waits_and_is_not_retried_at_once(
     db: Database,
     clock: FakeClock,
     sender: TeamsSender,
@@ -298,8 +304,9 @@ async def test_refused_chat_creation_is_dead_not_retried(
     await dm(db, p, "t:refused")
     await dispatcher(db, sender, clock).drain()
     [row] = await rows(db)
-    assert row.status is OutboxStatus.dead
+    assert row.status is OutboxStatus.pending
     assert "403" in (row.last_error or "")
+    assert row.next_attempt_at > clock() + dt.timedelta(hours=1)  # parked, not retried now
 
 
 async def test_a_team_post_goes_to_the_linked_channel(
@@ -480,3 +487,59 @@ async def test_concurrent_sends_at_a_cold_start_fetch_one_token(
     assert [r.ok for r in results] == [True] * 6, results
     assert login.token_requests == 1
     assert {auth for _m, _p, auth in fake.requests} == {"Bearer outbound-token-1"}
+
+
+async def test_a_roster_imported_by_email_is_reached_from_the_team_roster(
+    db: Database,
+    clock: FakeClock,
+    sender: TeamsSender,
+    connector: tuple[fakes.FakeConnector, str],
+) -> None:
+    # Teams only: people imported by email wait until a team roster leadbot reads (on
+    # install, or `leadbot teams sync`) shows them; then each message goes out once. One
+    # who is in no roster keeps waiting, and their lead is told once.
+    fake, url = connector
+    db.unmapped_platform = "teams"
+    team = await make_team(db)
+    lead = await make_person(db, "lena.lead", role=Role.lead, team=team)
+    await on_teams(db, lead, 1, personal_ref(url, 1))
+    maria = await make_person(db, "maria.lopez", team=team, work_hours="Mon-Sun 00:00-23:59")
+    zoe = await make_person(db, "zoe.new", team=team, work_hours="Mon-Sun 00:00-23:59")
+    await dm(db, maria, "pulse:maria")
+    await dm(db, zoe, "pulse:zoe")
+    assert {(r.platform, r.target) for r in await rows(db)} == {
+        ("teams", f"person:{maria.id}"),
+        ("teams", f"person:{zoe.id}"),
+    }
+    await dispatcher(db, sender, clock).drain()
+    assert all(
+        r.status is OutboxStatus.pending for r in await rows(db) if r.dedupe_key.startswith("pulse")
+    )
+
+    # leadbot is added to the team: its roster maps Maria by email.
+    ref = channel_ref(url)
+    await teams_store.remember_install(db, conversation_id=fakes.CHANNEL_ID, ref=ref.to_json())
+    fake.members = {
+        fakes.user_id(2): {
+            "id": fakes.user_id(2),
+            "name": "Maria",
+            "aadObjectId": fakes.aad(2),
+            "email": "Maria.Lopez@example.com",
+        },
+    }
+    read, mapped, failed = await teams_sync(db, sender)
+    assert (read, mapped, failed) == (1, 1, [])
+    d = dispatcher(db, sender, clock)
+    await d.drain()
+    await d.drain()
+    by_key = {r.dedupe_key: r for r in await rows(db)}
+    assert by_key["pulse:maria"].status is OutboxStatus.sent
+    assert by_key["pulse:zoe"].status is OutboxStatus.pending
+    to_maria = [b for b in fake.posted if b["_conversation"] != "a:personal-1"]
+    assert len(to_maria) == 1  # exactly once, in a new 1:1 chat
+    notices = [r for r in by_key.values() if r.dedupe_key.startswith("teams:unreachable")]
+    assert sorted(n.dedupe_key for n in notices) == sorted(
+        [f"teams:unreachable:{maria.id}", f"teams:unreachable:{zoe.id}"]
+    )
+    told = [fakes.card_text(c) for c in fake.cards() if "Zoe" in fakes.card_text(c)]
+    assert len(told) == 1

@@ -19,12 +19,14 @@ from bot.teams.refs import ConversationRef
 from bot.teams.sender import TeamsSender
 from domain.roles import Role
 from domain.settings import Settings
+from domain.types import message
 from handlers.core.dispatch import run_command
 from jobs.dispatcher import Dispatcher, DispatcherConfig
-from storage import people
+from storage import outbox, people
 from storage import teams as teams_store
 from storage.db import Database
 from storage.models import Person, ProcessedEvent, PulseResponse, utcnow
+from storage.outbox import OutboxNew
 from tests.bot.teams import fakes
 from tests.conftest import FakeClock, command, make_ctx, make_person, make_team
 
@@ -217,12 +219,21 @@ async def test_a_private_answer_asked_in_a_channel_goes_to_a_1_1_chat(
     assert "lena.lead@example.com" not in json.dumps(fake.cards()[1])
 
 
-async def test_installing_in_a_team_links_the_channel_and_remembers_the_roster(
+async def test_installing_in_a_team_maps_the_roster_and_links_no_channel(
     db: Database, clock: FakeClock, connector: tuple[fakes.FakeConnector, str]
 ) -> None:
     fake, url = connector
     team = await make_team(db, "Billing")
     maria = await make_person(db, "maria.lopez", team=team)
+    # A Teams-only install: a message to Maria, imported by email, waits for the roster.
+    db.unmapped_platform = "teams"
+    assert maria.id is not None
+    await outbox.enqueue(
+        db,
+        messages=[
+            OutboxNew(dedupe_key="early", payload=message("hi").to_json(), person_id=maria.id)
+        ],
+    )
     fake.members = {
         fakes.user_id(2): {
             "id": fakes.user_id(2),
@@ -246,12 +257,9 @@ async def test_installing_in_a_team_links_the_channel_and_remembers_the_roster(
     assert team.id is not None
     linked = await people.get_team(db, team_id=team.id)
     assert linked is not None
-    ref = ConversationRef.from_json(linked.teams_channel_ref)
-    assert ref is not None
-    assert ref.conversation_id == fakes.CHANNEL_ID
-    assert "Billing" in fake.cards()[0]["fallbackText"]
+    assert linked.teams_channel_ref is None  # channels are linked with `leadbot link` only
+    assert "leadbot link" in fake.cards()[0]["fallbackText"]
     # Maria, found in the roster by email, can now be messaged in a new 1:1 chat.
-    assert maria.id is not None
     m = await people.get_person(db, person_id=maria.id)
     assert m is not None
     assert m.teams_user_id == fakes.aad(2)
@@ -259,6 +267,11 @@ async def test_installing_in_a_team_links_the_channel_and_remembers_the_roster(
     assert partial is not None
     assert partial.user_id == fakes.user_id(2)
     assert partial.conversation_id is None
+    # Her waiting message now goes to her Teams id, due at once.
+    [row] = await outbox.list_messages(db)
+    assert (row.platform, row.target) == ("teams", fakes.aad(2))
+    assert row.next_attempt_at <= utcnow()
+    assert row.last_error is None
 
 
 async def test_malformed_activities_are_400_not_500(db: Database, clock: FakeClock) -> None:

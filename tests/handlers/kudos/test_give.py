@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from domain.types import Reply
 from handlers.core.context import HandlerContext
+from storage import people
 from storage.db import Database
 from tests.conftest import FakeClock, make_ctx
 from tests.handlers.kudos.helpers import crew, outbox, recognitions, run, text_of
@@ -130,3 +131,26 @@ async def test_daily_allowance_is_enforced_per_local_day(db: Database, clock: Fa
     # The next local day (London midnight) refreshes it.
     clock.set(dt.datetime(2026, 11, 18, 0, 1, tzinfo=dt.UTC))
     assert (await run(db, ctx, c.sam, "/kudos @lead.billing thanks")).ok
+
+
+async def test_the_giver_is_told_where_the_shout_out_goes(
+    db: Database, ctx: HandlerContext
+) -> None:
+    # In production (Slack configured) a team with no channel linked gets no post: the
+    # giver is told so, and that the receiver got it by DM. Once linked, the channel.
+    c = await crew(db)
+    db.unmapped_platform = "slack"
+    reply = await run(db, ctx, c.sam, "/kudos @maria.billing took the outage calls")
+    assert reply.ok, reply.text
+    said = " ".join(b.text for b in reply.blocks if hasattr(b, "text"))
+    assert f"{c.team.name} has no channel linked" in said
+    assert "Maria Billing got it by DM" in said
+    msgs = await outbox(db)
+    assert not [m for m in msgs if m.recipient_team_id is not None]
+    assert [m.recipient_person_id for m in msgs] == [c.maria.id]
+    assert c.team.id is not None
+    await people.link_channel(db, team_id=c.team.id, platform="slack", channel_ref="CB", by=None)
+    reply = await run(db, ctx, c.sam, "/kudos @maria.billing again, thank you")
+    said = " ".join(b.text for b in reply.blocks if hasattr(b, "text"))
+    assert f"posted in {c.team.name}'s channel" in said
+    assert [m.target for m in await outbox(db) if m.recipient_team_id] == ["CB"]
