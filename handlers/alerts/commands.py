@@ -10,7 +10,7 @@ import dataclasses
 import datetime as dt
 
 from domain.alerts import ALERT_METRICS, DEFAULT_RULES, find_metric, thresholds_problem
-from domain.errors import NotAllowed, NotFound, UsageError
+from domain.errors import NotAllowed, NotFound, UsageError, UserError
 from domain.localtime import local_midnight, local_today
 from domain.numbers import finite, parse_int
 from domain.parsing import Args
@@ -29,7 +29,7 @@ from handlers.alerts.words import (
     target_team,
 )
 from handlers.core.context import HandlerContext
-from storage import alerts, people
+from storage import alerts, outbox, people
 from storage.models import AlertRule, Team
 
 MIN_WALLBOARD_SECONDS = 30  # Slack chat.update is ~50 a minute per workspace, shared
@@ -92,7 +92,22 @@ async def alert_add(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
         )
     return _done(
         f"Added alert #{rule.id} for {team.name}: {render.rule_text(rule)}; {_timing(rule)}."
+        + await _channel_note(ctx, team)
     )
+
+
+# Alerts and the wallboard post in the team's channel, linked only on purpose.
+NO_CHANNEL = (
+    "{team} has no channel linked, so leadbot has nowhere to post alerts: its lead, its "
+    "manager or an admin links one with `/leadbot link` in that channel."
+)
+
+
+async def _channel_note(ctx: HandlerContext, team: Team) -> str:
+    assert team.id is not None
+    if await outbox.team_has_channel(ctx.db, team_id=team.id):
+        return ""
+    return " " + NO_CHANNEL.format(team=team.name)
 
 
 def _with(new: alerts.NewRule, opts: dict[str, object]) -> alerts.NewRule:
@@ -142,6 +157,7 @@ async def _add_defaults(cmd: Command, ctx: HandlerContext, team_words: list[str]
         if n
         else f"{team.name} has these alerts already; nothing changed."
     )
+    head += await _channel_note(ctx, team)
     return Reply(blocks=[Text(head), Text("\n".join(lines))], text=head)
 
 
@@ -314,6 +330,8 @@ async def wallboard_on(cmd: Command, args: Args, ctx: HandlerContext) -> Reply:
             raise UsageError(f"A wallboard updates every {MIN_WALLBOARD_SECONDS} s to 60 min.")
     team = await target_team(ctx, cmd, team_words)
     assert team.id is not None
+    if not await outbox.team_has_channel(ctx.db, team_id=team.id):
+        raise UserError(f"{NO_CHANNEL.format(team=team.name)} Nothing was started.")
     now = ctx.now()
     payload = await wallboard_payload(ctx, team, now=now)
     _wb, started = await alerts.start_wallboard(

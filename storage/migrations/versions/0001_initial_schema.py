@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 04:16:08.943002
+Create Date: 2026-12-02 04:54:58.223635
 """
 from collections.abc import Sequence
 

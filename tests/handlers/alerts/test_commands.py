@@ -8,7 +8,7 @@ import pytest
 from domain.roles import Role
 from handlers.alerts import digest
 from handlers.core.dispatch import run_command
-from storage import alerts, outbox
+from storage import alerts, outbox, people
 from storage.db import Database
 from storage.models import OutboxStatus
 from tests.conftest import FakeClock, command, make_ctx, make_person, make_team
@@ -185,3 +185,23 @@ async def test_history_and_yesterdays_line(db: Database, clock: FakeClock) -> No
     line = digest.incidents_line(found)
     assert line is not None
     assert line.startswith("Yesterday: 1 queue alert, the longest")
+
+
+async def test_without_a_linked_channel_alerts_say_so_and_no_wallboard_starts(
+    db: Database, clock: FakeClock
+) -> None:
+    c = await center(db)
+    db.unmapped_platform = "slack"  # production: nothing goes to a console
+    ok, text = await _run(db, clock, c.lead, "/alert add defaults")
+    assert ok
+    assert "Billing has no channel linked" in text
+    assert "/leadbot link" in text
+    ok, text = await _run(db, clock, c.lead, "/wallboard on")
+    assert not ok
+    assert "no channel linked" in text
+    assert await alerts.active_wallboards(db) == []
+    await people.update_team(db, team_id=c.team.id or 0, slack_channel_id="C0BILLING")
+    ok, text = await _run(db, clock, c.lead, "/alert add defaults")  # kept, and now linked
+    assert "no channel linked" not in text
+    ok, _ = await _run(db, clock, c.lead, "/wallboard on")
+    assert ok
