@@ -418,16 +418,20 @@ def _apply_events(inc: AlertIncident, step: Step, now: dt.datetime) -> None:
     inc.updated_at = now
 
 
-async def _post(s: AsyncSession, inc: AlertIncident, payload: str, at: dt.datetime) -> None:
-    team = await s.get(Team, inc.team_id)
+async def _post_in_channel(
+    s: AsyncSession, team_id: int, *, key: str, payload: str, at: dt.datetime
+) -> int | None:
+    """Queue a post in the team's channel (an alert's or a wallboard's message, which its
+    later edits point at); its outbox id, or None when the team is gone."""
+    team = await s.get(Team, team_id)
     if team is None:
-        return
+        return None
     platform, target = route_team(team)
     row = OutboxMessage(
-        dedupe_key=f"alert:{inc.id}:post",
+        dedupe_key=key,
         platform=platform,
         target=target,
-        recipient_team_id=inc.team_id,
+        recipient_team_id=team_id,
         payload=payload,
         status=OutboxStatus.pending,
         next_attempt_at=at,
@@ -435,7 +439,15 @@ async def _post(s: AsyncSession, inc: AlertIncident, payload: str, at: dt.dateti
     )
     s.add(row)
     await s.flush()
-    inc.message_id = row.id
+    return row.id
+
+
+async def _post(s: AsyncSession, inc: AlertIncident, payload: str, at: dt.datetime) -> None:
+    message_id = await _post_in_channel(
+        s, inc.team_id, key=f"alert:{inc.id}:post", payload=payload, at=at
+    )
+    if message_id is not None:
+        inc.message_id = message_id
 
 
 async def apply_step(
@@ -483,23 +495,10 @@ async def _post_again(
     s: AsyncSession, inc: AlertIncident, render: Render, now: dt.datetime
 ) -> None:
     """The incident's message is gone (dead or deleted): post it afresh."""
-    team = await s.get(Team, inc.team_id)
-    if team is None:
-        return
-    platform, target = route_team(team)
-    row = OutboxMessage(
-        dedupe_key=f"alert:{inc.id}:post:{now.timestamp():.0f}",
-        platform=platform,
-        target=target,
-        recipient_team_id=inc.team_id,
-        payload=render(inc),
-        status=OutboxStatus.pending,
-        next_attempt_at=now,
-        created_at=now,
-    )
-    s.add(row)
-    await s.flush()
-    inc.message_id = row.id
+    key = f"alert:{inc.id}:post:{now.timestamp():.0f}"
+    message_id = await _post_in_channel(s, inc.team_id, key=key, payload=render(inc), at=now)
+    if message_id is not None:
+        inc.message_id = message_id
 
 
 async def _incident_for(s: AsyncSession, step: Step, now: dt.datetime) -> AlertIncident | None:
@@ -627,22 +626,10 @@ async def start_wallboard(
 async def _post_wallboard(
     s: AsyncSession, wb: Wallboard, payload: str, now: dt.datetime, day: dt.date
 ) -> None:
-    team = await s.get(Team, wb.team_id)
-    assert team is not None
-    platform, target = route_team(team)
-    row = OutboxMessage(
-        dedupe_key=f"wallboard:{wb.team_id}:{now.timestamp():.3f}",
-        platform=platform,
-        target=target,
-        recipient_team_id=wb.team_id,
-        payload=payload,
-        status=OutboxStatus.pending,
-        next_attempt_at=now,
-        created_at=now,
-    )
-    s.add(row)
-    await s.flush()
-    wb.message_id = row.id
+    key = f"wallboard:{wb.team_id}:{now.timestamp():.3f}"
+    message_id = await _post_in_channel(s, wb.team_id, key=key, payload=payload, at=now)
+    assert message_id is not None  # the caller found the team
+    wb.message_id = message_id
     wb.day = day
     wb.updated_at = now
 
