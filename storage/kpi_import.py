@@ -4,8 +4,11 @@
 the import's own transaction: PostgreSQL through COPY (asyncpg's copy_records_to_table on
 SQLAlchemy's raw connection), SQLite through batched inserts. Then, in SQL and in one
 pass each: the rows that repeat an earlier line are found, the new, changed and
-unchanged ones counted, and everything new or changed merged into `metricvalue` with one
-INSERT ... SELECT ... ON CONFLICT. Any problem (a bad row the caller found, a repeated
+unchanged ones counted, and everything new or changed merged into `metricvalue`: on
+SQLite with one INSERT ... SELECT ... ON CONFLICT; on PostgreSQL, under a lock that
+makes other writers (never readers) wait, with one UPDATE of the changed rows and one
+plain INSERT of the new ones in index order, which costs less than half as much per row
+(docs/performance.md, "KPI import"). Any problem (a bad row the caller found, a repeated
 line) rolls the whole transaction back, staging included: all or nothing, and memory
 stays flat whatever the file's size.
 """
@@ -37,6 +40,7 @@ Key = tuple[int | None, int | None, str, dt.date]  # (person, team when no perso
 StageRow = tuple[int, int | None, int | None, str, object, float, float, float | None, float | None]
 STAGE = "kpi_stage"
 SQLITE_CACHE_IMPORT = -32768  # KiB: 32 MB of page cache while a file imports
+PG_SORT_MEMORY = "256MB"  # the 2M-row benchmark's merge sorts in 237 MB
 LONG_STATEMENT = 3600.0  # seconds a merge may take on PostgreSQL
 SQLITE_CACHE_DEFAULT = -2000  # SQLite's default (2 MB), restored afterwards
 STAGE_COLUMNS = (
@@ -129,8 +133,11 @@ async def import_stream(
                     found = await _duplicates(s, driver, dialect)
                 if found or not clean():
                     raise _Refused
-                counts = await _counts(s, driver, dialect)
-                await _merge(s, driver, dialect)
+                if dialect == "postgresql":
+                    counts = await _merge_postgres(driver)
+                else:
+                    counts = await _counts(s, driver, dialect)
+                    await _merge(s, driver, dialect)
             finally:
                 if dialect == "sqlite":
                     await s.execute(sa.text(f"DROP TABLE IF EXISTS temp.{STAGE}"))
@@ -204,6 +211,10 @@ async def _create_stage(s: AsyncSession, dialect: str) -> None:
                 "denominator float8) ON COMMIT DROP"
             )
         )
+        # Memory for this import's sorts (the duplicate check's index, the merge's order):
+        # in memory they take a fraction of the time they take on disk.
+        for setting in ("work_mem", "maintenance_work_mem"):
+            await s.execute(sa.text(f"SET LOCAL {setting} = '{PG_SORT_MEMORY}'"))
         return
     await s.execute(sa.text(f"DROP TABLE IF EXISTS temp.{STAGE}"))
     await s.execute(
@@ -270,6 +281,8 @@ async def _run(
 
 
 async def _counts(s: AsyncSession, driver: Any, dialect: str) -> ImportCounts:
+    """What the staged rows would create, change and leave as they are (SQLite's merge;
+    PostgreSQL's counts what it writes)."""
     same = _same(dialect)
     created = unchanged = total = 0
     for where, on in (
@@ -288,6 +301,63 @@ async def _counts(s: AsyncSession, driver: Any, dialect: str) -> ImportCounts:
         ((n, c, u),) = await _run(s, driver, dialect, q)
         total, created, unchanged = total + int(n), created + int(c), unchanged + int(u)
     return ImportCounts(created, total - created - unchanged, unchanged)
+
+
+async def _merge_postgres(driver: Any) -> ImportCounts:
+    """PostgreSQL's merge: the changed rows updated, then the new ones inserted, each in
+    one statement, counted by what they wrote.
+
+    Plain INSERT ... WHERE NOT EXISTS, sorted by metricvalue's unique key, is much
+    cheaper per row than INSERT ... ON CONFLICT (no speculative insertion per row; docs/
+    performance.md). It is safe because other writers of metricvalue wait for this
+    transaction (SHARE ROW EXCLUSIVE conflicts with every write, not with reads: /stats
+    keeps reading the committed values meanwhile), so no key can appear in between.
+    """
+    await driver.execute("LOCK TABLE metricvalue IN SHARE ROW EXCLUSIVE MODE")
+    differs = " OR ".join(
+        f"m.{c} IS DISTINCT FROM s.{c}"
+        for c in ("value", "weight", "numerator", "denominator", "team_id")
+    )
+    now = utcnow()
+    created = updated = 0
+    for keys, where, match in (
+        ("person_id, metric_key, day", "s.person_id IS NOT NULL", "m.person_id = s.person_id"),
+        (
+            "team_id, metric_key, day",
+            "s.person_id IS NULL",
+            "m.person_id IS NULL AND m.team_id = s.team_id",
+        ),
+    ):
+        same_key = f"{match} AND m.metric_key = s.metric_key AND m.day = s.day"
+        status = await driver.execute(
+            f"""
+            UPDATE metricvalue m SET
+                value = s.value, weight = s.weight, numerator = s.numerator,
+                denominator = s.denominator, team_id = s.team_id, updated_at = $1
+            FROM {STAGE} s
+            WHERE {where} AND {same_key} AND ({differs})
+            """,  # noqa: S608 (constants only)
+            now,
+            timeout=LONG_STATEMENT,
+        )
+        updated += int(status.rsplit(" ", 1)[1])
+        status = await driver.execute(
+            f"""
+            INSERT INTO metricvalue
+                (metric_key, person_id, team_id, day, value, weight, numerator,
+                 denominator, updated_at)
+            SELECT s.metric_key, s.person_id, s.team_id, s.day, s.value, s.weight,
+                   s.numerator, s.denominator, $1
+            FROM {STAGE} s
+            WHERE {where} AND NOT EXISTS (SELECT 1 FROM metricvalue m WHERE {same_key})
+            ORDER BY {keys}
+            """,  # noqa: S608 (constants only)
+            now,
+            timeout=LONG_STATEMENT,
+        )
+        created += int(status.rsplit(" ", 1)[1])
+    (total,) = await driver.fetchrow(f"SELECT COUNT(*) FROM {STAGE}")  # noqa: S608
+    return ImportCounts(created, updated, int(total) - created - updated)
 
 
 async def _merge(s: AsyncSession, driver: Any, dialect: str) -> None:

@@ -10,12 +10,16 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
+from storage import integrity
 from storage.db import Database
 from storage.migrate import upgrade
 
 
 def _diff(sync_conn: Any) -> list[Any]:
-    ctx = MigrationContext.configure(sync_conn, opts={"compare_type": True})
+    include = integrity.include_object(sync_conn.dialect.name)
+    ctx = MigrationContext.configure(
+        sync_conn, opts={"compare_type": True, "include_object": include}
+    )
     return list(compare_metadata(ctx, SQLModel.metadata))
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 04:54:58.223635
+Create Date: 2026-12-02 14:22:20.097400
 """
 from collections.abc import Sequence
 
@@ -11,6 +11,7 @@ import sqlmodel  # noqa: F401
 from alembic import op
 
 import storage.models  # noqa: F401
+from storage import integrity
 
 
 revision: str = '0001'
@@ -348,9 +349,9 @@ def upgrade() -> None:
     sa.Column('updated_at', storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('person_id IS NOT NULL OR team_id IS NOT NULL', name='ck_metricvalue_subject'),
     sa.CheckConstraint('weight >= 0', name='ck_metricvalue_weight'),
-    sa.ForeignKeyConstraint(['metric_key'], ['metric.key'], ),
-    sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
-    sa.ForeignKeyConstraint(['team_id'], ['team.id'], ),
+    sa.ForeignKeyConstraint(['metric_key'], ['metric.key'], name='fk_metricvalue_metric_key'),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name='fk_metricvalue_person_id'),
+    sa.ForeignKeyConstraint(['team_id'], ['team.id'], name='fk_metricvalue_team_id'),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('metricvalue', schema=None) as batch_op:
@@ -633,6 +634,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('rule_id', 'queue_id')
     )
     # ### end Alembic commands ###
+    # PostgreSQL: metricvalue's reference checks (storage/integrity.py).
+    integrity.install(op.get_bind())
 
 
 def downgrade() -> None:
