@@ -136,8 +136,8 @@ async def import_stream(
                 if dialect == "postgresql":
                     counts = await _merge_postgres(driver)
                 else:
-                    counts = await _counts(s, driver, dialect)
-                    await _merge(s, driver, dialect)
+                    counts = await _counts(s)
+                    await _merge(s)
             finally:
                 if dialect == "sqlite":
                     await s.execute(sa.text(f"DROP TABLE IF EXISTS temp.{STAGE}"))
@@ -255,50 +255,44 @@ async def _duplicates(s: AsyncSession, driver: Any, dialect: str) -> list[Duplic
     return [Duplicate(int(a), int(b), bool(c)) for a, b, c in await _run(s, driver, dialect, q)]
 
 
-def _same(dialect: str) -> str:
-    # "Unchanged": every stored field equal, NULL equal to NULL.
-    eq = "IS NOT DISTINCT FROM" if dialect == "postgresql" else "IS"
-    return (
-        f"m.value {eq} s.value AND m.weight {eq} s.weight AND m.numerator {eq} s.numerator "
-        f"AND m.denominator {eq} s.denominator AND m.team_id {eq} s.team_id"
-    )
+# The two kinds of value, each with the unique key the merge writes it by, the condition
+# of its partial unique index, and how a staged row `s` finds its stored twin `m`.
+_KINDS = (
+    ("person_id, metric_key, day", "person_id IS NOT NULL", "m.person_id = s.person_id"),
+    (
+        "team_id, metric_key, day",
+        "person_id IS NULL",
+        "m.person_id IS NULL AND m.team_id = s.team_id",
+    ),
+)
+_FIELDS = ("value", "weight", "numerator", "denominator", "team_id")  # what "changed" compares
 
 
-async def _run(
-    s: AsyncSession, driver: Any, dialect: str, sql: str, *, now: object = None, rows: bool = True
-) -> list[tuple[Any, ...]]:
-    """One set-based statement of the import. On PostgreSQL it goes straight to asyncpg
-    with a long timeout: merging millions of rows outlasts the 30 s a command may take."""
+async def _run(s: AsyncSession, driver: Any, dialect: str, sql: str) -> list[tuple[Any, ...]]:
+    """One set-based query of the import. On PostgreSQL it goes straight to asyncpg with a
+    long timeout: reading millions of staged rows outlasts the 30 s a command may take."""
     if dialect == "postgresql":
-        args = (now,) if now is not None else ()
-        sql = sql.replace(":now", "$1")
-        if rows:
-            return [tuple(r) for r in await driver.fetch(sql, *args, timeout=LONG_STATEMENT)]
-        await driver.execute(sql, *args, timeout=LONG_STATEMENT)
-        return []
-    res = await s.execute(sa.text(sql), {"now": now} if now is not None else {})
-    return [tuple(r) for r in res.all()] if rows else []
+        return [tuple(r) for r in await driver.fetch(sql, timeout=LONG_STATEMENT)]
+    return [tuple(r) for r in (await s.execute(sa.text(sql))).all()]
 
 
-async def _counts(s: AsyncSession, driver: Any, dialect: str) -> ImportCounts:
-    """What the staged rows would create, change and leave as they are (SQLite's merge;
-    PostgreSQL's counts what it writes)."""
-    same = _same(dialect)
+async def _counts(s: AsyncSession) -> ImportCounts:
+    """SQLite: what the staged rows will create, change and leave as they are (on
+    PostgreSQL the merge counts what it writes)."""
+    # "Unchanged": every stored field equal, NULL equal to NULL (SQLite's IS).
+    same = " AND ".join(f"m.{c} IS s.{c}" for c in _FIELDS)
     created = unchanged = total = 0
-    for where, on in (
-        ("s.person_id IS NOT NULL", "m.person_id = s.person_id"),
-        ("s.person_id IS NULL", "m.person_id IS NULL AND m.team_id = s.team_id"),
-    ):
+    for _, where, match in _KINDS:
         q = f"""
             SELECT COUNT(*),
                    COALESCE(SUM(CASE WHEN m.id IS NULL THEN 1 ELSE 0 END), 0),
                    COALESCE(SUM(CASE WHEN m.id IS NOT NULL AND {same} THEN 1 ELSE 0 END), 0)
             FROM {STAGE} s
             LEFT JOIN metricvalue m
-              ON {on} AND m.metric_key = s.metric_key AND m.day = s.day
-            WHERE {where}
+              ON {match} AND m.metric_key = s.metric_key AND m.day = s.day
+            WHERE s.{where}
             """  # noqa: S608
-        ((n, c, u),) = await _run(s, driver, dialect, q)
+        ((n, c, u),) = (await s.execute(sa.text(q))).all()
         total, created, unchanged = total + int(n), created + int(c), unchanged + int(u)
     return ImportCounts(created, total - created - unchanged, unchanged)
 
@@ -314,20 +308,10 @@ async def _merge_postgres(driver: Any) -> ImportCounts:
     keeps reading the committed values meanwhile), so no key can appear in between.
     """
     await driver.execute("LOCK TABLE metricvalue IN SHARE ROW EXCLUSIVE MODE")
-    differs = " OR ".join(
-        f"m.{c} IS DISTINCT FROM s.{c}"
-        for c in ("value", "weight", "numerator", "denominator", "team_id")
-    )
+    differs = " OR ".join(f"m.{c} IS DISTINCT FROM s.{c}" for c in _FIELDS)
     now = utcnow()
     created = updated = 0
-    for keys, where, match in (
-        ("person_id, metric_key, day", "s.person_id IS NOT NULL", "m.person_id = s.person_id"),
-        (
-            "team_id, metric_key, day",
-            "s.person_id IS NULL",
-            "m.person_id IS NULL AND m.team_id = s.team_id",
-        ),
-    ):
+    for keys, where, match in _KINDS:
         same_key = f"{match} AND m.metric_key = s.metric_key AND m.day = s.day"
         status = await driver.execute(
             f"""
@@ -335,7 +319,7 @@ async def _merge_postgres(driver: Any) -> ImportCounts:
                 value = s.value, weight = s.weight, numerator = s.numerator,
                 denominator = s.denominator, team_id = s.team_id, updated_at = $1
             FROM {STAGE} s
-            WHERE {where} AND {same_key} AND ({differs})
+            WHERE s.{where} AND {same_key} AND ({differs})
             """,  # noqa: S608 (constants only)
             now,
             timeout=LONG_STATEMENT,
@@ -349,7 +333,7 @@ async def _merge_postgres(driver: Any) -> ImportCounts:
             SELECT s.metric_key, s.person_id, s.team_id, s.day, s.value, s.weight,
                    s.numerator, s.denominator, $1
             FROM {STAGE} s
-            WHERE {where} AND NOT EXISTS (SELECT 1 FROM metricvalue m WHERE {same_key})
+            WHERE s.{where} AND NOT EXISTS (SELECT 1 FROM metricvalue m WHERE {same_key})
             ORDER BY {keys}
             """,  # noqa: S608 (constants only)
             now,
@@ -360,22 +344,16 @@ async def _merge_postgres(driver: Any) -> ImportCounts:
     return ImportCounts(created, updated, int(total) - created - updated)
 
 
-async def _merge(s: AsyncSession, driver: Any, dialect: str) -> None:
-    """Everything new or changed into metricvalue: one INSERT ... SELECT per kind of row."""
-    differs = "IS DISTINCT FROM" if dialect == "postgresql" else "IS NOT"
-    changed = " OR ".join(
-        f"metricvalue.{c} {differs} excluded.{c}"
-        for c in ("value", "weight", "numerator", "denominator", "team_id")
-    )
-    for keys, where in (
-        ("person_id, metric_key, day", "person_id IS NOT NULL"),
-        ("team_id, metric_key, day", "person_id IS NULL"),
-    ):
-        await _run(
-            s,
-            driver,
-            dialect,
-            f"""
+async def _merge(s: AsyncSession) -> None:
+    """SQLite: everything new or changed into metricvalue, one INSERT ... SELECT ... ON
+    CONFLICT per kind of value."""
+    changed = " OR ".join(f"metricvalue.{c} IS NOT excluded.{c}" for c in _FIELDS)
+    # The column is UTCDateTime: SQLite keeps it as SQLAlchemy writes a naive UTC time.
+    now = utcnow().strftime("%Y-%m-%d %H:%M:%S.%f")
+    for keys, where, _ in _KINDS:
+        await s.execute(
+            sa.text(
+                f"""
                 INSERT INTO metricvalue
                     (metric_key, person_id, team_id, day, value, weight, numerator,
                      denominator, updated_at)
@@ -388,16 +366,10 @@ async def _merge(s: AsyncSession, driver: Any, dialect: str) -> None:
                     numerator = excluded.numerator, denominator = excluded.denominator,
                     team_id = excluded.team_id, updated_at = excluded.updated_at
                 WHERE {changed}
-                """,  # noqa: S608
-            now=_now(dialect),
-            rows=False,
+                """  # noqa: S608
+            ),
+            {"now": now},
         )
-
-
-def _now(dialect: str) -> object:
-    now = utcnow()
-    # The column is UTCDateTime: SQLite keeps it as SQLAlchemy writes a naive UTC time.
-    return now.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else now
 
 
 # --- the row-by-row path (small imports, tests) -----------------------------------------

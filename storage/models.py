@@ -75,8 +75,8 @@ def ts_field(*, nullable: bool = False, index: bool = False, default_now: bool =
     return Field(sa_column=sa.Column(UTCDateTime(), nullable=nullable, index=index), **kwargs)
 
 
-# `info` of a schema item that exists only on SQLite (storage/migrate.py's comparison of
-# the models with a database skips it elsewhere).
+# `info` of a schema item that exists only on SQLite (storage/integrity.include_object
+# leaves it out when the models are compared with another database).
 SQLITE_ONLY: dict[str, Any] = {"dialects": ("sqlite",)}
 
 
