@@ -128,13 +128,13 @@ async def import_stream(
             driver, dialect = await _driver(s)
             await _create_stage(s, dialect)
             try:
-                await _stage_all(driver, dialect, batches)
+                staged = await _stage_all(driver, dialect, batches)
                 if not await _unique_stage(s):
                     found = await _duplicates(s, driver, dialect)
                 if found or not clean():
                     raise _Refused
                 if dialect == "postgresql":
-                    counts = await _merge_postgres(driver)
+                    counts = await _merge_postgres(driver, staged)
                 else:
                     counts = await _counts(s)
                     await _merge(s)
@@ -147,13 +147,15 @@ async def import_stream(
         return StreamOutcome(None, found)
 
 
-async def _stage_all(driver: Any, dialect: str, batches: Iterable[Sequence[StageRow]]) -> None:
+async def _stage_all(driver: Any, dialect: str, batches: Iterable[Sequence[StageRow]]) -> int:
     """Stage each batch while the next one is being checked: SQLite inserts in its own
     thread (sqlite3 lets go of the GIL while it works) and PostgreSQL in its own process,
-    so the two overlap."""
+    so the two overlap. Returns how many rows were staged."""
     pending: asyncio.Future[None] | None = None
+    staged = 0
     try:
         for batch in batches:
+            staged += len(batch)
             if pending is not None:
                 await pending
                 pending = None
@@ -167,6 +169,7 @@ async def _stage_all(driver: Any, dialect: str, batches: Iterable[Sequence[Stage
         if pending is not None:  # a bad file stopped the batches: let the insert finish
             with contextlib.suppress(Exception):
                 await pending
+    return staged
 
 
 async def _unique_stage(s: AsyncSession) -> bool:
@@ -257,12 +260,17 @@ async def _duplicates(s: AsyncSession, driver: Any, dialect: str) -> list[Duplic
 
 # The two kinds of value, each with the unique key the merge writes it by, the condition
 # of its partial unique index, and how a staged row `s` finds its stored twin `m`.
+_SAME_DAY = "m.metric_key = s.metric_key AND m.day = s.day"
 _KINDS = (
-    ("person_id, metric_key, day", "person_id IS NOT NULL", "m.person_id = s.person_id"),
+    (
+        "person_id, metric_key, day",
+        "person_id IS NOT NULL",
+        f"m.person_id = s.person_id AND {_SAME_DAY}",
+    ),
     (
         "team_id, metric_key, day",
         "person_id IS NULL",
-        "m.person_id IS NULL AND m.team_id = s.team_id",
+        f"m.person_id IS NULL AND m.team_id = s.team_id AND {_SAME_DAY}",
     ),
 )
 _FIELDS = ("value", "weight", "numerator", "denominator", "team_id")  # what "changed" compares
@@ -288,8 +296,7 @@ async def _counts(s: AsyncSession) -> ImportCounts:
                    COALESCE(SUM(CASE WHEN m.id IS NULL THEN 1 ELSE 0 END), 0),
                    COALESCE(SUM(CASE WHEN m.id IS NOT NULL AND {same} THEN 1 ELSE 0 END), 0)
             FROM {STAGE} s
-            LEFT JOIN metricvalue m
-              ON {match} AND m.metric_key = s.metric_key AND m.day = s.day
+            LEFT JOIN metricvalue m ON {match}
             WHERE s.{where}
             """  # noqa: S608
         ((n, c, u),) = (await s.execute(sa.text(q))).all()
@@ -297,9 +304,9 @@ async def _counts(s: AsyncSession) -> ImportCounts:
     return ImportCounts(created, total - created - unchanged, unchanged)
 
 
-async def _merge_postgres(driver: Any) -> ImportCounts:
-    """PostgreSQL's merge: the changed rows updated, then the new ones inserted, each in
-    one statement, counted by what they wrote.
+async def _merge_postgres(driver: Any, staged: int) -> ImportCounts:
+    """PostgreSQL's merge of the `staged` rows: the changed ones updated, then the new ones
+    inserted, each in one statement, counted by what they wrote.
 
     Plain INSERT ... WHERE NOT EXISTS, sorted by metricvalue's unique key, is much
     cheaper per row than INSERT ... ON CONFLICT (no speculative insertion per row; docs/
@@ -312,14 +319,13 @@ async def _merge_postgres(driver: Any) -> ImportCounts:
     now = utcnow()
     created = updated = 0
     for keys, where, match in _KINDS:
-        same_key = f"{match} AND m.metric_key = s.metric_key AND m.day = s.day"
         status = await driver.execute(
             f"""
             UPDATE metricvalue m SET
                 value = s.value, weight = s.weight, numerator = s.numerator,
                 denominator = s.denominator, team_id = s.team_id, updated_at = $1
             FROM {STAGE} s
-            WHERE s.{where} AND {same_key} AND ({differs})
+            WHERE s.{where} AND {match} AND ({differs})
             """,  # noqa: S608 (constants only)
             now,
             timeout=LONG_STATEMENT,
@@ -333,15 +339,14 @@ async def _merge_postgres(driver: Any) -> ImportCounts:
             SELECT s.metric_key, s.person_id, s.team_id, s.day, s.value, s.weight,
                    s.numerator, s.denominator, $1
             FROM {STAGE} s
-            WHERE s.{where} AND NOT EXISTS (SELECT 1 FROM metricvalue m WHERE {same_key})
+            WHERE s.{where} AND NOT EXISTS (SELECT 1 FROM metricvalue m WHERE {match})
             ORDER BY {keys}
             """,  # noqa: S608 (constants only)
             now,
             timeout=LONG_STATEMENT,
         )
         created += int(status.rsplit(" ", 1)[1])
-    (total,) = await driver.fetchrow(f"SELECT COUNT(*) FROM {STAGE}")  # noqa: S608
-    return ImportCounts(created, updated, int(total) - created - updated)
+    return ImportCounts(created, updated, staged - created - updated)
 
 
 async def _merge(s: AsyncSession) -> None:
